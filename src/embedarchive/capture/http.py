@@ -1,0 +1,287 @@
+"""The one httpx client factory: private-network guard and provenance recording as transports.
+
+The transport is the seam (as in httpx itself): the guard wraps the recorder which wraps the
+real transport, so every hop of every request — redirects included — is both checked and
+recorded, whichever module made the request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from ..errors import BlockedAddressError, FetchError, TooLargeError
+from ..models import HttpExchange
+from ..settings import Settings
+
+RECORDER_KEY = "embedarchive.recorder"
+PURPOSE_KEY = "embedarchive.purpose"
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Recorder:
+    """Collects the exchanges of one unit of work (an article, a capture). Thread-safe."""
+
+    def __init__(self) -> None:
+        self._items: list[HttpExchange] = []
+        self._lock = threading.Lock()
+
+    def add(self, exchange: HttpExchange) -> None:
+        with self._lock:
+            self._items.append(exchange)
+
+    def exchanges(self) -> tuple[HttpExchange, ...]:
+        with self._lock:
+            return tuple(sorted(self._items, key=lambda e: e.started_at))
+
+
+def check_public_host(url: str, allow_private: bool) -> None:
+    """Refuse non-http(s) URLs and hosts with any non-public address (articles are untrusted)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise BlockedAddressError(f"refused {url!r}: only http and https URLs are fetched")
+    host = parts.hostname
+    if not host:
+        raise BlockedAddressError(f"refused {url!r}: no host")
+    if allow_private:
+        return
+    try:
+        infos = socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as err:
+        raise FetchError(f"cannot resolve {host}: {err}") from None
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not address.is_global or address.is_multicast:
+            raise BlockedAddressError(
+                f"refused {host}: it resolves to non-public address {address} "
+                "(set EMBEDARCHIVE_ALLOW_PRIVATE_NETWORK=1 to allow)"
+            )
+
+
+class GuardTransport(httpx.BaseTransport):
+    def __init__(self, inner: httpx.BaseTransport, allow_private: bool) -> None:
+        self._inner = inner
+        self._allow_private = allow_private
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        check_public_host(str(request.url), self._allow_private)
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _HashingStream(httpx.SyncByteStream):
+    """Hashes the bytes exactly as received on the wire; records the exchange when closed."""
+
+    def __init__(self, inner: httpx.SyncByteStream, on_close: Any) -> None:
+        self._inner = inner
+        self._on_close = on_close
+        self._sha = hashlib.sha256()
+        self._size = 0
+        self._done = False
+        self._error: str | None = None
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            for chunk in self._inner:
+                self._sha.update(chunk)
+                self._size += len(chunk)
+                yield chunk
+            self._done = True
+        except Exception as err:
+            self._error = f"{type(err).__name__}: {err}"
+            raise
+
+    def close(self) -> None:
+        try:
+            self._inner.close()
+        finally:
+            self._on_close(self._sha.hexdigest(), self._size, self._done, self._error)
+
+
+class RecordingTransport(httpx.BaseTransport):
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self._inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        recorder: Recorder | None = request.extensions.get(RECORDER_KEY)
+        purpose = str(request.extensions.get(PURPOSE_KEY, ""))
+        started = utcnow()
+        t0 = time.monotonic()
+        req_headers = tuple((k, v) for k, v in request.headers.items())
+        try:
+            response = self._inner.handle_request(request)
+        except Exception as err:
+            if recorder is not None:
+                recorder.add(
+                    HttpExchange(
+                        method=request.method,
+                        url=str(request.url),
+                        started_at=started,
+                        elapsed_ms=round((time.monotonic() - t0) * 1000, 1),
+                        request_headers=req_headers,
+                        complete=False,
+                        error=f"{type(err).__name__}: {err}",
+                        purpose=purpose,
+                    )
+                )
+            raise
+        if recorder is None:
+            return response
+
+        def on_close(sha: str, size: int, done: bool, error: str | None) -> None:
+            version = response.extensions.get("http_version", b"")
+            recorder.add(
+                HttpExchange(
+                    method=request.method,
+                    url=str(request.url),
+                    started_at=started,
+                    elapsed_ms=round((time.monotonic() - t0) * 1000, 1),
+                    status=response.status_code,
+                    request_headers=req_headers,
+                    response_headers=tuple(
+                        (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw
+                    ),
+                    http_version=version.decode("ascii", "replace")
+                    if isinstance(version, bytes)
+                    else str(version),
+                    body_sha256=sha if done else None,
+                    body_size=size,
+                    complete=done,
+                    error=error,
+                    purpose=purpose,
+                )
+            )
+
+        assert isinstance(response.stream, httpx.SyncByteStream)
+        response.stream = _HashingStream(response.stream, on_close)
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A fully read (size-capped) response."""
+
+    url: str
+    final_url: str
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    history: tuple[str, ...]
+
+    @property
+    def content_type(self) -> str:
+        return next((v for k, v in self.headers if k.lower() == "content-type"), "")
+
+
+class Http:
+    """A configured client; every call names the recorder its exchanges belong to."""
+
+    def __init__(self, settings: Settings, transport: httpx.BaseTransport | None = None) -> None:
+        self.settings = settings
+        inner = transport or httpx.HTTPTransport(retries=0)
+        self.client = httpx.Client(
+            transport=GuardTransport(RecordingTransport(inner), settings.allow_private_network),
+            timeout=httpx.Timeout(
+                settings.read_timeout, connect=settings.connect_timeout, pool=settings.connect_timeout
+            ),
+            headers={"User-Agent": settings.user_agent},
+            max_redirects=settings.max_redirects,
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> Http:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def stream(
+        self,
+        url: str,
+        recorder: Recorder,
+        purpose: str,
+        *,
+        follow_redirects: bool = True,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Iterator[httpx.Response]:
+        """Open a streamed GET; network failures become ``FetchError`` with a one-line reason."""
+        extensions = {RECORDER_KEY: recorder, PURPOSE_KEY: purpose}
+        try:
+            with self.client.stream(
+                "GET",
+                url,
+                params=params,
+                headers=headers,
+                follow_redirects=follow_redirects,
+                extensions=extensions,
+            ) as response:
+                yield response
+        except httpx.TooManyRedirects:
+            raise FetchError(f"too many redirects fetching {url}", retryable=False) from None
+        except httpx.TimeoutException:
+            raise FetchError(f"timed out fetching {url}") from None
+        except httpx.ConnectError as err:
+            raise FetchError(f"cannot connect for {url}: {err}") from None
+        except httpx.InvalidURL as err:
+            raise FetchError(f"invalid URL {url!r}: {err}", retryable=False) from None
+        except httpx.HTTPError as err:
+            raise FetchError(f"request for {url} failed: {type(err).__name__}: {err}") from None
+
+    def get(
+        self,
+        url: str,
+        recorder: Recorder,
+        purpose: str,
+        *,
+        max_bytes: int,
+        follow_redirects: bool = True,
+        params: dict[str, str] | None = None,
+    ) -> Fetched:
+        """GET and read the (decoded) body, refusing more than ``max_bytes``."""
+        with self.stream(
+            url, recorder, purpose, follow_redirects=follow_redirects, params=params
+        ) as response:
+            declared = response.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > max_bytes:
+                raise TooLargeError(f"{url} is {declared} bytes, over the cap of {max_bytes}")
+            chunks: list[bytes] = []
+            size = 0
+            try:
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise TooLargeError(f"{url} is over the cap of {max_bytes} bytes")
+                    chunks.append(chunk)
+            except httpx.HTTPError as err:
+                raise FetchError(f"reading {url} failed: {type(err).__name__}: {err}") from None
+            return Fetched(
+                url=url,
+                final_url=str(response.url),
+                status=response.status_code,
+                headers=tuple((k, v) for k, v in response.headers.multi_items()),
+                body=b"".join(chunks),
+                history=tuple(str(r.url) for r in response.history),
+            )

@@ -1,0 +1,63 @@
+"""What a platform is: data (URL patterns, embed markers, endpoints) plus one ``fetch`` method.
+
+Modelled on yt-dlp's extractor classes: class attributes are the platform's data, so
+detection, planning and storage stay generic and adding a platform touches one file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from ..models import Capture, Kind, Target
+
+if TYPE_CHECKING:
+    from ..capture.context import FetchContext
+
+
+@dataclass(frozen=True)
+class AmpMarker:
+    """An AMP element (``amp-twitter``) whose attribute carries the post id."""
+
+    tag: str
+    id_attr: str
+
+
+class Platform:
+    """Base class; subclasses set the class attributes and implement ``fetch``."""
+
+    name: ClassVar[str] = ""
+    kind: ClassVar[Kind] = "post"
+    #: URL regexes of single posts/videos; each has a named group ``id``.
+    url_patterns: ClassVar[tuple[re.Pattern[str], ...]] = ()
+    #: CSS classes of blockquote/div embeds (``twitter-tweet``).
+    embed_classes: ClassVar[tuple[str, ...]] = ()
+    amp_markers: ClassVar[tuple[AmpMarker, ...]] = ()
+    #: Short-link patterns that must be expanded before the post is known.
+    short_link_patterns: ClassVar[tuple[re.Pattern[str], ...]] = ()
+
+    def match(self, url: str) -> Target | None:
+        """The target a URL points at, or None when it is not a single post of this platform."""
+        for pattern in self.url_patterns:
+            m = pattern.search(url)
+            if m:
+                return Target(self.name, m.group("id"), self.canonical_url(m), self.kind)
+        return None
+
+    def target_for_id(self, post_id: str) -> Target | None:
+        """A target from an id alone (AMP ``data-tweetid``); None when the id is not enough."""
+        return None
+
+    def is_short_link(self, url: str) -> bool:
+        return any(p.search(url) for p in self.short_link_patterns)
+
+    def canonical_url(self, m: re.Match[str]) -> str:
+        raise NotImplementedError
+
+    def fetch(self, target: Target, ctx: FetchContext) -> Capture:
+        raise NotImplementedError
+
+
+PlatformFactory = Callable[[], Platform]

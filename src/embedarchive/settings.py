@@ -1,0 +1,199 @@
+"""One Settings object, built from defaults < TOML file < EMBEDARCHIVE_* env vars < CLI flags.
+
+It is passed explicitly to every stage (no globals), and remembers where each value came
+from so ``embedarchive config`` can show it. Every remote endpoint is a setting, so tests
+and users with mirrors or alternative front-ends can point the tool elsewhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+ENV_PREFIX = "EMBEDARCHIVE_"
+CONFIG_FILE_NAME = "embedarchive.toml"
+
+
+def _doc(text: str) -> dict[str, str]:
+    return {"doc": text}
+
+
+@dataclass(frozen=True)
+class Settings:
+    archive_dir: Path = field(default=Path("archive"), metadata=_doc("Archive folder: database and media."))
+    user_agent: str = field(
+        default="embedarchive/0.1 (+archiving embedded posts of news articles)",
+        metadata=_doc("User-Agent of every request; a non-browser UA makes t.co answer with a plain redirect."),
+    )
+    connect_timeout: float = field(default=10.0, metadata=_doc("Seconds to connect."))
+    read_timeout: float = field(default=30.0, metadata=_doc("Seconds between bytes of a response."))
+    max_redirects: int = field(default=10, metadata=_doc("Redirect hops followed per request."))
+    max_article_bytes: int = field(default=50_000_000, metadata=_doc("Size cap of an article."))
+    max_json_bytes: int = field(default=20_000_000, metadata=_doc("Size cap of an API response."))
+    max_media_bytes: int = field(default=2_000_000_000, metadata=_doc("Size cap of one media file."))
+    allow_private_network: bool = field(
+        default=False,
+        metadata=_doc("Allow requests to loopback/private addresses (tests, intranet mirrors)."),
+    )
+    operator: str | None = field(
+        default=None, metadata=_doc("Name recorded as operator of each run (opt-in).")
+    )
+    record_host: bool = field(
+        default=False, metadata=_doc("Record this machine's host name with each run (opt-in).")
+    )
+    twitter_methods: tuple[str, ...] = field(
+        default=("syndication", "oembed", "ytdlp"),
+        metadata=_doc("Order of X/Twitter fetch methods; add 'fxtwitter' to opt in to FxTwitter."),
+    )
+    twitter_syndication_url: str = field(
+        default="https://cdn.syndication.twimg.com/tweet-result",
+        metadata=_doc("X syndication tweet-result endpoint."),
+    )
+    twitter_oembed_url: str = field(
+        default="https://publish.twitter.com/oembed", metadata=_doc("X oEmbed endpoint.")
+    )
+    fxtwitter_url: str = field(
+        default="https://api.fxtwitter.com", metadata=_doc("FxTwitter API base (opt-in method).")
+    )
+    twitter_pic_url: str = field(
+        default="https://pic.twitter.com", metadata=_doc("Where pic.twitter.com/<code> links are expanded.")
+    )
+    twitter_tco_url: str = field(
+        default="https://t.co", metadata=_doc("Where t.co/<code> links are expanded.")
+    )
+    ytdlp_timeout: float = field(default=600.0, metadata=_doc("Seconds one yt-dlp download may take."))
+    ffmpeg_location: str | None = field(
+        default=None,
+        metadata=_doc("ffmpeg binary for yt-dlp; default: the machine's, else imageio-ffmpeg's."),
+    )
+
+    @property
+    def db_path(self) -> Path:
+        return self.archive_dir / "archive.db"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.archive_dir / "media"
+
+    def env_name(self, name: str) -> str:
+        return ENV_PREFIX + name.upper()
+
+
+@dataclass(frozen=True)
+class LoadedSettings:
+    settings: Settings
+    sources: Mapping[str, str]
+
+
+def _convert(name: str, annotation: Any, raw: Any) -> Any:
+    kind = str(annotation)
+    try:
+        if "tuple" in kind:
+            items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+            return tuple(str(i).strip() for i in items if str(i).strip())
+        if kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            value = str(raw).strip().lower()
+            if value in {"1", "true", "yes", "on"}:
+                return True
+            if value in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(raw)
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "Path":
+            return Path(str(raw)).expanduser()
+        if raw is None or raw == "":
+            return None
+        return str(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"setting {name} has an invalid value: {raw!r}") from None
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> LoadedSettings:
+    """Merge defaults, the TOML file, the environment and explicit overrides (highest wins)."""
+    env = os.environ if environ is None else environ
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {f.name: "default" for f in fields(Settings)}
+    by_name = {f.name: f for f in fields(Settings)}
+
+    archive_dir = overrides.get("archive_dir") or env.get(ENV_PREFIX + "ARCHIVE_DIR") or "archive"
+    path = config_file or (Path(env[ENV_PREFIX + "CONFIG"]) if env.get(ENV_PREFIX + "CONFIG") else None)
+    if path is None:
+        candidate = Path(str(archive_dir)) / CONFIG_FILE_NAME
+        path = candidate if candidate.is_file() else None
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+            raise ConfigError(f"cannot read config file {path}: {err}") from None
+        for key, raw in data.items():
+            if key not in by_name:
+                raise ConfigError(f"unknown setting {key!r} in {path}")
+            values[key] = _convert(key, by_name[key].type, raw)
+            sources[key] = f"file {path}"
+    for name, f in by_name.items():
+        env_key = ENV_PREFIX + name.upper()
+        if env_key in env:
+            values[name] = _convert(name, f.type, env[env_key])
+            sources[name] = f"env {env_key}"
+    for name, raw in overrides.items():
+        if name not in by_name:
+            raise ConfigError(f"unknown setting {name!r}")
+        values[name] = _convert(name, by_name[name].type, raw)
+        sources[name] = "command line"
+    settings = Settings(**values)
+    _validate(settings)
+    return LoadedSettings(settings, sources)
+
+
+def _validate(settings: Settings) -> None:
+    known = {"syndication", "oembed", "fxtwitter", "ytdlp"}
+    unknown = [m for m in settings.twitter_methods if m not in known]
+    if unknown:
+        raise ConfigError(f"unknown X/Twitter method(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    for f in fields(settings):
+        if f.name.endswith("_url"):
+            value = getattr(settings, f.name)
+            if not str(value).startswith(("http://", "https://")):
+                raise ConfigError(f"setting {f.name} must be an http(s) URL, got {value!r}")
+
+
+def describe(loaded: LoadedSettings) -> list[dict[str, Any]]:
+    """Every setting with its value, env var, source and doc, for ``embedarchive config``."""
+    rows = []
+    for f in fields(Settings):
+        value = getattr(loaded.settings, f.name)
+        if isinstance(value, tuple):
+            value = ",".join(value)
+        elif isinstance(value, Path):
+            value = str(value)
+        rows.append(
+            {
+                "name": f.name,
+                "env": ENV_PREFIX + f.name.upper(),
+                "value": value,
+                "source": loaded.sources[f.name],
+                "doc": f.metadata.get("doc", ""),
+            }
+        )
+    return rows
+
+
+def replace(settings: Settings, **changes: Any) -> Settings:
+    return dataclasses.replace(settings, **changes)
