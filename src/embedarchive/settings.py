@@ -27,17 +27,23 @@ def _doc(text: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Settings:
-    archive_dir: Path = field(default=Path("archive"), metadata=_doc("Archive folder: database and media."))
+    archive_dir: Path = field(
+        default=Path("archive"), metadata=_doc("Archive folder: database and media.")
+    )
     user_agent: str = field(
         default="embedarchive/0.1 (+archiving embedded posts of news articles)",
-        metadata=_doc("User-Agent of every request; a non-browser UA makes t.co answer with a plain redirect."),
+        metadata=_doc(
+            "User-Agent of every request; a non-browser UA makes t.co answer with a plain redirect."
+        ),
     )
     connect_timeout: float = field(default=10.0, metadata=_doc("Seconds to connect."))
     read_timeout: float = field(default=30.0, metadata=_doc("Seconds between bytes of a response."))
     max_redirects: int = field(default=10, metadata=_doc("Redirect hops followed per request."))
     max_article_bytes: int = field(default=50_000_000, metadata=_doc("Size cap of an article."))
     max_json_bytes: int = field(default=20_000_000, metadata=_doc("Size cap of an API response."))
-    max_media_bytes: int = field(default=2_000_000_000, metadata=_doc("Size cap of one media file."))
+    max_media_bytes: int = field(
+        default=2_000_000_000, metadata=_doc("Size cap of one media file.")
+    )
     allow_private_network: bool = field(
         default=False,
         metadata=_doc("Allow requests to loopback/private addresses (tests, intranet mirrors)."),
@@ -63,12 +69,15 @@ class Settings:
         default="https://api.fxtwitter.com", metadata=_doc("FxTwitter API base (opt-in method).")
     )
     twitter_pic_url: str = field(
-        default="https://pic.twitter.com", metadata=_doc("Where pic.twitter.com/<code> links are expanded.")
+        default="https://pic.twitter.com",
+        metadata=_doc("Where pic.twitter.com/<code> links are expanded."),
     )
     twitter_tco_url: str = field(
         default="https://t.co", metadata=_doc("Where t.co/<code> links are expanded.")
     )
-    ytdlp_timeout: float = field(default=600.0, metadata=_doc("Seconds one yt-dlp download may take."))
+    ytdlp_timeout: float = field(
+        default=600.0, metadata=_doc("Seconds one yt-dlp download may take.")
+    )
     ffmpeg_location: str | None = field(
         default=None,
         metadata=_doc("ffmpeg binary for yt-dlp; default: the machine's, else imageio-ffmpeg's."),
@@ -133,7 +142,9 @@ def load_settings(
     by_name = {f.name: f for f in fields(Settings)}
 
     archive_dir = overrides.get("archive_dir") or env.get(ENV_PREFIX + "ARCHIVE_DIR") or "archive"
-    path = config_file or (Path(env[ENV_PREFIX + "CONFIG"]) if env.get(ENV_PREFIX + "CONFIG") else None)
+    path = config_file or (
+        Path(env[ENV_PREFIX + "CONFIG"]) if env.get(ENV_PREFIX + "CONFIG") else None
+    )
     if path is None:
         candidate = Path(str(archive_dir)) / CONFIG_FILE_NAME
         path = candidate if candidate.is_file() else None
@@ -166,7 +177,9 @@ def _validate(settings: Settings) -> None:
     known = {"syndication", "oembed", "fxtwitter", "ytdlp"}
     unknown = [m for m in settings.twitter_methods if m not in known]
     if unknown:
-        raise ConfigError(f"unknown X/Twitter method(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        raise ConfigError(
+            f"unknown X/Twitter method(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
     for f in fields(settings):
         if f.name.endswith("_url"):
             value = getattr(settings, f.name)

@@ -77,8 +77,13 @@ def download_all(
             else:
                 files.append(
                     download(
-                        ctx.http, ref.url, ctx.files, recorder,
-                        kind=ref.kind, progress=ctx.progress, info=ref.info,
+                        ctx.http,
+                        ref.url,
+                        ctx.files,
+                        recorder,
+                        kind=ref.kind,
+                        progress=ctx.progress,
+                        info=ref.info,
                     )
                 )
         except (FetchError, UnavailableError) as err:

@@ -201,7 +201,9 @@ class Http:
         self.client = httpx.Client(
             transport=GuardTransport(RecordingTransport(inner), settings.allow_private_network),
             timeout=httpx.Timeout(
-                settings.read_timeout, connect=settings.connect_timeout, pool=settings.connect_timeout
+                settings.read_timeout,
+                connect=settings.connect_timeout,
+                pool=settings.connect_timeout,
             ),
             headers={"User-Agent": settings.user_agent},
             max_redirects=settings.max_redirects,

@@ -154,7 +154,9 @@ def _store_outputs(
     workdir: Path, store: FileStore, info: dict[str, Any], url: str
 ) -> list[MediaFile]:
     files = []
-    for path in sorted(p for p in workdir.rglob("*") if p.is_file() and not p.name.endswith(".part")):
+    for path in sorted(
+        p for p in workdir.rglob("*") if p.is_file() and not p.name.endswith(".part")
+    ):
         sha = hashlib.sha256()
         size = 0
         with open(path, "rb") as fh:
@@ -171,7 +173,11 @@ def _store_outputs(
                 sha256=digest,
                 size=size,
                 mime=mime,
-                kind="video" if mime.startswith("video/") else "audio" if mime.startswith("audio/") else "file",
+                kind="video"
+                if mime.startswith("video/")
+                else "audio"
+                if mime.startswith("audio/")
+                else "file",
                 source_url=url,
                 final_url=str(info.get("webpage_url") or info.get("url") or url),
                 path=rel,

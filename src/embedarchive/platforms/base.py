@@ -15,6 +15,7 @@ from ..models import Capture, Kind, Target
 
 if TYPE_CHECKING:
     from ..capture.context import FetchContext
+    from ..settings import Settings
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,10 @@ class Platform:
 
     def is_short_link(self, url: str) -> bool:
         return any(p.search(url) for p in self.short_link_patterns)
+
+    def short_link_request_url(self, link: str, settings: Settings) -> str | None:
+        """Where to request a short link, honouring the configured endpoint; None if not ours."""
+        return None
 
     def canonical_url(self, m: re.Match[str]) -> str:
         raise NotImplementedError

@@ -1,0 +1,377 @@
+"""Thin click commands over the library. Errors become one line on stderr and an exit code:
+0 all archived or recorded as unavailable, 1 some fetches failed (retryable), 2 bad input."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from . import __version__
+from .console import (
+    RichProgress,
+    items_table,
+    post_panel,
+    print_json,
+    summary_table,
+    table,
+)
+from .errors import EmbedArchiveError, InputError
+from .settings import LoadedSettings, describe, load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(message: str, code: int) -> None:
+    Console(stderr=True, highlight=False).print(
+        f"[red]error:[/] {message}", markup=True, soft_wrap=True
+    )
+    sys.exit(code)
+
+
+def friendly_errors(func: F) -> F:
+    """Every anticipated error ends as one line and an exit code, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except EmbedArchiveError as err:
+            _fail(str(err).replace("[", r"\["), err.exit_code)
+        except KeyboardInterrupt:
+            _fail(
+                "interrupted; what was finished is stored, run the same command again to complete",
+                130,
+            )
+        return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def common_options(func: F) -> F:
+    """--archive and --config, shared by every command (sqlite-utils' reusable option bundles)."""
+    func = click.option(
+        "--config",
+        "config_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="TOML settings file (default: ARCHIVE/embedarchive.toml).",
+    )(func)
+    func = click.option(
+        "--archive",
+        "archive_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="EMBEDARCHIVE_ARCHIVE_DIR",
+        show_envvar=True,
+        help="Archive folder (database and media). Default: ./archive",
+    )(func)
+    return func
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(func)
+
+
+def _settings(
+    archive_dir: Path | None, config_file: Path | None, **overrides: Any
+) -> LoadedSettings:
+    return load_settings({"archive_dir": archive_dir, **overrides}, config_file=config_file)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="embedarchive")
+def cli() -> None:
+    """Preserve the social-media posts embedded in news articles, with provenance."""
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option(
+    "--refresh", is_flag=True, help="Capture posts again even if already archived (adds a capture)."
+)
+@click.option("--operator", help="Record this name as the operator of the run (opt-in).")
+@click.option(
+    "--record-host", is_flag=True, default=None, help="Record this machine's host name (opt-in)."
+)
+@common_options
+@json_option
+@friendly_errors
+def archive(
+    sources: tuple[str, ...],
+    refresh: bool,
+    operator: str | None,
+    record_host: bool | None,
+    archive_dir: Path | None,
+    config_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Archive every embedded post of SOURCES (article URLs, .html/.txt files, or - for stdin)."""
+    from .capture.context import FetchContext
+    from .capture.http import Http, utcnow
+    from .pipeline import archive_article, begin_run
+    from .store.files import FileStore
+    from .store.records import Store
+
+    loaded = _settings(archive_dir, config_file, operator=operator, record_host=record_host)
+    settings = loaded.settings
+    err_console = Console(stderr=True)
+    store = Store.open(settings.db_path)
+    files = FileStore(settings.archive_dir)
+    files.open()
+    files.discard_partial()
+    run_id = begin_run(store, loaded, "archive", sys.argv)
+    results, bad_inputs = [], []
+    try:
+        with Http(settings) as http, RichProgress(err_console) as progress:
+            ctx = FetchContext(settings=settings, http=http, files=files, progress=progress)
+            for source in sources:
+                task = progress.article(source)
+                try:
+                    results.append(
+                        archive_article(
+                            source, store=store, ctx=ctx, run_id=run_id, refresh=refresh
+                        )
+                    )
+                except InputError as err:
+                    bad_inputs.append({"source": source, "error": str(err)})
+                except EmbedArchiveError as err:
+                    bad_inputs.append(
+                        {"source": source, "error": str(err), "retryable": err.retryable}
+                    )
+                finally:
+                    progress.finish(task)
+    finally:
+        store.finish_run(run_id, utcnow())
+        store.close()
+    if as_json:
+        print_json(
+            Console(),
+            {"run_id": run_id, "articles": [r.__dict__ for r in results], "errors": bad_inputs},
+        )
+    else:
+        out = Console()
+        if results:
+            out.print(items_table(results))
+            out.print(summary_table(results))
+    for bad in bad_inputs:
+        err_console.print(f"[red]error:[/] {bad['error']}", markup=True, highlight=False)
+    failed = sum(r.failed for r in results) + sum(1 for b in bad_inputs if "retryable" in b)
+    if failed and not as_json:
+        err_console.print(
+            f"[yellow]{failed} fetch(es) failed[/] and were recorded with their reason; "
+            "everything else is stored. Run the same command again later to complete the archive."
+        )
+    if any("retryable" not in b for b in bad_inputs):
+        sys.exit(2)
+    if failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("source")
+@common_options
+@json_option
+@friendly_errors
+def detect(source: str, archive_dir: Path | None, config_file: Path | None, as_json: bool) -> None:
+    """List the embeds in SOURCE without fetching anything (a URL is fetched, nothing else)."""
+    from .article import load
+    from .capture.http import Http, Recorder
+    from .detect import detect as run_detect
+
+    settings = _settings(archive_dir, config_file).settings
+    with Http(settings) as http:
+        article = load(source, http, Recorder(), settings.max_article_bytes)
+    found = run_detect(article)
+    if as_json:
+        print_json(Console(), [d.to_json() for d in found])
+        return
+    Console().print(
+        table(
+            f"{len(found)} embed(s) in {source}",
+            ["#", "platform", "markup", "offset", "url / id", "author", "date", "links"],
+            (
+                [
+                    i + 1,
+                    d.platform,
+                    d.markup,
+                    d.offset,
+                    d.url or d.id or "—",
+                    f"{d.author or ''} @{d.handle}" if d.handle else (d.author or ""),
+                    d.date,
+                    " ".join(d.links),
+                ]
+                for i, d in enumerate(found)
+            ),
+        )
+    )
+
+
+@cli.command(name="list")
+@click.option("--platform", help="Only posts of this platform.")
+@click.option(
+    "--status",
+    type=click.Choice(["archived", "unavailable", "failed"]),
+    help="Only posts with this status.",
+)
+@common_options
+@json_option
+@friendly_errors
+def list_cmd(
+    platform: str | None,
+    status: str | None,
+    archive_dir: Path | None,
+    config_file: Path | None,
+    as_json: bool,
+) -> None:
+    """List archived articles and posts."""
+    from .store.queries import list_articles, list_posts
+    from .store.records import Store
+
+    settings = _settings(archive_dir, config_file).settings
+    store = Store.open(settings.db_path, create=False)
+    articles, posts = list_articles(store), list_posts(store, platform, status)
+    if as_json:
+        print_json(Console(), {"articles": articles, "posts": posts})
+        return
+    out = Console()
+    out.print(
+        table(
+            "Articles",
+            ["id", "source", "title", "retrieved", "embeds"],
+            (
+                [a["id"], a["source"], (a["title"] or "")[:60], a["retrieved_at"], a["embeds"]]
+                for a in articles
+            ),
+        )
+    )
+    out.print(
+        table(
+            "Posts",
+            ["id", "platform", "post id", "author", "created", "status", "last capture"],
+            (
+                [
+                    p["id"],
+                    p["platform"],
+                    p["post_id"],
+                    f"{p['uploader'] or ''} @{p['uploader_id'] or ''}",
+                    p["created_at"],
+                    p["status"],
+                    p["last_captured_at"],
+                ]
+                for p in posts
+            ),
+        )
+    )
+
+
+@cli.command()
+@click.argument("ident")
+@common_options
+@json_option
+@friendly_errors
+def show(ident: str, archive_dir: Path | None, config_file: Path | None, as_json: bool) -> None:
+    """Show one post (row id, post id, or platform:id) with its captures and provenance."""
+    from .store.queries import post_detail
+    from .store.records import Store
+
+    settings = _settings(archive_dir, config_file).settings
+    store = Store.open(settings.db_path, create=False)
+    post = post_detail(store, ident)
+    if as_json:
+        print_json(Console(), post)
+        return
+    out = Console()
+    out.print(post_panel(post))
+    for d in post["detections"]:
+        out.print(
+            table(
+                f"As the article showed it ({d['article_source']}, {d['markup']} at offset {d['offset']})",
+                ["author", "handle", "date", "links", "resolution"],
+                [
+                    [
+                        d["author"],
+                        d["handle"],
+                        d["date"],
+                        " ".join(d["links"] or []),
+                        f"{d['resolution']} via {' → '.join(d['resolution_hops'] or []) or '—'}",
+                    ]
+                ],
+            )
+        )
+        if d["text"]:
+            out.print(d["text"], markup=False, highlight=False)
+    for c in post["captures"]:
+        run = c["run"] or {}
+        out.print(
+            table(
+                f"Capture {c['id']}: {c['status']} via {c['method'] or '—'} at {c['finished_at']}",
+                ["attempts", "software", "operator", "error"],
+                [
+                    [
+                        ", ".join(f"{a['method']}:{a['outcome']}" for a in c["attempts"]),
+                        ", ".join(
+                            f"{k} {v}"
+                            for k, v in (run.get("software") or {}).items()
+                            if k != "platform"
+                        ),
+                        run.get("operator") or "—",
+                        c["error"] or "",
+                    ]
+                ],
+            )
+        )
+        if c["media"]:
+            out.print(
+                table(
+                    "Media",
+                    ["kind", "mime", "size", "sha256", "file", "source"],
+                    (
+                        [m["kind"], m["mime"], m["size"], m["sha256"], m["path"], m["source_url"]]
+                        for m in c["media"]
+                    ),
+                )
+            )
+        out.print(
+            table(
+                "HTTP exchanges",
+                ["time", "method", "url", "status", "bytes", "body sha256"],
+                (
+                    [
+                        e["started_at"],
+                        e["method"],
+                        e["url"],
+                        e["status"],
+                        e["body_size"],
+                        e["body_sha256"],
+                    ]
+                    for e in c["http_exchanges"]
+                ),
+            )
+        )
+
+
+@cli.command()
+@common_options
+@json_option
+@friendly_errors
+def config(archive_dir: Path | None, config_file: Path | None, as_json: bool) -> None:
+    """Print every setting and endpoint with its value, environment variable and source."""
+    rows = describe(_settings(archive_dir, config_file))
+    if as_json:
+        print_json(Console(), rows)
+        return
+    Console().print(
+        table(
+            "Settings",
+            ["setting", "value", "source", "environment variable", "meaning"],
+            ([r["name"], r["value"], r["source"], r["env"], r["doc"]] for r in rows),
+        )
+    )
+
+
+def main() -> None:
+    cli(prog_name="embedarchive")

@@ -1,0 +1,133 @@
+"""Everything drawn on the terminal with rich; commands stay thin and output-agnostic."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+STATUS_STYLE = {
+    "archived": "green",
+    "unavailable": "yellow",
+    "failed": "red",
+    "unresolved": "magenta",
+    "pending": "dim",
+}
+
+
+class RichProgress:
+    """A ProgressSink that shows one bar per running download (and hides when done)."""
+
+    def __init__(self, console: Console) -> None:
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            console=console,
+            transient=True,
+        )
+
+    def __enter__(self) -> RichProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def start(self, label: str, total: int | None) -> object:
+        return self.progress.add_task(escape(label), total=total)
+
+    def advance(self, handle: object, size: int) -> None:
+        self.progress.advance(handle, size)  # type: ignore[arg-type]
+
+    def finish(self, handle: object) -> None:
+        self.progress.remove_task(handle)  # type: ignore[arg-type]
+
+    def article(self, source: str) -> object:
+        return self.progress.add_task(f"[bold]article[/] {escape(source[-60:])}", total=None)
+
+
+def print_json(console: Console, data: Any) -> None:
+    console.print_json(json.dumps(data, ensure_ascii=False, default=str))
+
+
+def styled(status: str | None) -> Text:
+    status = status or ""
+    base = status.split()[-1] if status else ""
+    return Text(status, style=STATUS_STYLE.get(base, "white"))
+
+
+def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
+    t = Table(title=title, title_justify="left", header_style="bold")
+    for column in columns:
+        t.add_column(column, overflow="fold")
+    for row in rows:
+        t.add_row(*[v if isinstance(v, Text) else Text("" if v is None else str(v)) for v in row])
+    return t
+
+
+def summary_table(results: Sequence[Any]) -> Table:
+    return table(
+        "Summary",
+        ["article", "found", "archived", "already", "unavailable", "unresolved", "failed"],
+        (
+            [
+                r.source,
+                r.found,
+                r.archived,
+                r.already,
+                r.unavailable,
+                r.unresolved,
+                Text(str(r.failed), style="red" if r.failed else ""),
+            ]
+            for r in results
+        ),
+    )
+
+
+def items_table(results: Sequence[Any]) -> Table:
+    return table(
+        "Embeds",
+        ["article", "platform", "post", "status", "note"],
+        (
+            [
+                r.source[-40:],
+                item["platform"],
+                item.get("url") or f"@{item.get('handle')}",
+                styled(item.get("status")),
+                (item.get("error") or "")[:120],
+            ]
+            for r in results
+            for item in r.items
+        ),
+    )
+
+
+def post_panel(post: dict[str, Any]) -> Panel:
+    lines = [
+        f"[bold]{escape(post.get('uploader') or '?')}[/] @{escape(post.get('uploader_id') or '?')}",
+        f"{escape(post.get('created_at') or '')}  {escape(post.get('url') or '')}",
+        "",
+        escape(post.get("text") or "(no text captured)"),
+    ]
+    return Panel(
+        "\n".join(lines),
+        title=f"{escape(post['platform'])} {escape(post['post_id'])} — {escape(post.get('status') or '')}",
+        title_align="left",
+    )

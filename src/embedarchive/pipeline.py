@@ -1,0 +1,196 @@
+"""archive_article(): the stages in one short function — load, detect, plan, capture, store.
+
+Every stage result is stored as soon as it exists (article, then detections, then each
+resolution and capture), so a run that dies midway keeps all it had, and the next run
+picks up exactly what is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import platform as _platform
+import socket
+import sqlite3
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from . import __version__
+from .article import load
+from .capture.context import FetchContext
+from .capture.http import Http, Recorder, utcnow
+from .capture.ytdlp import ytdlp_version
+from .detect import detect
+from .models import Article, Capture, Detection, Resolution, Target
+from .plan import resolve
+from .platforms import REGISTRY, Platform, by_name
+from .settings import LoadedSettings, Settings, describe
+from .store.records import Store
+
+
+@dataclass
+class ArticleResult:
+    """What one article run did, for the summary table and ``--json``."""
+
+    source: str
+    article_id: int
+    new_article: bool
+    found: int = 0
+    archived: int = 0
+    unavailable: int = 0
+    failed: int = 0
+    unresolved: int = 0
+    already: int = 0
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+
+def software_versions() -> dict[str, str]:
+    return {
+        "embedarchive": __version__,
+        "yt-dlp": ytdlp_version(),
+        "httpx": httpx.__version__,
+        "python": sys.version.split()[0],
+        "sqlite": sqlite3.sqlite_version,
+        "platform": _platform.platform(),
+    }
+
+
+def begin_run(store: Store, loaded: LoadedSettings, command: str, argv: list[str]) -> int:
+    settings = loaded.settings
+    operator = settings.operator
+    return store.begin_run(
+        {
+            "started_at": utcnow(),
+            "command": command,
+            "argv": json.dumps(argv, ensure_ascii=False),
+            "software": json.dumps(software_versions()),
+            "settings": json.dumps({r["name"]: r["value"] for r in describe(loaded)}, default=str),
+            "operator": operator,
+            "hostname": socket.gethostname() if settings.record_host else None,
+        }
+    )
+
+
+def archive_article(
+    source: str,
+    *,
+    store: Store,
+    ctx: FetchContext,
+    run_id: int,
+    refresh: bool = False,
+    registry: tuple[Platform, ...] = REGISTRY,
+) -> ArticleResult:
+    recorder = Recorder()
+    article = load(source, ctx.http, recorder, ctx.settings.max_article_bytes)
+    article_id, created = _store_article(store, ctx, article, run_id, recorder)
+    detections = detect(article, registry)
+    detection_ids = store.save_detections(article_id, detections)
+    result = ArticleResult(source, article_id, created, found=len(detections))
+
+    targets: dict[Target, list[int]] = {}
+    for detection_id, detection in zip(detection_ids, detections, strict=True):
+        resolution = _resolution(store, ctx.http, detection, detection_id, run_id, registry)
+        item = {
+            "detection_id": detection_id,
+            "platform": detection.platform,
+            "handle": detection.handle,
+            "resolution": resolution.status,
+            "url": resolution.target.url if resolution.target else detection.url,
+        }
+        if resolution.target is None:
+            item["status"] = "failed" if resolution.status == "failed" else "unresolved"
+            item["error"] = resolution.error
+            if resolution.status == "failed":
+                result.failed += 1
+            else:
+                result.unresolved += 1
+            result.items.append(item)
+            continue
+        targets.setdefault(resolution.target, []).append(detection_id)
+        result.items.append(item)
+
+    outcomes: dict[Target, tuple[str, str | None]] = {}
+    for target, ids in targets.items():
+        existing = store.find_post(target.platform, target.id)
+        if (
+            existing is not None
+            and existing["status"] in ("archived", "unavailable")
+            and not refresh
+        ):
+            outcomes[target] = ("already", existing["status"])
+            post_pk = int(existing["id"])
+        else:
+            capture = _capture(target, ctx, registry)
+            post_pk = store.save_capture(capture, run_id)
+            outcomes[target] = (capture.status, capture.error)
+        for detection_id in ids:
+            store.link_detection(detection_id, post_pk)
+    for item in result.items:
+        target_url = item.get("url")
+        match = next((o for t, o in outcomes.items() if t.url == target_url), None)
+        if match is None or "status" in item:
+            continue
+        status, detail = match
+        item["status"] = status if status != "already" else f"already {detail}"
+        if status in ("failed", "unavailable") and detail:
+            item["error"] = detail
+    for status, _ in outcomes.values():
+        if status == "already":
+            result.already += 1
+        else:
+            setattr(result, status, getattr(result, status) + 1)
+    return result
+
+
+def _store_article(
+    store: Store, ctx: FetchContext, article: Article, run_id: int, recorder: Recorder
+) -> tuple[int, bool]:
+    mime = "text/html" if article.is_html else "text/plain"
+    _, raw_path = ctx.files.put_bytes(article.raw, mime)
+    return store.save_article(article, raw_path, run_id, recorder.exchanges())
+
+
+def _resolution(
+    store: Store,
+    http: Http,
+    detection: Detection,
+    detection_id: int,
+    run_id: int,
+    registry: tuple[Platform, ...],
+) -> Resolution:
+    """Reuse a stored resolution; only pending or failed ones touch the network again."""
+    row = store.detection(detection_id)
+    if row["resolution"] in ("direct", "resolved") and row["resolved_post_id"]:
+        target = Target(
+            detection.platform, row["resolved_post_id"], row["resolved_url"], detection.kind
+        )
+        return Resolution(row["resolution"], target)
+    if row["resolution"] == "unresolved" and not detection.links:
+        return Resolution("unresolved", error=row["resolution_error"])
+    recorder = Recorder()
+    resolution = resolve(detection, http, recorder, registry)
+    store.save_resolution(detection_id, resolution, run_id, recorder.exchanges(), utcnow())
+    return resolution
+
+
+def _capture(target: Target, ctx: FetchContext, registry: tuple[Platform, ...]) -> Capture:
+    platform = by_name(target.platform, registry)
+    if platform is None:
+        raise ValueError(f"no platform {target.platform!r} in the registry")
+    return platform.fetch(target, ctx)
+
+
+def open_context(settings: Settings, store_files: Any, progress: Any = None) -> FetchContext:
+    ctx = FetchContext(settings=settings, http=Http(settings), files=store_files)
+    if progress is not None:
+        ctx.progress = progress
+    return ctx
+
+
+__all__ = ["ArticleResult", "archive_article", "begin_run", "open_context", "software_versions"]

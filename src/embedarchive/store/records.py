@@ -1,0 +1,319 @@
+"""Stage 5: captures → rows. Natural keys and one transaction per unit, so re-runs never duplicate
+and an interrupted run leaves no half-written rows."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from ..errors import StoreError
+from ..models import Article, Capture, Detection, HttpExchange, Resolution
+from .schema import migrations
+
+
+def _j(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+class Store:
+    """The archive database. Open with ``Store.open(path)``; every write method is atomic."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @classmethod
+    def open(cls, path: Path, *, create: bool = True) -> Store:
+        if not create and not path.exists():
+            raise StoreError(f"no archive at {path.parent} (run 'embedarchive archive' first)")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = Database(path)
+            db.execute("PRAGMA foreign_keys = ON")
+            if create:
+                db.enable_wal()
+                known = {m.name for m in migrations.pending(Database(memory=True))}
+                applied = {m.name for m in migrations.applied(db)}
+                if applied - known:
+                    raise StoreError(
+                        f"archive {path} was written by a newer embedarchive "
+                        f"(unknown migrations: {', '.join(sorted(applied - known))})"
+                    )
+                migrations.apply(db)
+        except sqlite3.DatabaseError as err:
+            raise StoreError(f"cannot open archive database {path}: {err}") from None
+        except OSError as err:
+            raise StoreError(f"cannot open archive database {path}: {err}") from None
+        return cls(db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def schema_version(self) -> int:
+        return len(migrations.applied(self.db))
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        try:
+            with self.db.atomic():
+                yield
+        except sqlite3.OperationalError as err:
+            raise StoreError(f"archive write failed: {err}") from None
+
+    # -- runs ---------------------------------------------------------------
+    def begin_run(self, row: dict[str, Any]) -> int:
+        with self.atomic():
+            return int(self.db["runs"].insert(row).last_pk)
+
+    def finish_run(self, run_id: int, finished_at: str) -> None:
+        with self.atomic():
+            self.db["runs"].update(run_id, {"finished_at": finished_at})
+
+    # -- articles -----------------------------------------------------------
+    def save_article(
+        self, article: Article, raw_path: str, run_id: int, exchanges: Iterable[HttpExchange]
+    ) -> tuple[int, bool]:
+        """Returns (article id, created). The same bytes from the same source are one row."""
+        existing = self.find_article(article.source, article.sha256)
+        if existing is not None:
+            return int(existing["id"]), False
+        with self.atomic():
+            article_id = int(
+                self.db["articles"]
+                .insert(
+                    {
+                        "source": article.source,
+                        "source_kind": article.source_kind,
+                        "url": article.url,
+                        "final_url": article.final_url,
+                        "sha256": article.sha256,
+                        "size": len(article.raw),
+                        "raw_path": raw_path,
+                        "encoding": article.encoding,
+                        "is_html": int(article.is_html),
+                        "title": article.title,
+                        "text": article.text,
+                        "retrieved_at": article.retrieved_at,
+                        "http_status": article.http_status,
+                        "http_headers": _j(list(article.http_headers))
+                        if article.http_headers
+                        else None,
+                        "run_id": run_id,
+                    }
+                )
+                .last_pk
+            )
+            self._save_exchanges(exchanges, run_id, article_id=article_id)
+        return article_id, True
+
+    def find_article(self, source: str, sha256: str) -> dict[str, Any] | None:
+        rows = list(self.db["articles"].rows_where("source = ? and sha256 = ?", [source, sha256]))
+        return rows[0] if rows else None
+
+    # -- detections ---------------------------------------------------------
+    def save_detections(self, article_id: int, detections: Iterable[Detection]) -> list[int]:
+        """Insert-or-keep: a detection already stored for this article is not touched again."""
+        ids = []
+        with self.atomic():
+            for d in detections:
+                key = [article_id, d.platform, d.offset]
+                found = list(
+                    self.db["detections"].rows_where(
+                        "article_id = ? and platform = ? and offset = ?", key
+                    )
+                )
+                if found:
+                    ids.append(int(found[0]["id"]))
+                    continue
+                row = {
+                    "article_id": article_id,
+                    "platform": d.platform,
+                    "kind": d.kind,
+                    "markup": d.markup,
+                    "offset": d.offset,
+                    "url": d.url,
+                    "post_id": d.id,
+                    "author": d.author,
+                    "handle": d.handle,
+                    "date": d.date,
+                    "text": d.text,
+                    "links": _j(list(d.links)),
+                    "snippet": d.snippet,
+                    "resolution": "pending",
+                }
+                ids.append(int(self.db["detections"].insert(row).last_pk))
+        return ids
+
+    def detection(self, detection_id: int) -> dict[str, Any]:
+        return dict(self.db["detections"].get(detection_id))
+
+    def save_resolution(
+        self,
+        detection_id: int,
+        resolution: Resolution,
+        run_id: int,
+        exchanges: Iterable[HttpExchange],
+        resolved_at: str,
+    ) -> None:
+        target = resolution.target
+        with self.atomic():
+            self.db["detections"].update(
+                detection_id,
+                {
+                    "resolution": resolution.status,
+                    "resolved_url": target.url if target else None,
+                    "resolved_post_id": target.id if target else None,
+                    "resolution_hops": _j(list(resolution.hops)),
+                    "resolution_error": resolution.error,
+                    "resolved_at": resolved_at,
+                },
+            )
+            self._save_exchanges(exchanges, run_id, detection_id=detection_id)
+
+    def link_detection(self, detection_id: int, post_pk: int) -> None:
+        with self.atomic():
+            self.db["detections"].update(detection_id, {"post_pk": post_pk})
+
+    # -- posts and captures -------------------------------------------------
+    def find_post(self, platform: str, post_id: str) -> dict[str, Any] | None:
+        rows = list(
+            self.db["posts"].rows_where("platform = ? and post_id = ?", [platform, post_id])
+        )
+        return rows[0] if rows else None
+
+    def save_capture(self, capture: Capture, run_id: int) -> int:
+        """Store a capture, its media, exchanges and related captures in one transaction.
+
+        Returns the post row id. Earlier captures are never changed; the post row shows the
+        latest successful data, and its status the latest outcome.
+        """
+        with self.atomic():
+            return self._save_capture(capture, run_id, None)
+
+    def _save_capture(self, capture: Capture, run_id: int, parent: int | None) -> int:
+        target = capture.target
+        post = capture.post
+        existing = self.find_post(target.platform, target.id)
+        if existing is None:
+            post_pk = int(
+                self.db["posts"]
+                .insert(
+                    {
+                        "platform": target.platform,
+                        "post_id": target.id,
+                        "url": target.url,
+                        "status": capture.status,
+                        "first_captured_at": capture.finished_at,
+                    }
+                )
+                .last_pk
+            )
+        else:
+            post_pk = int(existing["id"])
+        capture_id = int(
+            self.db["captures"]
+            .insert(
+                {
+                    "post_pk": post_pk,
+                    "run_id": run_id,
+                    "platform": target.platform,
+                    "post_id": target.id,
+                    "target_url": target.url,
+                    "started_at": capture.started_at,
+                    "finished_at": capture.finished_at,
+                    "method": capture.method,
+                    "status": capture.status,
+                    "error": capture.error,
+                    "retryable": int(capture.retryable),
+                    "attempts": _j([a.__dict__ for a in capture.attempts]),
+                    "data": _j(_post_fields(post)) if post else None,
+                    "raw": post.raw if post else None,
+                    "raw_sha256": _sha(post.raw) if post and post.raw else None,
+                    "parent_capture_id": parent,
+                }
+            )
+            .last_pk
+        )
+        for position, m in enumerate(capture.media):
+            self.db["media"].insert(
+                {
+                    "capture_id": capture_id,
+                    "post_pk": post_pk,
+                    "position": position,
+                    "kind": m.kind,
+                    "sha256": m.sha256,
+                    "size": m.size,
+                    "mime": m.mime,
+                    "path": m.path,
+                    "source_url": m.source_url,
+                    "final_url": m.final_url,
+                    "info": _j(m.info),
+                }
+            )
+        self._save_exchanges(capture.exchanges, run_id, capture_id=capture_id)
+        update: dict[str, Any] = {
+            "last_capture_id": capture_id,
+            "last_captured_at": capture.finished_at,
+        }
+        if post is not None:
+            update.update(_post_fields(post))
+            update["quoted_post_id"] = post.quoted.id if post.quoted else None
+            update["counts"] = _j(post.counts)
+        had_data = existing is not None and existing.get("text") is not None
+        if not (capture.status == "failed" and had_data and existing["status"] == "archived"):
+            update["status"] = capture.status
+        self.db["posts"].update(post_pk, update)
+        for related in capture.related:
+            self._save_capture(related, run_id, capture_id)
+        return post_pk
+
+    def _save_exchanges(self, exchanges: Iterable[HttpExchange], run_id: int, **link: int) -> None:
+        rows = []
+        for e in exchanges:
+            location = next((v for k, v in e.response_headers if k.lower() == "location"), None)
+            rows.append(
+                {
+                    "run_id": run_id,
+                    **link,
+                    "purpose": e.purpose,
+                    "method": e.method,
+                    "url": e.url,
+                    "status": e.status,
+                    "location": location,
+                    "http_version": e.http_version,
+                    "request_headers": _j(list(e.request_headers)),
+                    "response_headers": _j(list(e.response_headers)),
+                    "body_sha256": e.body_sha256,
+                    "body_size": e.body_size,
+                    "complete": int(e.complete),
+                    "started_at": e.started_at,
+                    "elapsed_ms": e.elapsed_ms,
+                    "error": e.error,
+                }
+            )
+        if rows:
+            self.db["http_exchanges"].insert_all(rows)
+
+
+def _sha(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _post_fields(post: Any) -> dict[str, Any]:
+    return {
+        "url": post.url,
+        "uploader": post.uploader,
+        "uploader_id": post.uploader_id,
+        "user_id": post.user_id,
+        "created_at": post.created_at,
+        "text": post.text,
+        "lang": post.lang,
+        "reply_to_id": post.reply_to_id,
+    }
