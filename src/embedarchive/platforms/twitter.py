@@ -17,6 +17,7 @@ from ..capture.http import Recorder
 from ..capture.ytdlp import fetch_with_ytdlp
 from ..errors import FetchError, UnavailableError, UnexpectedResponseError
 from ..models import Capture, MediaRef, PostData, Target
+from ..settings import Settings
 from .base import AmpMarker, Platform
 
 _HOSTS = (
@@ -61,6 +62,13 @@ class Twitter(Platform):
         if not post_id.isdigit():
             return None
         return Target(self.name, post_id, canonical_status_url(post_id), self.kind)
+
+    def short_link_request_url(self, link: str, settings: Settings) -> str | None:
+        for pattern, base in ((PIC_RE, settings.twitter_pic_url), (TCO_RE, settings.twitter_tco_url)):
+            m = pattern.match(link.strip())
+            if m:
+                return f"{base.rstrip('/')}/{m.group('code')}"
+        return None
 
     def fetch(self, target: Target, ctx: FetchContext) -> Capture:
         methods = [(name, METHODS[name]) for name in ctx.settings.twitter_methods]
