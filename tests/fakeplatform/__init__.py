@@ -1,0 +1,30 @@
+"""Fake X/Twitter platform for the test-suite: real HTTP on 127.0.0.1, fixture data in data/."""
+
+from .data import (
+    CASES,
+    DATA_DIR,
+    MEDIA_DIR,
+    SEED_ID,
+    SEED_PIC_CODE,
+    SYNDICATION_CASES,
+    TCO_LOOP,
+    TCO_TWO_HOP,
+    TOKENS,
+    TWEETS,
+)
+from .server import FakePlatform, RecordedRequest
+
+__all__ = [
+    "CASES",
+    "DATA_DIR",
+    "MEDIA_DIR",
+    "SEED_ID",
+    "SEED_PIC_CODE",
+    "SYNDICATION_CASES",
+    "TCO_LOOP",
+    "TCO_TWO_HOP",
+    "TOKENS",
+    "TWEETS",
+    "FakePlatform",
+    "RecordedRequest",
+]

@@ -1,0 +1,43 @@
+"""Shared test helpers: settings pointed at the fake platform, row counts, file hashes."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from embedarchive.settings import Settings, load_settings
+from embedarchive.store.records import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "examples" / "seed-article-hu.txt"
+MEDIA = Path(__file__).resolve().parent / "fixtures" / "media"
+TABLES = ("articles", "detections", "posts", "captures", "media", "http_exchanges")
+
+
+def settings_for(fake: Any, archive_dir: Path, **extra: Any) -> Settings:
+    overrides = {**fake.settings_overrides(), "archive_dir": archive_dir, "twitter_methods": "syndication,oembed"}
+    overrides.update(extra)
+    return load_settings(overrides, environ={}).settings
+
+
+def cli_env(fake: Any, archive_dir: Path, **extra: str) -> dict[str, str]:
+    env = {**fake.env(), "EMBEDARCHIVE_ARCHIVE_DIR": str(archive_dir), "EMBEDARCHIVE_TWITTER_METHODS": "syndication,oembed"}
+    env.update(extra)
+    return env
+
+
+def counts(archive_dir: Path) -> dict[str, int]:
+    store = Store.open(archive_dir / "archive.db", create=False)
+    try:
+        return {t: store.db[t].count for t in TABLES}
+    finally:
+        store.close()
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def media_files(archive_dir: Path) -> list[Path]:
+    return sorted(p for p in (archive_dir / "media").rglob("*") if p.is_file())

@@ -1,0 +1,66 @@
+from pathlib import Path
+
+import pytest
+
+from embedarchive.errors import ConfigError
+from embedarchive.settings import describe, load_settings
+
+
+def test_env_overrides_default_and_records_source() -> None:
+    loaded = load_settings(environ={"EMBEDARCHIVE_TWITTER_OEMBED_URL": "http://mirror.example/oembed"})
+    assert loaded.settings.twitter_oembed_url == "http://mirror.example/oembed"
+    assert loaded.sources["twitter_oembed_url"] == "env EMBEDARCHIVE_TWITTER_OEMBED_URL"
+    assert loaded.sources["twitter_syndication_url"] == "default"
+
+
+def test_command_line_beats_env_and_file(tmp_path: Path) -> None:
+    config = tmp_path / "embedarchive.toml"
+    config.write_text('read_timeout = 5\ntwitter_methods = ["oembed"]\n')
+    loaded = load_settings(
+        {"read_timeout": 7}, environ={"EMBEDARCHIVE_READ_TIMEOUT": "6"}, config_file=config
+    )
+    assert loaded.settings.read_timeout == 7.0
+    assert loaded.sources["read_timeout"] == "command line"
+    assert loaded.settings.twitter_methods == ("oembed",)
+    assert loaded.sources["twitter_methods"].startswith("file ")
+
+
+def test_config_file_in_archive_folder_is_found(tmp_path: Path) -> None:
+    (tmp_path / "embedarchive.toml").write_text('user_agent = "desk/1"\n')
+    loaded = load_settings({"archive_dir": tmp_path}, environ={})
+    assert loaded.settings.user_agent == "desk/1"
+
+
+def test_methods_list_from_env_keeps_order() -> None:
+    loaded = load_settings(environ={"EMBEDARCHIVE_TWITTER_METHODS": "fxtwitter, syndication"})
+    assert loaded.settings.twitter_methods == ("fxtwitter", "syndication")
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"EMBEDARCHIVE_READ_TIMEOUT": "soon"}, "read_timeout"),
+        ({"EMBEDARCHIVE_ALLOW_PRIVATE_NETWORK": "maybe"}, "allow_private_network"),
+        ({"EMBEDARCHIVE_TWITTER_METHODS": "syndication,carrier-pigeon"}, "carrier-pigeon"),
+        ({"EMBEDARCHIVE_FXTWITTER_URL": "file:///etc/passwd"}, "fxtwitter_url"),
+    ],
+)
+def test_invalid_values_are_config_errors(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(environ=env)
+
+
+def test_unknown_key_in_file_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text("colour = 'blue'\n")
+    with pytest.raises(ConfigError, match="colour"):
+        load_settings(environ={}, config_file=config)
+
+
+def test_every_endpoint_is_a_documented_setting() -> None:
+    rows = describe(load_settings(environ={}))
+    urls = [r for r in rows if r["name"].endswith("_url")]
+    assert {r["name"] for r in urls} >= {
+        "twitter_syndication_url", "twitter_oembed_url", "fxtwitter_url", "twitter_pic_url", "twitter_tco_url",
+    }
+    assert all(r["doc"] and r["env"].startswith("EMBEDARCHIVE_") for r in rows)
