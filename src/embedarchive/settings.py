@@ -75,6 +75,38 @@ class Settings:
     twitter_tco_url: str = field(
         default="https://t.co", metadata=_doc("Where t.co/<code> links are expanded.")
     )
+    telegram_url: str = field(
+        default="https://t.me",
+        metadata=_doc("Telegram public post pages (<url>/<channel>/<id>?embed=1)."),
+    )
+    bluesky_appview_url: str = field(
+        default="https://public.api.bsky.app", metadata=_doc("Bluesky AppView (xrpc) base.")
+    )
+    bluesky_plc_url: str = field(
+        default="https://plc.directory",
+        metadata=_doc("PLC directory for did:plc documents (finds the author's PDS)."),
+    )
+    mastodon_api_url: str | None = field(
+        default=None,
+        metadata=_doc("Send Mastodon API calls here instead of the post's own instance (mirrors, tests)."),
+    )
+    youtube_oembed_url: str = field(
+        default="https://www.youtube.com/oembed", metadata=_doc("YouTube oEmbed endpoint (metadata).")
+    )
+    vimeo_oembed_url: str = field(
+        default="https://vimeo.com/api/oembed.json",
+        metadata=_doc("Vimeo oEmbed endpoint (metadata)."),
+    )
+    tiktok_oembed_url: str = field(
+        default="https://www.tiktok.com/oembed", metadata=_doc("TikTok oEmbed endpoint (metadata).")
+    )
+    cookies_file: Path | None = field(
+        default=None,
+        metadata=_doc("Netscape cookies file handed to yt-dlp (your own logged-in session)."),
+    )
+    ytdlp_max_duration: float = field(
+        default=4 * 3600.0, metadata=_doc("Longest video (seconds) yt-dlp downloads; longer is refused.")
+    )
     ytdlp_timeout: float = field(
         default=600.0, metadata=_doc("Seconds one yt-dlp download may take.")
     )
@@ -183,7 +215,7 @@ def _validate(settings: Settings) -> None:
     for f in fields(settings):
         if f.name.endswith("_url"):
             value = getattr(settings, f.name)
-            if not str(value).startswith(("http://", "https://")):
+            if value is not None and not str(value).startswith(("http://", "https://")):
                 raise ConfigError(f"setting {f.name} must be an http(s) URL, got {value!r}")
 
 
