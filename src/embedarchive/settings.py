@@ -135,6 +135,8 @@ class LoadedSettings:
 
 def _convert(name: str, annotation: Any, raw: Any) -> Any:
     kind = str(annotation)
+    if "None" in kind and (raw is None or raw == ""):
+        return None
     try:
         if "tuple" in kind:
             items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
@@ -152,10 +154,8 @@ def _convert(name: str, annotation: Any, raw: Any) -> Any:
             return int(raw)
         if kind == "float":
             return float(raw)
-        if kind == "Path":
+        if kind.startswith("Path"):
             return Path(str(raw)).expanduser()
-        if raw is None or raw == "":
-            return None
         return str(raw)
     except (TypeError, ValueError):
         raise ConfigError(f"setting {name} has an invalid value: {raw!r}") from None

@@ -37,6 +37,18 @@ EMBED_IFRAME_RE = re.compile(
 PIC_RE = re.compile(r"(?:https?://)?pic\.(?:twitter|x)\.com/(?P<code>[A-Za-z0-9]{6,20})")
 TCO_RE = re.compile(r"(?:https?://)?t\.co/(?P<code>[A-Za-z0-9]{6,20})")
 
+#: The textified official blockquote: ``— Display Name (@handle) November 14, 2025``, which is
+#: what survives when a reader copies an article or a CMS strips the embed. The dash may be an
+#: em dash, en dash, horizontal bar, hyphen or an unconverted ``&mdash;``; the display name cannot
+#: span a spaced dash (so the nearest dash before ``(@handle)`` wins). The date after it is in
+#: the embedding page's language and is parsed by the detector, not here.
+ATTRIBUTION_RE = re.compile(
+    r"(?:^|(?<=\s))(?:[\u2014\u2013\u2015]|-{1,2}|&mdash;|&#8212;|&#x2014;)[ \t\u00a0]*"
+    r"(?P<name>(?:(?![ \t\u00a0][\u2014\u2013\u2015-][ \t\u00a0])[^\n(]|\((?!@)){0,60}?)"
+    r"[ \t\u00a0]*\(@(?P<handle>[A-Za-z0-9_]{1,15})\)",
+    re.MULTILINE,
+)
+
 _RESERVED_HANDLES = {"i", "intent", "share", "home", "search", "hashtag", "settings"}
 
 
@@ -53,6 +65,9 @@ class Twitter(Platform):
     embed_classes = ("twitter-tweet", "twitter-video")
     amp_markers = (AmpMarker("amp-twitter", "data-tweetid"),)
     short_link_patterns = (PIC_RE, TCO_RE)
+    #: Attributes that carry the bare post id once widgets.js has rendered the blockquote.
+    embed_id_attrs: ClassVar[tuple[str, ...]] = ("data-tweet-id",)
+    attribution_pattern: ClassVar[re.Pattern[str] | None] = ATTRIBUTION_RE
 
     def canonical_url(self, m: re.Match[str]) -> str:
         groups = m.groupdict()
