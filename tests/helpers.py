@@ -16,13 +16,21 @@ TABLES = ("articles", "detections", "posts", "captures", "media", "http_exchange
 
 
 def settings_for(fake: Any, archive_dir: Path, **extra: Any) -> Settings:
-    overrides = {**fake.settings_overrides(), "archive_dir": archive_dir, "twitter_methods": "syndication,oembed"}
+    overrides = {
+        **fake.settings_overrides(),
+        "archive_dir": archive_dir,
+        "twitter_methods": "syndication,oembed",
+    }
     overrides.update(extra)
     return load_settings(overrides, environ={}).settings
 
 
 def cli_env(fake: Any, archive_dir: Path, **extra: str) -> dict[str, str]:
-    env = {**fake.env(), "EMBEDARCHIVE_ARCHIVE_DIR": str(archive_dir), "EMBEDARCHIVE_TWITTER_METHODS": "syndication,oembed"}
+    env = {
+        **fake.env(),
+        "EMBEDARCHIVE_ARCHIVE_DIR": str(archive_dir),
+        "EMBEDARCHIVE_TWITTER_METHODS": "syndication,oembed",
+    }
     env.update(extra)
     return env
 

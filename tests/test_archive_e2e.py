@@ -95,7 +95,8 @@ def test_refresh_adds_a_capture_but_no_duplicate_files(fake_platform, archive_di
 def test_offline_run_keeps_evidence_and_completes_later(fake_platform, archive_dir: Path) -> None:
     closed = "http://127.0.0.1:9"  # discard port: nothing listens, connections are refused
     offline = cli_env(
-        fake_platform, archive_dir,
+        fake_platform,
+        archive_dir,
         EMBEDARCHIVE_TWITTER_PIC_URL=f"{closed}/pic",
         EMBEDARCHIVE_TWITTER_SYNDICATION_URL=f"{closed}/syndication/tweet-result",
         EMBEDARCHIVE_TWITTER_OEMBED_URL=f"{closed}/oembed",
@@ -144,7 +145,10 @@ def test_archive_json_reports_each_article(fake_platform, archive_dir: Path) -> 
 
 def test_operator_and_host_are_opt_in(fake_platform, archive_dir: Path) -> None:
     env = cli_env(fake_platform, archive_dir)
-    assert run(["archive", "--operator", "A. Reporter", "--record-host", str(SEED)], env).exit_code == 0
+    assert (
+        run(["archive", "--operator", "A. Reporter", "--record-host", str(SEED)], env).exit_code
+        == 0
+    )
     row = next(Database(archive_dir / "archive.db")["runs"].rows)
     assert row["operator"] == "A. Reporter"
     assert row["hostname"]

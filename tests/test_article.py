@@ -12,7 +12,13 @@ HU = "Azerbajdzsán pénteken berendelte az orosz nagykövetet; a rakéta megron
 def test_latin2_text_decodes_without_loss() -> None:
     text, encoding = decode(HU.encode("iso-8859-2"))
     assert text == HU
-    assert encoding.lower().replace("_", "-") in {"iso8859-2", "iso-8859-2", "latin2", "cp1250", "windows-1250"}
+    assert encoding.lower().replace("_", "-") in {
+        "iso8859-2",
+        "iso-8859-2",
+        "latin2",
+        "cp1250",
+        "windows-1250",
+    }
 
 
 def test_windows_1250_declared_in_meta() -> None:

@@ -17,8 +17,14 @@ from .helpers import MEDIA, settings_for, sha256_file
 @pytest.mark.parametrize(
     "url",
     [
-        "http://127.0.0.1/x", "http://localhost/x", "http://10.1.2.3/", "http://192.168.0.1/",
-        "http://169.254.169.254/latest/meta-data/", "http://[::1]/", "http://0.0.0.0/", "http://224.0.0.1/",
+        "http://127.0.0.1/x",
+        "http://localhost/x",
+        "http://10.1.2.3/",
+        "http://192.168.0.1/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/",
+        "http://0.0.0.0/",
+        "http://224.0.0.1/",
     ],
 )
 def test_private_addresses_are_refused(url: str) -> None:
@@ -42,8 +48,13 @@ def test_guard_applies_to_real_requests(fake_platform, archive_dir: Path) -> Non
 def test_json_size_cap(fake_platform, archive_dir: Path) -> None:
     settings = settings_for(fake_platform, archive_dir)
     with Http(settings) as http, pytest.raises(TooLargeError):
-        http.get(fake_platform.base_url + "/video/amplify_video/1684020091854225408/vid/886x546/_Mb5SBNFpaVehGMW.mp4",
-                 Recorder(), "test", max_bytes=100)
+        http.get(
+            fake_platform.base_url
+            + "/video/amplify_video/1684020091854225408/vid/886x546/_Mb5SBNFpaVehGMW.mp4",
+            Recorder(),
+            "test",
+            max_bytes=100,
+        )
 
 
 def test_media_cap_leaves_no_file(fake_platform, archive_dir: Path) -> None:
@@ -51,7 +62,13 @@ def test_media_cap_leaves_no_file(fake_platform, archive_dir: Path) -> None:
     files = FileStore(archive_dir)
     files.open()
     with Http(settings) as http, pytest.raises(TooLargeError):
-        download(http, fake_platform.base_url + "/media/FsZNOgcWAAEQtrd.jpg?name=orig", files, Recorder(), kind="photo")
+        download(
+            http,
+            fake_platform.base_url + "/media/FsZNOgcWAAEQtrd.jpg?name=orig",
+            files,
+            Recorder(),
+            kind="photo",
+        )
     assert not any(p.is_file() for p in (archive_dir / "media").rglob("*"))
     assert not any((archive_dir / "tmp").iterdir())
 
@@ -61,7 +78,9 @@ def test_download_sniffs_mime_and_records_the_exchange(fake_platform, archive_di
     files = FileStore(archive_dir)
     files.open()
     recorder = Recorder()
-    url = fake_platform.base_url + "/amplify_video_thumb/1684020091854225408/img/xtWb477NwDzZ1VvG.jpg"
+    url = (
+        fake_platform.base_url + "/amplify_video_thumb/1684020091854225408/img/xtWb477NwDzZ1VvG.jpg"
+    )
     with Http(settings) as http:
         got = download(http, url, files, recorder, kind="thumbnail")
     assert got.mime == "image/jpeg"

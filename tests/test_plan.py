@@ -16,7 +16,9 @@ SEED_ID = "1989257861291196183"
 
 def text_detection(*links: str, post_id: str | None = None) -> Detection:
     url = f"https://twitter.com/x/status/{post_id}" if post_id else None
-    return Detection("twitter", "post", "text", 0, url=url, id=post_id, handle="trhaber_com", links=links)
+    return Detection(
+        "twitter", "post", "text", 0, url=url, id=post_id, handle="trhaber_com", links=links
+    )
 
 
 def resolve_with(fake, archive_dir: Path, detection: Detection, **extra):
@@ -26,7 +28,9 @@ def resolve_with(fake, archive_dir: Path, detection: Detection, **extra):
 
 
 def test_pic_link_resolves_to_the_status(fake_platform, archive_dir: Path) -> None:
-    resolution, exchanges = resolve_with(fake_platform, archive_dir, text_detection("pic.twitter.com/sto5JNQDWw"))
+    resolution, exchanges = resolve_with(
+        fake_platform, archive_dir, text_detection("pic.twitter.com/sto5JNQDWw")
+    )
     assert resolution.status == "resolved"
     assert resolution.target is not None and resolution.target.id == SEED_ID
     assert resolution.target.url == f"https://twitter.com/trhaber_com/status/{SEED_ID}"
@@ -35,15 +39,21 @@ def test_pic_link_resolves_to_the_status(fake_platform, archive_dir: Path) -> No
 
 
 def test_two_hop_tco_records_every_hop(fake_platform, archive_dir: Path) -> None:
-    resolution, exchanges = resolve_with(fake_platform, archive_dir, text_detection("https://t.co/TwoHopSeed"))
+    resolution, exchanges = resolve_with(
+        fake_platform, archive_dir, text_detection("https://t.co/TwoHopSeed")
+    )
     assert resolution.status == "resolved" and resolution.target is not None
     assert resolution.target.id == SEED_ID
     assert len(resolution.hops) == 2 and len(exchanges) == 2
 
 
-def test_browser_user_agent_gets_meta_refresh_and_still_resolves(fake_platform, archive_dir: Path) -> None:
+def test_browser_user_agent_gets_meta_refresh_and_still_resolves(
+    fake_platform, archive_dir: Path
+) -> None:
     resolution, exchanges = resolve_with(
-        fake_platform, archive_dir, text_detection("t.co/sto5JNQDWw"),
+        fake_platform,
+        archive_dir,
+        text_detection("t.co/sto5JNQDWw"),
         user_agent="Mozilla/5.0 (X11; Linux x86_64)",
     )
     assert exchanges[0].status == 200
@@ -70,7 +80,9 @@ def test_direct_detection_needs_no_request(fake_platform, archive_dir: Path) -> 
 
 def test_network_down_is_a_retryable_failure(fake_platform, archive_dir: Path) -> None:
     resolution, exchanges = resolve_with(
-        fake_platform, archive_dir, text_detection("pic.twitter.com/sto5JNQDWw"),
+        fake_platform,
+        archive_dir,
+        text_detection("pic.twitter.com/sto5JNQDWw"),
         twitter_pic_url="http://127.0.0.1:9/pic",
     )
     assert resolution.status == "failed" and resolution.retryable

@@ -7,7 +7,9 @@ from embedarchive.settings import describe, load_settings
 
 
 def test_env_overrides_default_and_records_source() -> None:
-    loaded = load_settings(environ={"EMBEDARCHIVE_TWITTER_OEMBED_URL": "http://mirror.example/oembed"})
+    loaded = load_settings(
+        environ={"EMBEDARCHIVE_TWITTER_OEMBED_URL": "http://mirror.example/oembed"}
+    )
     assert loaded.settings.twitter_oembed_url == "http://mirror.example/oembed"
     assert loaded.sources["twitter_oembed_url"] == "env EMBEDARCHIVE_TWITTER_OEMBED_URL"
     assert loaded.sources["twitter_syndication_url"] == "default"
@@ -61,6 +63,10 @@ def test_every_endpoint_is_a_documented_setting() -> None:
     rows = describe(load_settings(environ={}))
     urls = [r for r in rows if r["name"].endswith("_url")]
     assert {r["name"] for r in urls} >= {
-        "twitter_syndication_url", "twitter_oembed_url", "fxtwitter_url", "twitter_pic_url", "twitter_tco_url",
+        "twitter_syndication_url",
+        "twitter_oembed_url",
+        "fxtwitter_url",
+        "twitter_pic_url",
+        "twitter_tco_url",
     }
     assert all(r["doc"] and r["env"].startswith("EMBEDARCHIVE_") for r in rows)

@@ -34,7 +34,10 @@ def test_radix_conversion_matches_v8(value: float, expected: str) -> None:
 
 
 def test_orig_photo_url_replaces_size_name() -> None:
-    assert orig_photo_url("https://pbs.twimg.com/media/AbC.jpg") == "https://pbs.twimg.com/media/AbC.jpg?name=orig"
+    assert (
+        orig_photo_url("https://pbs.twimg.com/media/AbC.jpg")
+        == "https://pbs.twimg.com/media/AbC.jpg?name=orig"
+    )
     assert (
         orig_photo_url("https://pbs.twimg.com/media/AbC?format=jpg&name=small")
         == "https://pbs.twimg.com/media/AbC?format=jpg&name=orig"

@@ -84,7 +84,9 @@ def test_text_only_post_has_no_media(fake_platform, archive_dir: Path) -> None:
         ("not_found_404", "404"),
     ],
 )
-def test_gone_posts_are_unavailable_not_errors(fake_platform, archive_dir: Path, case: str, reason: str) -> None:
+def test_gone_posts_are_unavailable_not_errors(
+    fake_platform, archive_dir: Path, case: str, reason: str
+) -> None:
     result = capture(fake_platform, archive_dir, ERRORS[case])
     assert result.status == "unavailable"
     assert reason in result.error
@@ -93,8 +95,12 @@ def test_gone_posts_are_unavailable_not_errors(fake_platform, archive_dir: Path,
     assert result.exchanges  # the evidence of the platform's answer is kept
 
 
-@pytest.mark.parametrize(("case", "reason"), [("html_error", "not JSON"), ("server_error", "HTTP 500")])
-def test_broken_answers_fail_retryably(fake_platform, archive_dir: Path, case: str, reason: str) -> None:
+@pytest.mark.parametrize(
+    ("case", "reason"), [("html_error", "not JSON"), ("server_error", "HTTP 500")]
+)
+def test_broken_answers_fail_retryably(
+    fake_platform, archive_dir: Path, case: str, reason: str
+) -> None:
     result = capture(fake_platform, archive_dir, ERRORS[case], twitter_methods="syndication")
     assert result.status == "failed"
     assert reason in result.error
@@ -103,7 +109,9 @@ def test_broken_answers_fail_retryably(fake_platform, archive_dir: Path, case: s
 
 def test_oembed_answers_when_syndication_is_down(fake_platform, archive_dir: Path) -> None:
     result = capture(
-        fake_platform, archive_dir, TWEETS["seed"],
+        fake_platform,
+        archive_dir,
+        TWEETS["seed"],
         twitter_syndication_url="http://127.0.0.1:9/tweet-result",
     )
     assert result.status == "archived"

@@ -54,10 +54,10 @@ def decode(raw: bytes, declared: str | None = None, is_html: bool = False) -> tu
     if is_html:
         m = _META_CHARSET.search(raw[:4096])
         candidates.append(_known(m.group(1).decode("ascii", "ignore")) if m else None)
-    for name in candidates:
-        if name:
+    for candidate in candidates:
+        if candidate:
             try:
-                return raw.decode(name), name
+                return raw.decode(candidate), candidate
             except UnicodeDecodeError:
                 continue
     try:

@@ -124,7 +124,8 @@ def archive(
     files.open()
     files.discard_partial()
     run_id = begin_run(store, loaded, "archive", sys.argv)
-    results, bad_inputs = [], []
+    results: list[Any] = []
+    bad_inputs: list[dict[str, Any]] = []
     try:
         with Http(settings) as http, RichProgress(err_console) as progress:
             ctx = FetchContext(settings=settings, http=http, files=files, progress=progress)

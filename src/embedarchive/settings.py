@@ -88,10 +88,13 @@ class Settings:
     )
     mastodon_api_url: str | None = field(
         default=None,
-        metadata=_doc("Send Mastodon API calls here instead of the post's own instance (mirrors, tests)."),
+        metadata=_doc(
+            "Send Mastodon API calls here instead of the post's own instance (mirrors, tests)."
+        ),
     )
     youtube_oembed_url: str = field(
-        default="https://www.youtube.com/oembed", metadata=_doc("YouTube oEmbed endpoint (metadata).")
+        default="https://www.youtube.com/oembed",
+        metadata=_doc("YouTube oEmbed endpoint (metadata)."),
     )
     vimeo_oembed_url: str = field(
         default="https://vimeo.com/api/oembed.json",
@@ -105,7 +108,8 @@ class Settings:
         metadata=_doc("Netscape cookies file handed to yt-dlp (your own logged-in session)."),
     )
     ytdlp_max_duration: float = field(
-        default=4 * 3600.0, metadata=_doc("Longest video (seconds) yt-dlp downloads; longer is refused.")
+        default=4 * 3600.0,
+        metadata=_doc("Longest video (seconds) yt-dlp downloads; longer is refused."),
     )
     ytdlp_timeout: float = field(
         default=600.0, metadata=_doc("Seconds one yt-dlp download may take.")

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..errors import EmbedArchiveError, FetchError, UnavailableError
-from ..models import Attempt, Capture, MediaFile, PostData, Target
+from ..models import Attempt, Capture, CaptureStatus, MediaFile, PostData, Target
 from .context import FetchContext
 from .http import Recorder, utcnow
 from .media import download
@@ -49,7 +49,7 @@ def capture_with_methods(
             continue
         attempts.append(Attempt(name, "ok"))
         return _complete(target, ctx, recorder, started, name, result, tuple(attempts))
-    status = "unavailable" if unavailable else "failed"
+    status: CaptureStatus = "unavailable" if unavailable else "failed"
     error = unavailable or (str(last_error) if last_error else "no fetch method is enabled")
     return Capture(
         target=target,
@@ -102,7 +102,7 @@ def _complete(
 ) -> Capture:
     media, errors = download_all(result.post, ctx, recorder)
     media = result.media + media
-    status = "archived" if not errors else "failed"
+    status: CaptureStatus = "archived" if not errors else "failed"
     related: tuple[Capture, ...] = ()
     quoted = result.post.quoted
     if quoted is not None:

@@ -38,6 +38,10 @@ class Platform:
     amp_markers: ClassVar[tuple[AmpMarker, ...]] = ()
     #: Short-link patterns that must be expanded before the post is known.
     short_link_patterns: ClassVar[tuple[re.Pattern[str], ...]] = ()
+    #: Attributes that carry a bare post id once a widget script rendered the embed.
+    embed_id_attrs: ClassVar[tuple[str, ...]] = ()
+    #: The textified form of the platform's blockquote (attribution line), if it has one.
+    attribution_pattern: ClassVar[re.Pattern[str] | None] = None
 
     def match(self, url: str) -> Target | None:
         """The target a URL points at, or None when it is not a single post of this platform."""

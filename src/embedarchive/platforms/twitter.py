@@ -79,7 +79,10 @@ class Twitter(Platform):
         return Target(self.name, post_id, canonical_status_url(post_id), self.kind)
 
     def short_link_request_url(self, link: str, settings: Settings) -> str | None:
-        for pattern, base in ((PIC_RE, settings.twitter_pic_url), (TCO_RE, settings.twitter_tco_url)):
+        for pattern, base in (
+            (PIC_RE, settings.twitter_pic_url),
+            (TCO_RE, settings.twitter_tco_url),
+        ):
             m = pattern.match(link.strip())
             if m:
                 return f"{base.rstrip('/')}/{m.group('code')}"
@@ -151,7 +154,9 @@ def _iso(value: str | None) -> str | None:
         return None
     for fmt in ("%Y-%m-%dT%H:%M:%S.%fZ", "%a %b %d %H:%M:%S %z %Y"):
         try:
-            return datetime.strptime(value, fmt).replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
+            return (
+                datetime.strptime(value, fmt).replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
+            )
         except ValueError:
             continue
     return value
@@ -159,7 +164,9 @@ def _iso(value: str | None) -> str | None:
 
 def _json(body: bytes, content_type: str, url: str) -> Any:
     if "json" not in content_type.lower():
-        raise UnexpectedResponseError(f"{url} answered {content_type or 'no content type'}, not JSON")
+        raise UnexpectedResponseError(
+            f"{url} answered {content_type or 'no content type'}, not JSON"
+        )
     try:
         return json.loads(body)
     except ValueError:
@@ -186,14 +193,26 @@ def _media_refs(tweet: dict[str, Any]) -> tuple[MediaRef, ...]:
     for item in tweet.get("mediaDetails") or []:
         kind = item.get("type")
         if kind == "photo" and item.get("media_url_https"):
-            refs.append(MediaRef("photo", orig_photo_url(item["media_url_https"]), info={"original_info": item.get("original_info")}))
+            refs.append(
+                MediaRef(
+                    "photo",
+                    orig_photo_url(item["media_url_https"]),
+                    info={"original_info": item.get("original_info")},
+                )
+            )
             continue
         variants = (item.get("video_info") or {}).get("variants") or []
         mp4 = [v for v in variants if v.get("content_type") == "video/mp4" and v.get("url")]
         info = {"video_info": item.get("video_info")}
         if mp4:
             best = max(mp4, key=lambda v: int(v.get("bitrate") or 0))
-            refs.append(MediaRef("gif" if kind == "animated_gif" else "video", best["url"], info={**info, "bitrate": best.get("bitrate")}))
+            refs.append(
+                MediaRef(
+                    "gif" if kind == "animated_gif" else "video",
+                    best["url"],
+                    info={**info, "bitrate": best.get("bitrate")},
+                )
+            )
         elif variants:
             refs.append(MediaRef("video", variants[0]["url"], via_ytdlp=True, info=info))
         if item.get("media_url_https"):
@@ -227,7 +246,9 @@ def _post_from_syndication(tweet: dict[str, Any], raw: str) -> PostData:
         text=_expanded_text(tweet),
         lang=tweet.get("lang"),
         reply_to_id=tweet.get("in_reply_to_status_id_str"),
-        quoted=_post_from_syndication(quoted, json.dumps(quoted, ensure_ascii=False)) if isinstance(quoted, dict) and quoted.get("id_str") else None,
+        quoted=_post_from_syndication(quoted, json.dumps(quoted, ensure_ascii=False))
+        if isinstance(quoted, dict) and quoted.get("id_str")
+        else None,
         counts=counts,
         media=_media_refs(tweet),
         raw=raw,
@@ -237,18 +258,25 @@ def _post_from_syndication(tweet: dict[str, Any], raw: str) -> PostData:
 def fetch_syndication(target: Target, ctx: FetchContext, recorder: Recorder) -> MethodResult:
     url = ctx.settings.twitter_syndication_url
     params = {"id": target.id, "lang": "en", "token": syndication_token(target.id)}
-    got = ctx.http.get(url, recorder, "twitter:syndication", params=params, max_bytes=ctx.settings.max_json_bytes)
+    got = ctx.http.get(
+        url, recorder, "twitter:syndication", params=params, max_bytes=ctx.settings.max_json_bytes
+    )
     if got.status == 404:
         raise UnavailableError("syndication: post not found (HTTP 404)")
     if got.status != 200:
-        raise FetchError(f"syndication answered HTTP {got.status}", retryable=got.status >= 500 or got.status == 429)
+        raise FetchError(
+            f"syndication answered HTTP {got.status}",
+            retryable=got.status >= 500 or got.status == 429,
+        )
     data = _json(got.body, got.content_type, url)
     if not isinstance(data, dict):
         raise UnexpectedResponseError("syndication answered JSON that is not an object")
     typename = data.get("__typename")
     if typename == "TweetTombstone":
         text = ((data.get("tombstone") or {}).get("text") or {}).get("text")
-        raise UnavailableError(f"syndication: {text or 'tombstone (deleted, suspended, protected or age-restricted)'}")
+        raise UnavailableError(
+            f"syndication: {text or 'tombstone (deleted, suspended, protected or age-restricted)'}"
+        )
     if not data:
         raise UnavailableError("syndication: empty answer (post not found)")
     if typename not in (None, "Tweet") or not data.get("id_str"):
@@ -259,17 +287,23 @@ def fetch_syndication(target: Target, ctx: FetchContext, recorder: Recorder) -> 
 def fetch_oembed(target: Target, ctx: FetchContext, recorder: Recorder) -> MethodResult:
     url = ctx.settings.twitter_oembed_url
     params = {"url": target.url, "omit_script": "1", "dnt": "true"}
-    got = ctx.http.get(url, recorder, "twitter:oembed", params=params, max_bytes=ctx.settings.max_json_bytes)
+    got = ctx.http.get(
+        url, recorder, "twitter:oembed", params=params, max_bytes=ctx.settings.max_json_bytes
+    )
     if got.status == 404:
         raise UnavailableError("oembed: post not found or not public (HTTP 404)")
     if got.status != 200:
-        raise FetchError(f"oembed answered HTTP {got.status}", retryable=got.status >= 500 or got.status == 429)
+        raise FetchError(
+            f"oembed answered HTTP {got.status}", retryable=got.status >= 500 or got.status == 429
+        )
     data = _json(got.body, got.content_type, url)
     soup = BeautifulSoup(str(data.get("html") or ""), "lxml")
     para = soup.find("p")
     text = para.get_text() if para else None
     links = soup.find_all("a")
-    handle_match = re.search(r"(?:twitter|x)\.com/([A-Za-z0-9_]{1,15})", str(data.get("author_url") or ""))
+    handle_match = re.search(
+        r"(?:twitter|x)\.com/([A-Za-z0-9_]{1,15})", str(data.get("author_url") or "")
+    )
     date_text = links[-1].get_text(strip=True) if links else None
     created = None
     if date_text:
@@ -286,7 +320,7 @@ def fetch_oembed(target: Target, ctx: FetchContext, recorder: Recorder) -> Metho
             uploader_id=handle_match.group(1) if handle_match else None,
             created_at=created,
             text=text,
-            lang=para.get("lang") if para else None,
+            lang=str(para.get("lang")) if para and para.get("lang") else None,
             raw=got.body.decode("utf-8", "replace"),
         )
     )
@@ -295,11 +329,28 @@ def fetch_oembed(target: Target, ctx: FetchContext, recorder: Recorder) -> Metho
 def _post_from_fxtwitter(tweet: dict[str, Any], raw: str) -> PostData:
     author = tweet.get("author") or {}
     media = tweet.get("media") or {}
-    refs = [MediaRef("photo", orig_photo_url(p["url"])) for p in media.get("photos") or [] if p.get("url")]
-    refs += [MediaRef("gif" if v.get("type") == "gif" else "video", v["url"]) for v in media.get("videos") or [] if v.get("url")]
+    refs = [
+        MediaRef("photo", orig_photo_url(p["url"]))
+        for p in media.get("photos") or []
+        if p.get("url")
+    ]
+    refs += [
+        MediaRef("gif" if v.get("type") == "gif" else "video", v["url"])
+        for v in media.get("videos") or []
+        if v.get("url")
+    ]
     created = tweet.get("created_timestamp")
     quote = tweet.get("quote")
-    counts = {name: int(tweet[key]) for key, name in (("likes", "like_count"), ("retweets", "repost_count"), ("replies", "reply_count"), ("views", "view_count")) if isinstance(tweet.get(key), int)}
+    counts = {
+        name: int(tweet[key])
+        for key, name in (
+            ("likes", "like_count"),
+            ("retweets", "repost_count"),
+            ("replies", "reply_count"),
+            ("views", "view_count"),
+        )
+        if isinstance(tweet.get(key), int)
+    }
     return PostData(
         platform="twitter",
         id=str(tweet.get("id")),
@@ -307,11 +358,15 @@ def _post_from_fxtwitter(tweet: dict[str, Any], raw: str) -> PostData:
         uploader=author.get("name"),
         uploader_id=author.get("screen_name"),
         user_id=str(author["id"]) if author.get("id") else None,
-        created_at=datetime.fromtimestamp(created, UTC).isoformat().replace("+00:00", "Z") if isinstance(created, int | float) else _iso(tweet.get("created_at")),
+        created_at=datetime.fromtimestamp(created, UTC).isoformat().replace("+00:00", "Z")
+        if isinstance(created, int | float)
+        else _iso(tweet.get("created_at")),
         text=tweet.get("text"),
         lang=tweet.get("lang"),
         reply_to_id=tweet.get("replying_to_status"),
-        quoted=_post_from_fxtwitter(quote, json.dumps(quote, ensure_ascii=False)) if isinstance(quote, dict) and quote.get("id") else None,
+        quoted=_post_from_fxtwitter(quote, json.dumps(quote, ensure_ascii=False))
+        if isinstance(quote, dict) and quote.get("id")
+        else None,
         counts=counts,
         media=tuple(refs),
         raw=raw,
@@ -340,9 +395,15 @@ def fetch_ytdlp(target: Target, ctx: FetchContext, recorder: Recorder) -> Method
             url=target.url,
             uploader=info.get("uploader"),
             uploader_id=info.get("uploader_id"),
-            created_at=datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z") if isinstance(timestamp, int | float) else None,
+            created_at=datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
+            if isinstance(timestamp, int | float)
+            else None,
             text=info.get("description") or info.get("title"),
-            counts={k: int(info[k]) for k in ("like_count", "repost_count", "comment_count", "view_count") if isinstance(info.get(k), int)},
+            counts={
+                k: int(info[k])
+                for k in ("like_count", "repost_count", "comment_count", "view_count")
+                if isinstance(info.get(k), int)
+            },
             raw=json.dumps(info, ensure_ascii=False, default=str),
         ),
         media=files,

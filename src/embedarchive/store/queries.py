@@ -56,12 +56,12 @@ def find_post(store: Store, ident: str) -> dict[str, Any]:
     if ":" in ident:
         platform, _, post_id = ident.partition(":")
         rows = list(
-            store.db["posts"].rows_where("platform = ? and post_id = ?", [platform, post_id])
+            store.db.table("posts").rows_where("platform = ? and post_id = ?", [platform, post_id])
         )
     else:
-        rows = list(store.db["posts"].rows_where("post_id = ?", [ident]))
+        rows = list(store.db.table("posts").rows_where("post_id = ?", [ident]))
         if not rows and ident.isdigit():
-            rows = list(store.db["posts"].rows_where("id = ?", [int(ident)]))
+            rows = list(store.db.table("posts").rows_where("id = ?", [int(ident)]))
     if not rows:
         raise InputError(f"no post {ident!r} in the archive (see 'embedarchive list')")
     if len(rows) > 1:

@@ -54,6 +54,12 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    def _insert(self, table: str, row: dict[str, Any]) -> int:
+        pk = self.db.table(table).insert(row).last_pk
+        if pk is None:
+            raise StoreError(f"insert into {table} returned no row id")
+        return int(pk)
+
     def schema_version(self) -> int:
         return len(migrations.applied(self.db))
 
@@ -68,11 +74,11 @@ class Store:
     # -- runs ---------------------------------------------------------------
     def begin_run(self, row: dict[str, Any]) -> int:
         with self.atomic():
-            return int(self.db["runs"].insert(row).last_pk)
+            return self._insert("runs", row)
 
     def finish_run(self, run_id: int, finished_at: str) -> None:
         with self.atomic():
-            self.db["runs"].update(run_id, {"finished_at": finished_at})
+            self.db.table("runs").update(run_id, {"finished_at": finished_at})
 
     # -- articles -----------------------------------------------------------
     def save_article(
@@ -83,36 +89,35 @@ class Store:
         if existing is not None:
             return int(existing["id"]), False
         with self.atomic():
-            article_id = int(
-                self.db["articles"]
-                .insert(
-                    {
-                        "source": article.source,
-                        "source_kind": article.source_kind,
-                        "url": article.url,
-                        "final_url": article.final_url,
-                        "sha256": article.sha256,
-                        "size": len(article.raw),
-                        "raw_path": raw_path,
-                        "encoding": article.encoding,
-                        "is_html": int(article.is_html),
-                        "title": article.title,
-                        "text": article.text,
-                        "retrieved_at": article.retrieved_at,
-                        "http_status": article.http_status,
-                        "http_headers": _j(list(article.http_headers))
-                        if article.http_headers
-                        else None,
-                        "run_id": run_id,
-                    }
-                )
-                .last_pk
+            article_id = self._insert(
+                "articles",
+                {
+                    "source": article.source,
+                    "source_kind": article.source_kind,
+                    "url": article.url,
+                    "final_url": article.final_url,
+                    "sha256": article.sha256,
+                    "size": len(article.raw),
+                    "raw_path": raw_path,
+                    "encoding": article.encoding,
+                    "is_html": int(article.is_html),
+                    "title": article.title,
+                    "text": article.text,
+                    "retrieved_at": article.retrieved_at,
+                    "http_status": article.http_status,
+                    "http_headers": _j(list(article.http_headers))
+                    if article.http_headers
+                    else None,
+                    "run_id": run_id,
+                },
             )
             self._save_exchanges(exchanges, run_id, article_id=article_id)
         return article_id, True
 
     def find_article(self, source: str, sha256: str) -> dict[str, Any] | None:
-        rows = list(self.db["articles"].rows_where("source = ? and sha256 = ?", [source, sha256]))
+        rows = list(
+            self.db.table("articles").rows_where("source = ? and sha256 = ?", [source, sha256])
+        )
         return rows[0] if rows else None
 
     # -- detections ---------------------------------------------------------
@@ -123,7 +128,7 @@ class Store:
             for d in detections:
                 key = [article_id, d.platform, d.offset]
                 found = list(
-                    self.db["detections"].rows_where(
+                    self.db.table("detections").rows_where(
                         "article_id = ? and platform = ? and offset = ?", key
                     )
                 )
@@ -146,11 +151,11 @@ class Store:
                     "snippet": d.snippet,
                     "resolution": "pending",
                 }
-                ids.append(int(self.db["detections"].insert(row).last_pk))
+                ids.append(self._insert("detections", row))
         return ids
 
     def detection(self, detection_id: int) -> dict[str, Any]:
-        return dict(self.db["detections"].get(detection_id))
+        return dict(self.db.table("detections").get(detection_id))
 
     def save_resolution(
         self,
@@ -162,7 +167,7 @@ class Store:
     ) -> None:
         target = resolution.target
         with self.atomic():
-            self.db["detections"].update(
+            self.db.table("detections").update(
                 detection_id,
                 {
                     "resolution": resolution.status,
@@ -177,12 +182,12 @@ class Store:
 
     def link_detection(self, detection_id: int, post_pk: int) -> None:
         with self.atomic():
-            self.db["detections"].update(detection_id, {"post_pk": post_pk})
+            self.db.table("detections").update(detection_id, {"post_pk": post_pk})
 
     # -- posts and captures -------------------------------------------------
     def find_post(self, platform: str, post_id: str) -> dict[str, Any] | None:
         rows = list(
-            self.db["posts"].rows_where("platform = ? and post_id = ?", [platform, post_id])
+            self.db.table("posts").rows_where("platform = ? and post_id = ?", [platform, post_id])
         )
         return rows[0] if rows else None
 
@@ -200,47 +205,41 @@ class Store:
         post = capture.post
         existing = self.find_post(target.platform, target.id)
         if existing is None:
-            post_pk = int(
-                self.db["posts"]
-                .insert(
-                    {
-                        "platform": target.platform,
-                        "post_id": target.id,
-                        "url": target.url,
-                        "status": capture.status,
-                        "first_captured_at": capture.finished_at,
-                    }
-                )
-                .last_pk
+            post_pk = self._insert(
+                "posts",
+                {
+                    "platform": target.platform,
+                    "post_id": target.id,
+                    "url": target.url,
+                    "status": capture.status,
+                    "first_captured_at": capture.finished_at,
+                },
             )
         else:
             post_pk = int(existing["id"])
-        capture_id = int(
-            self.db["captures"]
-            .insert(
-                {
-                    "post_pk": post_pk,
-                    "run_id": run_id,
-                    "platform": target.platform,
-                    "post_id": target.id,
-                    "target_url": target.url,
-                    "started_at": capture.started_at,
-                    "finished_at": capture.finished_at,
-                    "method": capture.method,
-                    "status": capture.status,
-                    "error": capture.error,
-                    "retryable": int(capture.retryable),
-                    "attempts": _j([a.__dict__ for a in capture.attempts]),
-                    "data": _j(_post_fields(post)) if post else None,
-                    "raw": post.raw if post else None,
-                    "raw_sha256": _sha(post.raw) if post and post.raw else None,
-                    "parent_capture_id": parent,
-                }
-            )
-            .last_pk
+        capture_id = self._insert(
+            "captures",
+            {
+                "post_pk": post_pk,
+                "run_id": run_id,
+                "platform": target.platform,
+                "post_id": target.id,
+                "target_url": target.url,
+                "started_at": capture.started_at,
+                "finished_at": capture.finished_at,
+                "method": capture.method,
+                "status": capture.status,
+                "error": capture.error,
+                "retryable": int(capture.retryable),
+                "attempts": _j([a.__dict__ for a in capture.attempts]),
+                "data": _j(_post_fields(post)) if post else None,
+                "raw": post.raw if post else None,
+                "raw_sha256": _sha(post.raw) if post and post.raw else None,
+                "parent_capture_id": parent,
+            },
         )
         for position, m in enumerate(capture.media):
-            self.db["media"].insert(
+            self.db.table("media").insert(
                 {
                     "capture_id": capture_id,
                     "post_pk": post_pk,
@@ -264,10 +263,14 @@ class Store:
             update.update(_post_fields(post))
             update["quoted_post_id"] = post.quoted.id if post.quoted else None
             update["counts"] = _j(post.counts)
-        had_data = existing is not None and existing.get("text") is not None
-        if not (capture.status == "failed" and had_data and existing["status"] == "archived"):
+        kept = (
+            existing is not None
+            and existing.get("text") is not None
+            and existing["status"] == "archived"
+        )
+        if not (capture.status == "failed" and kept):
             update["status"] = capture.status
-        self.db["posts"].update(post_pk, update)
+        self.db.table("posts").update(post_pk, update)
         for related in capture.related:
             self._save_capture(related, run_id, capture_id)
         return post_pk
@@ -297,7 +300,7 @@ class Store:
                 }
             )
         if rows:
-            self.db["http_exchanges"].insert_all(rows)
+            self.db.table("http_exchanges").insert_all(rows)
 
 
 def _sha(text: str) -> str:

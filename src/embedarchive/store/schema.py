@@ -14,7 +14,7 @@ migrations = Migrations("embedarchive")
 
 @migrations()
 def m001_initial(db: Database) -> None:
-    db["runs"].create(
+    db.table("runs").create(
         {
             "id": int,
             "started_at": str,
@@ -28,7 +28,7 @@ def m001_initial(db: Database) -> None:
         },
         pk="id",
     )
-    db["articles"].create(
+    db.table("articles").create(
         {
             "id": int,
             "source": str,
@@ -50,8 +50,8 @@ def m001_initial(db: Database) -> None:
         pk="id",
         foreign_keys=[("run_id", "runs", "id")],
     )
-    db["articles"].create_index(["source", "sha256"], unique=True)
-    db["posts"].create(
+    db.table("articles").create_index(["source", "sha256"], unique=True)
+    db.table("posts").create(
         {
             "id": int,
             "platform": str,
@@ -73,8 +73,8 @@ def m001_initial(db: Database) -> None:
         },
         pk="id",
     )
-    db["posts"].create_index(["platform", "post_id"], unique=True)
-    db["detections"].create(
+    db.table("posts").create_index(["platform", "post_id"], unique=True)
+    db.table("detections").create(
         {
             "id": int,
             "article_id": int,
@@ -101,8 +101,8 @@ def m001_initial(db: Database) -> None:
         pk="id",
         foreign_keys=[("article_id", "articles", "id"), ("post_pk", "posts", "id")],
     )
-    db["detections"].create_index(["article_id", "platform", "offset"], unique=True)
-    db["captures"].create(
+    db.table("detections").create_index(["article_id", "platform", "offset"], unique=True)
+    db.table("captures").create(
         {
             "id": int,
             "post_pk": int,
@@ -125,8 +125,8 @@ def m001_initial(db: Database) -> None:
         pk="id",
         foreign_keys=[("post_pk", "posts", "id"), ("run_id", "runs", "id")],
     )
-    db["captures"].create_index(["post_pk"])
-    db["media"].create(
+    db.table("captures").create_index(["post_pk"])
+    db.table("media").create(
         {
             "id": int,
             "capture_id": int,
@@ -144,9 +144,9 @@ def m001_initial(db: Database) -> None:
         pk="id",
         foreign_keys=[("capture_id", "captures", "id"), ("post_pk", "posts", "id")],
     )
-    db["media"].create_index(["sha256"])
-    db["media"].create_index(["post_pk"])
-    db["http_exchanges"].create(
+    db.table("media").create_index(["sha256"])
+    db.table("media").create_index(["post_pk"])
+    db.table("http_exchanges").create(
         {
             "id": int,
             "run_id": int,
@@ -171,8 +171,8 @@ def m001_initial(db: Database) -> None:
         pk="id",
         foreign_keys=[("run_id", "runs", "id")],
     )
-    db["http_exchanges"].create_index(["capture_id"])
-    db["http_exchanges"].create_index(["article_id"])
+    db.table("http_exchanges").create_index(["capture_id"])
+    db.table("http_exchanges").create_index(["article_id"])
 
 
 SCHEMA_VERSION = len(migrations.pending(Database(memory=True)))

@@ -1,0 +1,115 @@
+"""Platform URLs and short links in running text, found through each platform's own patterns.
+
+The patterns allow a missing scheme ("pic.twitter.com/…", "x.com/h/status/1"), so a match is
+only kept when it does not start inside another word or host: "linux.com/a/status/1" must not
+read as x.com. A match that carries its scheme may follow a letter, because copied text glues
+links to words ("…administrationhttps://t.co/WcgraWqkiA").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..models import Target
+from ..platforms.base import Platform
+
+_GLUED_BEFORE = re.compile(r"[A-Za-z0-9_.\-@/]")
+_GLUED_AFTER = re.compile(r"[A-Za-z0-9]")
+_SCHEME = re.compile(r"https?:", re.IGNORECASE)
+_OTHER_URL = re.compile(
+    r"https?://[^\s<>\"]+|(?<![A-Za-z0-9_@#.\-/])(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}/[^\s<>\"]*",
+    re.IGNORECASE,
+)
+_TRAILING = ".,;:!?)]}'\"\u2019\u201d\u00bb"
+
+
+@dataclass(frozen=True)
+class Found:
+    """One URL as shown in the text; ``target`` is set for single posts, None for short links."""
+
+    platform: Platform
+    start: int
+    end: int
+    shown: str
+    target: Target | None
+    handle: str | None = None
+
+
+def _standalone(text: str, m: re.Match[str], whole_code: bool) -> bool:
+    start, end = m.span()
+    if whole_code and _GLUED_AFTER.match(text, end):
+        return False
+    if _SCHEME.match(text, start):
+        return True
+    return start == 0 or not _GLUED_BEFORE.match(text, start - 1)
+
+
+def _scan(
+    text: str, registry: tuple[Platform, ...], posts: bool, start: int, end: int
+) -> list[Found]:
+    found: list[Found] = []
+    for platform in registry:
+        patterns = platform.url_patterns if posts else platform.short_link_patterns
+        for pattern in patterns:
+            for m in pattern.finditer(text, start, end):
+                if not _standalone(text, m, whole_code=not posts):
+                    continue
+                target = platform.match(m.group(0)) if posts else None
+                if posts and target is None:
+                    continue
+                handle = m.groupdict().get("handle")
+                found.append(Found(platform, m.start(), m.end(), m.group(0), target, handle))
+    found.sort(key=lambda f: (f.start, -f.end))
+    kept: list[Found] = []
+    for f in found:
+        if not kept or f.start >= kept[-1].end:
+            kept.append(f)
+    return kept
+
+
+def post_urls(
+    text: str, registry: tuple[Platform, ...], start: int = 0, end: int | None = None
+) -> list[Found]:
+    """Links to single posts (status URLs, embed URLs) in ``text[start:end]``."""
+    return _scan(text, registry, True, start, len(text) if end is None else end)
+
+
+def short_links(
+    text: str, registry: tuple[Platform, ...], start: int = 0, end: int | None = None
+) -> list[Found]:
+    """Short links (pic.twitter.com, t.co) that hide which post they belong to."""
+    return _scan(text, registry, False, start, len(text) if end is None else end)
+
+
+def shown_links(text: str, registry: tuple[Platform, ...]) -> tuple[str, ...]:
+    """Every link shown in a post's text, in order, exactly as shown (no scheme added).
+
+    Platform links are cut by their own patterns (a short code ends where the pattern says);
+    other URLs run to the next space, less trailing punctuation.
+    """
+    spans = [(f.start, f.end) for f in post_urls(text, registry) + short_links(text, registry)]
+    for m in _OTHER_URL.finditer(text):
+        end = m.start() + len(m.group(0).rstrip(_TRAILING))
+        if not any(s < end and m.start() < e for s, e in spans):
+            spans.append((m.start(), end))
+    return tuple(text[s:e] for s, e in sorted(spans))
+
+
+def target_at_start(value: str, registry: tuple[Platform, ...]) -> Target | None:
+    """The post an attribute value or href points at, when the value *is* that URL.
+
+    Anchored at the start so a share link or a proxy that merely carries a post URL in its
+    query ("facebook.com/sharer.php?u=https://twitter.com/…") is not taken for the post.
+    """
+    value = value.strip()
+    if value.startswith("//"):
+        value = "https:" + value
+    for platform in registry:
+        for pattern in platform.url_patterns:
+            m = pattern.match(value)
+            if m:
+                target = platform.match(m.group(0))
+                if target is not None:
+                    return target
+    return None

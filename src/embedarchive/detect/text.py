@@ -1,0 +1,272 @@
+"""Embeds in plain text: what of a post survives when a reader copies an article.
+
+Three things are found:
+
+* post URLs (status links) anywhere in the text, markup ``link``;
+* the textified official blockquote: the post's text followed by an attribution line in the
+  platform's ``attribution_pattern`` (for X/Twitter ``— Display Name (@handle) November 14,
+  2025``, see ``platforms/twitter.py``), markup ``text``. The status URL usually does not
+  survive, so ``url``/``id`` stay None unless a link to that account's post is inside;
+* bare short links (``pic.twitter.com/…``, ``t.co/…``) outside any such post, markup ``text``
+  with only ``links`` set: they are still evidence that something was embedded there.
+
+Where a copied post starts is not marked, so it is inferred from the layout. Lines are grouped
+into blocks (paragraphs); the document's usual gap between blocks (its most common number of
+newlines) is its *base* gap. Walking back from the attribution:
+
+1. the block that ends at the attribution is always the post's last block;
+2. a block separated by *more* than the base gap belongs to the post: copied embeds keep
+   their ``<br><br>`` and ``<p>`` breaks, which come out wider than the article's;
+3. a block ending in a colon is the article's lead-in ("… wrote:") and ends the walk;
+4. blocks at the base gap are only taken when the walk then reaches a frame within three
+   blocks and 600 characters: a lead-in colon, or the previous attribution when this one hugs
+   its text (on the same line, or closer than the base gap, so the copy kept the embed's own
+   line breaks). Otherwise the run is the article's, and only the last block is taken;
+5. a post quoted inside a sentence on one line ("As X wrote: … — Name (@h) date") starts after
+   the opening quote mark, or else after a colon that follows at least three words.
+
+The post's ``text`` is kept exactly as shown, including its ``pic.twitter.com``/``t.co``
+links; those links are also listed in ``links``. The document is never lower-cased: ids and
+short codes are case-sensitive.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from ..models import Detection
+from ..platforms import REGISTRY
+from ..platforms.base import Platform
+from ._links import Found, post_urls, short_links, shown_links
+from ._merge import merge_duplicates
+from .dates import find_date, iso_date
+
+_MAX_FRAMED_BLOCKS = 3
+_FRAME_BUDGET = 600
+_DEFAULT_BASE_GAP = 2
+_LEAD_IN_WORDS = 3
+_COLON_RE = re.compile(r"[:：]\s")
+_QUOTES = {'"': '"', "”": '“"', "“": "„", "»": "«", "«": "»", "」": "「", "』": "『", "’": "‘"}
+
+
+@dataclass(frozen=True)
+class _Line:
+    """A non-blank line: its stripped span and how many newlines precede it (0 at the start)."""
+
+    start: int
+    end: int
+    gap: int
+
+
+@dataclass(frozen=True)
+class _Attribution:
+    platform: Platform
+    dash: int
+    end: int
+    name: str
+    handle: str
+    date: str | None
+
+
+def detect_text(text: str, registry: tuple[Platform, ...] = REGISTRY) -> list[Detection]:
+    """Every embed trace in ``text``, sorted by offset, duplicates merged."""
+    lines = _lines(text)
+    base = _base_gap(lines)
+    detections: list[Detection] = []
+    claimed: list[tuple[int, int]] = []
+    floor = 0
+    for attr in _attributions(text, registry):
+        span = _post_span(text, lines, base, floor, attr.dash)
+        start, end = span if span else (attr.dash, attr.dash)
+        detections.append(_post_detection(text, registry, attr, start, end))
+        claimed.append((start, attr.end))
+        floor = attr.end
+
+    def is_claimed(f: Found) -> bool:
+        return any(s <= f.start < e for s, e in claimed)
+
+    claimed_ids = {(d.platform, d.id) for d in detections if d.id}
+    for f in post_urls(text, registry):
+        assert f.target is not None
+        if (f.platform.name, f.target.id) in claimed_ids:
+            continue
+        detections.append(
+            Detection(
+                platform=f.platform.name,
+                kind=f.target.kind,
+                markup="link",
+                offset=f.start,
+                url=f.target.url,
+                id=f.target.id,
+                handle=f.handle,
+                links=(f.shown,),
+                snippet=f.shown,
+            )
+        )
+    for f in short_links(text, registry):
+        if not is_claimed(f):
+            detections.append(
+                Detection(
+                    platform=f.platform.name,
+                    kind=f.platform.kind,
+                    markup="text",
+                    offset=f.start,
+                    links=(f.shown,),
+                    snippet=f.shown,
+                )
+            )
+    return merge_duplicates(detections)
+
+
+def _attributions(text: str, registry: tuple[Platform, ...]) -> list[_Attribution]:
+    """Attribution lines followed by a date; without a date the line is not the embed form."""
+    found: list[_Attribution] = []
+    for platform in registry:
+        pattern: re.Pattern[str] | None = getattr(platform, "attribution_pattern", None)
+        if pattern is None:
+            continue
+        for m in pattern.finditer(text):
+            line_end = text.find("\n", m.end())
+            rest = text[m.end() : len(text) if line_end < 0 else line_end]
+            date = find_date(rest)
+            if date is None:
+                continue
+            date_text, date_end = date
+            found.append(
+                _Attribution(
+                    platform,
+                    m.start(),
+                    m.end() + date_end,
+                    " ".join(m.group("name").split()),
+                    m.group("handle"),
+                    iso_date(date_text),
+                )
+            )
+    return sorted(found, key=lambda a: a.dash)
+
+
+def _post_detection(
+    text: str, registry: tuple[Platform, ...], attr: _Attribution, start: int, end: int
+) -> Detection:
+    body = text[start:end]
+    own = [
+        f
+        for f in post_urls(text, registry, start, attr.end)
+        if f.platform is attr.platform
+        and (f.handle is None or f.handle.lower() == attr.handle.lower())
+    ]
+    target = own[-1].target if own else None
+    return Detection(
+        platform=attr.platform.name,
+        kind=attr.platform.kind,
+        markup="text",
+        offset=start,
+        url=target.url if target else None,
+        id=target.id if target else None,
+        author=attr.name or None,
+        handle=attr.handle,
+        date=attr.date,
+        text=body or None,
+        links=shown_links(body, registry),
+        snippet=text[start : attr.end],
+    )
+
+
+def _lines(text: str) -> list[_Line]:
+    lines: list[_Line] = []
+    offset = 0
+    gap = 0
+    for raw in text.split("\n"):
+        content = raw.strip()
+        if content:
+            lead = len(raw) - len(raw.lstrip())
+            lines.append(_Line(offset + lead, offset + len(raw.rstrip()), gap))
+            gap = 1
+        elif lines:
+            gap += 1
+        offset += len(raw) + 1
+    return lines
+
+
+def _base_gap(lines: list[_Line]) -> int:
+    """The article's usual paragraph gap: the most common one (ties go to the wider gap)."""
+    counts = Counter(line.gap for line in lines if line.gap)
+    if not counts:
+        return _DEFAULT_BASE_GAP
+    return max(counts, key=lambda gap: (counts[gap], gap))
+
+
+def _post_span(
+    text: str, lines: list[_Line], base: int, floor: int, dash: int
+) -> tuple[int, int] | None:
+    units = []
+    hugging = False
+    for line in lines:
+        if line.start <= dash <= line.end:
+            hugging = line.start < dash or line.gap < base
+        if line.start < floor or line.start >= dash:
+            continue
+        end = min(line.end, dash)
+        while end > line.start and text[end - 1].isspace():
+            end -= 1
+        if end > line.start:
+            units.append(_Line(line.start, end, line.gap))
+    if not units:
+        return None
+    blocks: list[_Line] = []
+    for unit in units:
+        if blocks and unit.gap < base:
+            blocks[-1] = _Line(blocks[-1].start, unit.end, blocks[-1].gap)
+        else:
+            blocks.append(unit)
+    post = [blocks[-1]]
+    pending: list[_Line] = []
+    framed = True
+    for prev in reversed(blocks[:-1]):
+        gap_after = (pending or post)[0].gap
+        if gap_after > base and not pending:
+            post.insert(0, prev)
+            continue
+        if text[prev.start : prev.end].endswith((":", "：")):
+            break
+        pending.insert(0, prev)
+        size = sum(b.end - b.start for b in pending + post)
+        if len(pending) > _MAX_FRAMED_BLOCKS or size > _FRAME_BUDGET:
+            framed = False
+            break
+    else:
+        # Reached the previous attribution or the document start. The previous embed frames
+        # the post only when the attribution hugs the text (the copy kept the embed's own
+        # line breaks); the document start never does (articles open with their own words).
+        framed = floor > 0 and hugging
+    if framed:
+        post = pending + post
+    start, end = post[0].start, post[-1].end
+    inline = len(post) == 1 and text.find("\n", start, end) < 0 and end == _trimmed(text, dash)
+    return _after_lead_in(text, start, end) if inline else (start, end)
+
+
+def _trimmed(text: str, pos: int) -> int:
+    while pos > 0 and text[pos - 1] in " \t\u00a0":
+        pos -= 1
+    return pos
+
+
+def _after_lead_in(text: str, start: int, end: int) -> tuple[int, int]:
+    """For a post quoted inside a sentence, drop the sentence's own words before it."""
+    body = text[start:end]
+    openers = _QUOTES.get(body[-1:], "")
+    if openers:
+        opening = max(body.rfind(c, 0, len(body) - 1) for c in openers)
+        if opening > 0 and body[:opening].strip():
+            return start + opening + 1, end - 1
+    colon = _COLON_RE.search(body)
+    if colon and len(body[: colon.start()].split()) >= _LEAD_IN_WORDS:
+        inner = colon.end()
+        while inner < len(body) and body[inner].isspace():
+            inner += 1
+        if inner < len(body):
+            return start + inner, end
+    return start, end
