@@ -1,0 +1,149 @@
+"""The command line as a journalist meets it: one-line errors, exit codes, documented commands."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlite_utils import Database
+
+from embedarchive.cli import cli
+
+from .helpers import ROOT, SEED, cli_env, counts
+
+QUOTE_ID = "1641895049427550208"
+
+
+def run(args: list[str], env: dict[str, str] | None = None):
+    return CliRunner().invoke(cli, args, env=env or {}, catch_exceptions=False)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["archive", "no/such/article.txt"], "no such file"),
+        (["archive", "ftp://example.org/a"], "only http(s)"),
+        (["detect", "no/such/article.txt"], "no such file"),
+        (["show", "123"], "no archive"),
+        (["list"], "no archive"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    result = run([*args, "--archive", str(tmp_path / "archive")])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+def test_binary_input_is_refused_and_archive_untouched(
+    fake_platform, archive_dir: Path, tmp_path: Path
+) -> None:
+    env = cli_env(fake_platform, archive_dir)
+    assert run(["archive", str(SEED)], env).exit_code == 0
+    before = counts(archive_dir)
+    binary = tmp_path / "photo.txt"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200))
+    result = run(["archive", str(binary)], env)
+    assert result.exit_code == 2 and "binary" in result.stderr
+    assert counts(archive_dir) == before
+
+
+def test_corrupt_database_is_a_clear_error(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / "archive.db").write_bytes(b"this is not sqlite" * 100)
+    result = run(["archive", str(SEED), "--archive", str(archive)])
+    assert result.exit_code == 2
+    assert "cannot open archive database" in result.stderr
+    assert (archive / "archive.db").read_bytes() == b"this is not sqlite" * 100
+
+
+def test_invalid_setting_is_exit_2(tmp_path: Path) -> None:
+    result = run(["config"], {"EMBEDARCHIVE_READ_TIMEOUT": "soon"})
+    assert result.exit_code == 2 and "read_timeout" in result.stderr
+
+
+def test_config_json_shows_sources(tmp_path: Path) -> None:
+    result = run(
+        ["config", "--json"], {"EMBEDARCHIVE_TWITTER_OEMBED_URL": "http://mirror.test/oembed"}
+    )
+    rows = {r["name"]: r for r in json.loads(result.output)}
+    assert rows["twitter_oembed_url"]["value"] == "http://mirror.test/oembed"
+    assert rows["twitter_oembed_url"]["source"] == "env EMBEDARCHIVE_TWITTER_OEMBED_URL"
+    assert rows["twitter_syndication_url"]["source"] == "default"
+
+
+def test_detect_seed_json() -> None:
+    result = run(["detect", str(SEED), "--json"])
+    assert result.exit_code == 0
+    (embed,) = json.loads(result.output)
+    assert embed["platform"] == "twitter" and embed["kind"] == "post"
+    assert (embed["handle"], embed["author"], embed["date"]) == (
+        "trhaber_com",
+        "TRHaber",
+        "2025-11-14",
+    )
+    assert embed["links"] == ["pic.twitter.com/sto5JNQDWw"]
+    assert embed["url"] is None and embed["id"] is None and embed["markup"] == "text"
+    assert SEED.read_text(encoding="utf-8")[embed["offset"] :].startswith("Rus ordusunun")
+
+
+def test_detect_table_lists_the_embed() -> None:
+    result = run(["detect", str(SEED)], {"COLUMNS": "200"})
+    assert result.exit_code == 0 and "@trhaber_com" in result.output
+    assert "pic.twitter.com/sto5JNQDWw" in result.output
+
+
+def test_stdin_article(fake_platform, archive_dir: Path) -> None:
+    text = f"Per the post https://x.com/someone/status/{QUOTE_ID}?s=20 the quote was archived."
+    result = CliRunner().invoke(
+        cli, ["archive", "-"], input=text, env=cli_env(fake_platform, archive_dir)
+    )
+    assert result.exit_code == 0, result.output
+    db = Database(archive_dir / "archive.db")
+    assert next(db["articles"].rows)["source"] == "-"
+    posts = {p["post_id"]: p for p in db["posts"].rows}
+    quoted_id = posts[QUOTE_ID]["quoted_post_id"]
+    assert quoted_id and quoted_id in posts  # the quoted post is archived as a post of its own
+    assert posts[quoted_id]["status"] == "archived"
+    quoted_capture = next(db["captures"].rows_where("post_id = ?", [quoted_id]))
+    assert quoted_capture["parent_capture_id"] is not None
+    assert db["media"].count_where("post_pk = ?", [posts[quoted_id]["id"]]) >= 1
+
+
+def test_unavailable_post_exits_0_with_evidence(fake_platform, archive_dir: Path) -> None:
+    deleted = "1899153799872901283"
+    result = CliRunner().invoke(
+        cli,
+        ["archive", "-"],
+        input=f"https://twitter.com/a/status/{deleted}",
+        env=cli_env(fake_platform, archive_dir),
+    )
+    assert result.exit_code == 0
+    db = Database(archive_dir / "archive.db")
+    post = next(db["posts"].rows)
+    assert post["status"] == "unavailable"
+    capture = next(db["captures"].rows)
+    assert "deleted" in capture["error"]
+    assert db["http_exchanges"].count_where("capture_id = ?", [capture["id"]]) >= 2
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in cli.commands:
+        assert f"embedarchive {name}" in readme, f"command {name} is not documented"
+
+
+def test_python_dash_m_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "embedarchive", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0 and "embedarchive" in result.stdout
