@@ -40,9 +40,12 @@ def test_only_http_is_fetched(url: str) -> None:
 
 def test_guard_applies_to_real_requests(fake_platform, archive_dir: Path) -> None:
     settings = settings_for(fake_platform, archive_dir, allow_private_network=False)
+    recorder = Recorder()
     with Http(settings) as http, pytest.raises(BlockedAddressError):
-        http.get(fake_platform.base_url + "/oembed", Recorder(), "test", max_bytes=1000)
+        http.get(fake_platform.base_url + "/oembed", recorder, "test", max_bytes=1000)
     assert fake_platform.requests == []
+    (refused,) = recorder.exchanges()  # the refusal itself is part of the provenance
+    assert refused.status is None and "non-public" in (refused.error or "")
 
 
 def test_json_size_cap(fake_platform, archive_dir: Path) -> None:

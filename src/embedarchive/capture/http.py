@@ -1,6 +1,6 @@
 """The one httpx client factory: private-network guard and provenance recording as transports.
 
-The transport is the seam (as in httpx itself): the guard wraps the recorder which wraps the
+The transport is the seam (as in httpx itself): the recorder wraps the guard which wraps the
 real transport, so every hop of every request — redirects included — is both checked and
 recorded, whichever module made the request.
 """
@@ -199,7 +199,7 @@ class Http:
         self.settings = settings
         inner = transport or httpx.HTTPTransport(retries=0)
         self.client = httpx.Client(
-            transport=GuardTransport(RecordingTransport(inner), settings.allow_private_network),
+            transport=RecordingTransport(GuardTransport(inner, settings.allow_private_network)),
             timeout=httpx.Timeout(
                 settings.read_timeout,
                 connect=settings.connect_timeout,
