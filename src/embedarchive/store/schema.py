@@ -175,4 +175,38 @@ def m001_initial(db: Database) -> None:
     db.table("http_exchanges").create_index(["article_id"])
 
 
+@migrations()
+def m002_append_only(db: Database) -> None:
+    """Evidence rows can be added, never changed or removed: SQLite itself refuses.
+
+    A detection's own rendering is fixed; only its resolution (and the post it links to)
+    may be filled in later. The ``posts`` table is a summary of the latest capture and is
+    deliberately not covered.
+    """
+    for table in ("articles", "captures", "media", "http_exchanges", "runs"):
+        db.execute(
+            f"""create trigger {table}_no_delete before delete on {table}
+                begin select raise(abort, '{table} are append-only evidence'); end"""
+        )
+    for table in ("articles", "captures", "media", "http_exchanges"):
+        db.execute(
+            f"""create trigger {table}_no_update before update on {table}
+                begin select raise(abort, '{table} are append-only evidence'); end"""
+        )
+    db.execute(
+        """create trigger runs_no_rewrite before update of started_at, command, argv, software,
+               settings, operator, hostname on runs
+           begin select raise(abort, 'runs are append-only evidence'); end"""
+    )
+    db.execute(
+        """create trigger detections_as_shown_fixed before update of article_id, platform, kind,
+               markup, offset, url, post_id, author, handle, date, text, links, snippet on detections
+           begin select raise(abort, 'what the article showed is fixed evidence'); end"""
+    )
+    db.execute(
+        """create trigger detections_no_delete before delete on detections
+           begin select raise(abort, 'detections are append-only evidence'); end"""
+    )
+
+
 SCHEMA_VERSION = len(migrations.pending(Database(memory=True)))

@@ -1,0 +1,75 @@
+"""The archive database: migrations, append-only evidence, refusal of newer schemas."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from embedarchive.cli import cli
+from embedarchive.errors import StoreError
+from embedarchive.store.records import Store
+from embedarchive.store.schema import SCHEMA_VERSION
+
+from .helpers import SEED, cli_env
+
+
+def test_migrations_apply_once(tmp_path: Path) -> None:
+    path = tmp_path / "archive.db"
+    first = Store.open(path)
+    assert first.schema_version() == SCHEMA_VERSION
+    first.close()
+    again = Store.open(path)
+    assert again.schema_version() == SCHEMA_VERSION
+    assert again.db.execute("pragma journal_mode").fetchone()[0] == "wal"
+
+
+def test_archive_from_a_newer_release_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "archive.db"
+    store = Store.open(path)
+    store.db.execute(
+        "insert into _sqlite_migrations (migration_set, name, applied_at) values ('embedarchive', 'm999_future', 'x')"
+    )
+    store.db.conn.commit()
+    store.close()
+    with pytest.raises(StoreError, match="newer embedarchive"):
+        Store.open(path)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "update captures set status = 'archived'",
+        "delete from captures",
+        "update media set sha256 = 'x'",
+        "delete from http_exchanges",
+        "update articles set text = 'rewritten'",
+        "update detections set text = 'what it should have said'",
+        "delete from detections",
+        "update runs set operator = 'someone else'",
+    ],
+)
+def test_evidence_cannot_be_altered(fake_platform, archive_dir: Path, sql: str) -> None:
+    assert (
+        CliRunner()
+        .invoke(cli, ["archive", str(SEED)], env=cli_env(fake_platform, archive_dir))
+        .exit_code
+        == 0
+    )
+    store = Store.open(archive_dir / "archive.db")
+    with pytest.raises(sqlite3.IntegrityError, match="evidence"):
+        store.db.execute(sql)
+
+
+def test_resolution_can_still_be_filled_in(fake_platform, archive_dir: Path) -> None:
+    assert (
+        CliRunner()
+        .invoke(cli, ["archive", str(SEED)], env=cli_env(fake_platform, archive_dir))
+        .exit_code
+        == 0
+    )
+    store = Store.open(archive_dir / "archive.db")
+    store.db.execute("update detections set resolution_error = 'note' where id = 1")
+    store.db.execute("update posts set status = 'failed'")
