@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
-from embedarchive.capture.http import Http, Recorder, check_public_host
+from embedarchive.capture.http import Http, PinnedTransport, Recorder, check_public_host
 from embedarchive.capture.media import download
 from embedarchive.errors import BlockedAddressError, TooLargeError
 from embedarchive.store.files import FileStore
@@ -92,3 +93,13 @@ def test_download_sniffs_mime_and_records_the_exchange(fake_platform, archive_di
     assert exchange.body_sha256 == got.sha256 and exchange.body_size == got.size
     assert exchange.request_headers and exchange.response_headers
     assert got.sha256 in {sha256_file(p) for p in MEDIA.glob("*.jpg")}
+
+
+def test_connect_time_check_cannot_be_bypassed(fake_platform) -> None:
+    """Even without the URL check, the socket layer only connects to addresses it checked."""
+    port = fake_platform.base_url.rsplit(":", 1)[1]
+    with httpx.Client(transport=PinnedTransport(allow_private=False)) as client:
+        with pytest.raises(BlockedAddressError, match="non-public address 127.0.0.1"):
+            client.get(f"http://localhost:{port}/oembed")
+    with httpx.Client(transport=PinnedTransport(allow_private=True)) as client:
+        assert client.get(f"http://localhost:{port}/oembed").status_code == 400  # no url= given

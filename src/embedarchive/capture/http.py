@@ -12,13 +12,14 @@ import ipaddress
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 
 from ..errors import BlockedAddressError, FetchError, TooLargeError
@@ -49,6 +50,28 @@ class Recorder:
             return tuple(sorted(self._items, key=lambda e: e.started_at))
 
 
+def _refuse(host: str, address: str) -> None:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if not ip.is_global or ip.is_multicast:
+        raise BlockedAddressError(
+            f"refused {host}: it resolves to non-public address {ip} "
+            "(set EMBEDARCHIVE_ALLOW_PRIVATE_NETWORK=1 to allow)"
+        )
+
+
+def public_addresses(host: str, port: int, allow_private: bool) -> list[str]:
+    """Resolve ``host`` and refuse it if ANY address is not public (a mixed answer is an attack)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as err:
+        raise FetchError(f"cannot resolve {host}: {err}") from None
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    if not allow_private:
+        for address in addresses:
+            _refuse(host, address)
+    return addresses
+
+
 def check_public_host(url: str, allow_private: bool) -> None:
     """Refuse non-http(s) URLs and hosts with any non-public address (articles are untrusted)."""
     parts = urlsplit(url)
@@ -57,19 +80,44 @@ def check_public_host(url: str, allow_private: bool) -> None:
     host = parts.hostname
     if not host:
         raise BlockedAddressError(f"refused {url!r}: no host")
-    if allow_private:
-        return
-    try:
-        infos = socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as err:
-        raise FetchError(f"cannot resolve {host}: {err}") from None
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if not address.is_global or address.is_multicast:
-            raise BlockedAddressError(
-                f"refused {host}: it resolves to non-public address {address} "
-                "(set EMBEDARCHIVE_ALLOW_PRIVATE_NETWORK=1 to allow)"
-            )
+    if not allow_private:
+        public_addresses(host, parts.port or 443, allow_private)
+
+
+class PinnedBackend(httpcore.SyncBackend):
+    """Checks the addresses at connect time and connects to exactly the one it checked.
+
+    Checking a URL and then letting the socket layer resolve the name again would leave a
+    window for DNS rebinding; here the check and the connection use the same answer.
+    """
+
+    def __init__(self, allow_private: bool) -> None:
+        self._allow_private = allow_private
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        address = public_addresses(host, port, self._allow_private)[0]
+        return super().connect_tcp(address, port, timeout, local_address, socket_options)
+
+
+class PinnedTransport(httpx.HTTPTransport):
+    """httpx's transport with the pinned, checked network backend (TLS still verifies the name)."""
+
+    def __init__(self, allow_private: bool) -> None:
+        super().__init__(retries=0, trust_env=False)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=100,
+            max_keepalive_connections=20,
+            keepalive_expiry=5.0,
+            network_backend=PinnedBackend(allow_private),
+        )
 
 
 class GuardTransport(httpx.BaseTransport):
@@ -197,7 +245,7 @@ class Http:
 
     def __init__(self, settings: Settings, transport: httpx.BaseTransport | None = None) -> None:
         self.settings = settings
-        inner = transport or httpx.HTTPTransport(retries=0)
+        inner = transport or PinnedTransport(settings.allow_private_network)
         self.client = httpx.Client(
             transport=RecordingTransport(GuardTransport(inner, settings.allow_private_network)),
             timeout=httpx.Timeout(
@@ -207,6 +255,7 @@ class Http:
             ),
             headers={"User-Agent": settings.user_agent},
             max_redirects=settings.max_redirects,
+            trust_env=False,  # a proxy from the environment would bypass the address check
         )
 
     def close(self) -> None:
