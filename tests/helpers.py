@@ -6,12 +6,18 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from embedarchive.capture.context import FetchContext
+from embedarchive.capture.http import Http
+from embedarchive.models import Capture
+from embedarchive.platforms.base import Platform
 from embedarchive.settings import Settings, load_settings
+from embedarchive.store.files import FileStore
 from embedarchive.store.records import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "examples" / "seed-article-hu.txt"
 MEDIA = Path(__file__).resolve().parent / "fixtures" / "media"
+ARTICLES = Path(__file__).resolve().parent / "fixtures" / "articles"
 TABLES = ("articles", "detections", "posts", "captures", "media", "http_exchanges")
 
 
@@ -49,3 +55,14 @@ def sha256_file(path: Path) -> str:
 
 def media_files(archive_dir: Path) -> list[Path]:
     return sorted(p for p in (archive_dir / "media").rglob("*") if p.is_file())
+
+
+def fetch(platform: Platform, url: str, fake: Any, archive_dir: Path, **extra: Any) -> Capture:
+    """Capture the post ``url`` names with ``platform``, against the fake."""
+    settings = settings_for(fake, archive_dir, **extra)
+    target = platform.match(url)
+    assert target is not None, url
+    files = FileStore(settings.archive_dir)
+    files.open()
+    with Http(settings) as http:
+        return platform.fetch(target, FetchContext(settings=settings, http=http, files=files))

@@ -330,7 +330,9 @@ def test_every_media_url_in_the_fixture_data_is_served(fake_platform: FakePlatfo
     for url in media_urls:
         response = httpx.get(url.replace("{BASE}", fake_platform.base_url))
         assert response.status_code == 200, url
-        assert response.content[:3] == b"\xff\xd8\xff" or response.content[4:8] == b"ftyp", url
+        body = response.content
+        mp3_frame = body[0] == 0xFF and body[1] & 0xE0 == 0xE0
+        assert body[:3] == b"\xff\xd8\xff" or body[4:8] == b"ftyp" or mp3_frame, url
 
 
 def test_request_log_records_method_path_headers_and_user_agent(
@@ -394,6 +396,10 @@ def test_settings_and_env_point_at_the_fake(
         "fxtwitter_url": f"{base}/fx",
         "twitter_pic_url": f"{base}/pic",
         "twitter_tco_url": f"{base}/tco",
+        "telegram_url": f"{base}/telegram",
+        "bluesky_appview_url": f"{base}/bsky",
+        "bluesky_plc_url": f"{base}/plc",
+        "mastodon_api_url": f"{base}/mastodon",
         "allow_private_network": True,
         "archive_dir": archive_dir,
     }

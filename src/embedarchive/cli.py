@@ -97,6 +97,14 @@ def cli() -> None:
 @click.option(
     "--record-host", is_flag=True, default=None, help="Record this machine's host name (opt-in)."
 )
+@click.option(
+    "--cookies",
+    "cookies_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Netscape cookies file of your own logged-in session, for yt-dlp "
+    "(login-walled Instagram/Facebook posts). Read, never written; its contents never enter "
+    "the archive.",
+)
 @common_options
 @json_option
 @friendly_errors
@@ -105,6 +113,7 @@ def archive(
     refresh: bool,
     operator: str | None,
     record_host: bool | None,
+    cookies_file: Path | None,
     archive_dir: Path | None,
     config_file: Path | None,
     as_json: bool,
@@ -116,7 +125,13 @@ def archive(
     from .store.files import FileStore
     from .store.records import Store
 
-    loaded = _settings(archive_dir, config_file, operator=operator, record_host=record_host)
+    loaded = _settings(
+        archive_dir,
+        config_file,
+        operator=operator,
+        record_host=record_host,
+        cookies_file=cookies_file,
+    )
     settings = loaded.settings
     err_console = Console(stderr=True)
     store = Store.open(settings.db_path)

@@ -103,6 +103,13 @@ class Settings:
     tiktok_oembed_url: str = field(
         default="https://www.tiktok.com/oembed", metadata=_doc("TikTok oEmbed endpoint (metadata).")
     )
+    ytdlp_mirrors: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "PREFIX|REPLACEMENT pairs (comma-separated): yt-dlp fetches a post URL starting with "
+            "PREFIX from REPLACEMENT instead (alternative front-ends, mirrors, tests)."
+        ),
+    )
     cookies_file: Path | None = field(
         default=None,
         metadata=_doc("Netscape cookies file handed to yt-dlp (your own logged-in session)."),
@@ -216,6 +223,10 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(
             f"unknown X/Twitter method(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
         )
+    for pair in settings.ytdlp_mirrors:
+        prefix, sep, replacement = pair.partition("|")
+        if not sep or not prefix or not replacement.startswith(("http://", "https://")):
+            raise ConfigError(f"ytdlp_mirrors entry {pair!r} must be PREFIX|http(s)://REPLACEMENT")
     for f in fields(settings):
         if f.name.endswith("_url"):
             value = getattr(settings, f.name)

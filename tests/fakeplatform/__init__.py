@@ -1,4 +1,5 @@
-"""Fake X/Twitter platform for the test-suite: real HTTP on 127.0.0.1, fixture data in data/."""
+"""Fake platforms for the test-suite (X/Twitter, Telegram, Bluesky, Mastodon): real HTTP on
+127.0.0.1, fixture data in data/."""
 
 from .data import (
     CASES,

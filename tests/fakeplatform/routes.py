@@ -3,39 +3,23 @@
 Each view imitates one real endpoint as described in ``/work/shared/real-samples/SOURCES.md``
 ("Facts"): cdn.syndication.twimg.com, publish.twitter.com, api.fxtwitter.com, pic.twitter.com,
 t.co, pbs.twimg.com and video.twimg.com. No code is shared with ``embedarchive``: the syndication
-tokens are looked up in ``data/tokens.json``, not computed.
+tokens are looked up in ``data/tokens.json``, not computed. The routes of the other platforms
+live in their own modules (``telegram.py``, ``bluesky.py``, ``mastodon.py``) and are served by the
+same table.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlsplit
 
-from . import data
+from . import bluesky, data, mastodon, telegram
+from .reply import HTML_TYPE, Headers, Params, Reply, View
+from .reply import json_reply as _json
 
-JSON_TYPE = "application/json; charset=utf-8"
-HTML_TYPE = "text/html; charset=utf-8"
 LAST_MODIFIED = "Fri, 14 Nov 2025 09:03:30 GMT"
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    body: bytes = b""
-    content_type: str | None = None
-    headers: tuple[tuple[str, str], ...] = ()
-
-
-Params = Mapping[str, str]
-Headers = Mapping[str, str]
-View = Callable[[re.Match[str], Params, Headers, str], Reply]
-
-
-def _json(status: int, text: str, *headers: tuple[str, str]) -> Reply:
-    return Reply(status, text.encode("utf-8"), JSON_TYPE, headers)
 
 
 def _not_found() -> Reply:
@@ -165,6 +149,9 @@ ROUTES: tuple[tuple[re.Pattern[str], View], ...] = (
     (re.compile(r"/fx/(?:[A-Za-z0-9_]{1,15}/)?status/(?P<id>\d{1,20})"), fxtwitter),
     (re.compile(r"/pic/(?P<code>[A-Za-z0-9]+)"), pic),
     (re.compile(r"/tco/(?P<code>[A-Za-z0-9]+)"), tco),
+    *telegram.ROUTES,
+    *bluesky.ROUTES,
+    *mastodon.ROUTES,
 )
 
 

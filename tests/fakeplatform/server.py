@@ -1,4 +1,7 @@
-"""A local stand-in for X/Twitter's key-less endpoints, served over real HTTP on 127.0.0.1.
+"""A local stand-in for the platforms' key-less endpoints, served over real HTTP on 127.0.0.1.
+
+X/Twitter, Telegram, Bluesky (AppView, PLC directory, PDSes) and Mastodon share one server,
+each under its own path prefix, so one set of settings points embedarchive at all of them.
 
 The routes live in :mod:`.routes`; this module only runs them in a thread and records what
 was asked. Two ways to simulate "no network", pick the one the test means:
@@ -25,6 +28,7 @@ from types import TracebackType
 from typing import Any, TypedDict
 from urllib.parse import parse_qsl, urlsplit
 
+from . import bluesky, mastodon, telegram
 from .routes import respond
 
 
@@ -193,7 +197,7 @@ class FakePlatform:
         self.failures.clear()
 
     def settings_overrides(self) -> dict[str, Any]:
-        """embedarchive settings that point every X/Twitter endpoint at this server."""
+        """embedarchive settings that point every endpoint of every fake platform at this server."""
         base = self.base_url
         return {
             "twitter_syndication_url": f"{base}/syndication/tweet-result",
@@ -201,6 +205,9 @@ class FakePlatform:
             "fxtwitter_url": f"{base}/fx",
             "twitter_pic_url": f"{base}/pic",
             "twitter_tco_url": f"{base}/tco",
+            **telegram.settings_overrides(base),
+            **bluesky.settings_overrides(base),
+            **mastodon.settings_overrides(base),
             "allow_private_network": True,
         }
 

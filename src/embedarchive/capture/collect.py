@@ -72,7 +72,9 @@ def download_all(
     for ref in post.media:
         try:
             if ref.via_ytdlp:
-                _, got = fetch_with_ytdlp(ref.url, ctx.settings, ctx.files, progress=ctx.progress)
+                _, got = fetch_with_ytdlp(
+                    ref.url, ctx.settings, ctx.files, progress=ctx.progress, recorder=recorder
+                )
                 files.extend(got)
             else:
                 files.append(

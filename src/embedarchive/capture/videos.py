@@ -13,6 +13,7 @@ from typing import Any
 
 from ..errors import FetchError, UnavailableError, UnexpectedResponseError
 from ..models import PostData, Target
+from ..settings import Settings
 from .collect import Method, MethodResult
 from .context import FetchContext
 from .http import Recorder
@@ -37,7 +38,7 @@ def post_from_info(target: Target, info: dict[str, Any]) -> PostData:
     return PostData(
         platform=target.platform,
         id=target.id,
-        url=str(info.get("webpage_url") or target.url),
+        url=target.url,  # canonical; the URL yt-dlp actually read stays in the info JSON
         uploader=info.get("uploader") or info.get("channel"),
         uploader_id=info.get("uploader_id") or info.get("channel_id"),
         created_at=_iso_timestamp(info.get("timestamp")) or _upload_date(info.get("upload_date")),
@@ -54,9 +55,26 @@ def _upload_date(value: Any) -> str | None:
     return None
 
 
+def mirrored(url: str, settings: Settings) -> str:
+    """The URL yt-dlp should fetch: the post's own, or its counterpart on a configured mirror."""
+    for pair in settings.ytdlp_mirrors:
+        prefix, _, replacement = pair.partition("|")
+        if url.startswith(prefix):
+            return replacement + url[len(prefix) :]
+    return url
+
+
 def ytdlp_method() -> Method:
+    """Download with yt-dlp; every request it makes is checked and recorded on ``recorder``."""
+
     def fetch(target: Target, ctx: FetchContext, recorder: Recorder) -> MethodResult:
-        info, files = fetch_with_ytdlp(target.url, ctx.settings, ctx.files, progress=ctx.progress)
+        info, files = fetch_with_ytdlp(
+            mirrored(target.url, ctx.settings),
+            ctx.settings,
+            ctx.files,
+            progress=ctx.progress,
+            recorder=recorder,
+        )
         return MethodResult(post_from_info(target, info), media=files)
 
     return fetch

@@ -1,37 +1,53 @@
-"""The one adapter around yt-dlp, used only through its public API (YoutubeDL, extract_info, hooks)."""
+"""The one adapter around yt-dlp, used only through its public API.
+
+``YoutubeDL(params)``, ``extract_info``, ``sanitize_info``, progress hooks, ``match_filter``,
+and one override of the public ``YoutubeDL.urlopen`` — the method every extractor and every
+native downloader (HTTP, HLS, DASH fragments) sends its requests through. That override
+(``guarded_ytdlp_class()`` in ``ytdlp_support``) is what lets embedarchive's rules hold for
+yt-dlp too, for every request it makes in Python:
+
+* the private-network guard: each URL's host is checked before the request is sent, and the
+  final URL after redirects is checked before a byte of the answer is read;
+* provenance: each request becomes an ``HttpExchange`` (status, headers, sha256 of the bytes
+  yt-dlp read), so a capture shows what yt-dlp fetched, not only what it concluded;
+* limits: a deadline (``ytdlp_timeout``) and a byte budget checked on every read.
+
+What it cannot see: the hops of a redirect inside one request (only the final URL, checked
+after the hop was made), and requests of external programs. Native downloaders are forced,
+RTMP/RTSP/MMS formats are never selected, and unless private networks are allowed ffmpeg may
+only read local inputs — so yt-dlp handing an HLS stream to ffmpeg fails instead of slipping
+past the guard. ffmpeg merges and remuxes local files only.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
-from ..errors import FetchError, UnavailableError
+from ..errors import ConfigError, EmbedArchiveError, FetchError, TooLargeError, UnavailableError
 from ..models import MediaFile
 from ..settings import Settings
 from ..store.files import FileStore
-from .http import check_public_host
-from .media import CHUNK, NullProgress, ProgressSink, sniff_mime
-
-_UNAVAILABLE_HINTS = (
-    "private",
-    "deleted",
-    "removed",
-    "not available",
-    "unavailable",
-    "suspended",
-    "login",
-    "age",
-    "does not exist",
-    "no video could be found",
-    "blocked",
+from .http import Recorder, check_public_host
+from .media import CHUNK, NullProgress, ProgressSink, probe_video, sniff_mime
+from .ytdlp_support import (
+    Guard,
+    Logger,
+    ProgressBridge,
+    error_from,
+    guarded_ytdlp_class,
+    provenance_info,
 )
+
+#: A post with several media (an Instagram carousel, a tweet with four videos) comes back
+#: from yt-dlp as a playlist of resolved entries; more than this many is a collection.
+MAX_POST_ITEMS = 20
 
 
 def ffmpeg_location(settings: Settings) -> str | None:
-    """The machine's ffmpeg, else the one imageio-ffmpeg ships, so pip alone sets everything up."""
+    """The configured ffmpeg, else the machine's, else imageio-ffmpeg's (pip alone sets it up)."""
     if settings.ffmpeg_location:
         return settings.ffmpeg_location
     found = shutil.which("ffmpeg")
@@ -51,21 +67,86 @@ def ytdlp_version() -> str:
     return str(__version__)
 
 
-class _Logger:
-    def __init__(self) -> None:
-        self.messages: list[str] = []
+def format_selector(cap: int) -> str:
+    """Best quality that fits under ``cap`` bytes, so a big video yields a smaller format.
 
-    def debug(self, msg: str) -> None:
-        return None
+    Formats whose exact size is known come first, then those with yt-dlp's estimate, then those
+    of unknown size (``max_filesize`` and the byte budget stop those during the download). A
+    merged video+audio pair gets 90 % / 10 % of the cap. Protocols that only external programs
+    download (RTMP, RTSP, MMS) are never picked: their requests would bypass the guard.
+    """
+    audio = max(cap // 10, 1)
+    video = max(cap - audio, 1)
+    choices = "/".join(
+        (
+            f"bv*[filesize<{video}]+ba[filesize<{audio}]",
+            f"b[filesize<{cap}]",
+            f"bv*[filesize_approx<{video}]+ba[filesize_approx<{audio}]",
+            f"b[filesize_approx<{cap}]",
+            f"(bv*+ba/b)[filesize<?{cap}][filesize_approx<?{cap}]",
+        )
+    )
+    return f"({choices})[protocol!^=rtmp][protocol!^=rtsp][protocol!^=mms]"
 
-    def info(self, msg: str) -> None:
-        return None
 
-    def warning(self, msg: str) -> None:
-        self.messages.append(msg)
+def refusal(info: dict[str, Any], settings: Settings) -> tuple[str, bool] | None:
+    """Why a video is not downloaded (live, too long), and whether trying later may help."""
+    if info.get("is_live") or info.get("live_status") in ("is_live", "is_upcoming", "post_live"):
+        return "live streams are not archived (try again once it is a recording)", True
+    duration = info.get("duration")
+    if isinstance(duration, int | float) and duration > settings.ytdlp_max_duration:
+        return (
+            f"video is {duration:g}s long, over the cap of {settings.ytdlp_max_duration:g}s "
+            "(ytdlp_max_duration)",
+            False,
+        )
+    return None
 
-    def error(self, msg: str) -> None:
-        self.messages.append(msg)
+
+def ytdlp_params(
+    settings: Settings,
+    workdir: Path,
+    *,
+    logger: Logger,
+    hooks: list[Any],
+    match_filter: Any,
+    cookiefile: Path | None,
+) -> dict[str, Any]:
+    """yt-dlp's options: one item, native downloaders, caps from the settings."""
+    params: dict[str, Any] = {
+        "paths": {"home": str(workdir), "temp": str(workdir)},
+        "outtmpl": {"default": "%(id).60B.%(format_id).40B.%(ext)s"},
+        "noplaylist": True,
+        "extract_flat": "in_playlist",
+        "playlistend": MAX_POST_ITEMS + 1,
+        "quiet": True,
+        "noprogress": True,
+        "color": {"stdout": "no_color", "stderr": "no_color"},
+        "logger": logger,
+        "progress_hooks": hooks,
+        "match_filter": match_filter,
+        "format": format_selector(settings.max_media_bytes),
+        "merge_output_format": "mp4",
+        "max_filesize": settings.max_media_bytes,
+        "socket_timeout": min(settings.read_timeout, settings.ytdlp_timeout),
+        "http_headers": {"User-Agent": settings.user_agent},
+        "retries": 1,
+        "fragment_retries": 1,
+        "extractor_retries": 1,
+        "cachedir": False,
+        "external_downloader": {"default": "native"},
+        "hls_prefer_native": True,
+    }
+    if not settings.allow_private_network:
+        params["external_downloader_args"] = {
+            "ffmpeg_i": ["-protocol_whitelist", "file,crypto,data"]
+        }
+    location = ffmpeg_location(settings)
+    if location:
+        params["ffmpeg_location"] = location
+    if cookiefile is not None:
+        params["cookiefile"] = str(cookiefile)
+    return params
 
 
 def fetch_with_ytdlp(
@@ -75,113 +156,197 @@ def fetch_with_ytdlp(
     *,
     progress: ProgressSink | None = None,
     download: bool = True,
+    recorder: Recorder | None = None,
 ) -> tuple[dict[str, Any], tuple[MediaFile, ...]]:
-    """Extract (and download) one video; returns yt-dlp's sanitized info dict and the stored files."""
+    """Extract (and download) one video or one post's media; returns provenance info and files.
+
+    The info dict is yt-dlp's, sanitized and trimmed (``provenance_info``). Raises
+    ``UnavailableError`` when the site says no (private, login, removed), ``TooLargeError``
+    when no format fits the size cap, and ``FetchError`` otherwise; nothing is left in the
+    store's temp folder either way.
+    """
+    check_public_host(url, settings.allow_private_network)
+    workdir = store.temp_dir()
+    try:
+        return _fetch(url, settings, store, workdir, progress or NullProgress(), download, recorder)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _fetch(
+    url: str,
+    settings: Settings,
+    store: FileStore,
+    workdir: Path,
+    progress: ProgressSink,
+    download: bool,
+    recorder: Recorder | None,
+) -> tuple[dict[str, Any], tuple[MediaFile, ...]]:
     import yt_dlp
 
-    check_public_host(url, settings.allow_private_network)
-    progress = progress or NullProgress()
-    workdir = store.temp_dir()
-    logger = _Logger()
-    handles: dict[str, object] = {}
-    started = time.monotonic()
+    guard = Guard(settings, recorder or Recorder())
+    logger = Logger()
+    bridge = ProgressBridge(progress, on_file_done=guard.allow)
+    refused: list[tuple[str, bool]] = []
 
-    def hook(status: dict[str, Any]) -> None:
-        if time.monotonic() - started > settings.ytdlp_timeout:
-            raise yt_dlp.utils.DownloadError(f"download took longer than {settings.ytdlp_timeout}s")
-        name = str(status.get("filename", ""))
-        if status.get("status") == "downloading":
-            if name not in handles:
-                total = status.get("total_bytes") or status.get("total_bytes_estimate")
-                handles[name] = progress.start(Path(name).name[:40], int(total) if total else None)
-                handles[name + ":done"] = 0  # type: ignore[assignment]
-            done = int(status.get("downloaded_bytes") or 0)
-            prev = int(handles.get(name + ":done") or 0)  # type: ignore[call-overload]
-            progress.advance(handles[name], max(0, done - prev))
-            handles[name + ":done"] = done  # type: ignore[assignment]
-        elif status.get("status") in ("finished", "error") and name in handles:
-            progress.finish(handles[name])
+    def match_filter(info: dict[str, Any], *, incomplete: bool = False) -> str | None:
+        reason = refusal(info, settings)
+        if reason is not None:
+            refused.append(reason)
+            return reason[0]
+        return None
 
-    params: dict[str, Any] = {
-        "outtmpl": str(workdir / "%(id)s.%(ext)s"),
-        "noplaylist": True,
-        "quiet": True,
-        "no_warnings": True,
-        "noprogress": True,
-        "logger": logger,
-        "progress_hooks": [hook],
-        "socket_timeout": settings.read_timeout,
-        "max_filesize": settings.max_media_bytes,
-        "http_headers": {"User-Agent": settings.user_agent},
-        "retries": 1,
-        "fragment_retries": 1,
-        "format": "bv*+ba/b",
-        "merge_output_format": "mp4",
-        "match_filter": _refuse_live,
-        "cachedir": False,
-    }
-    location = ffmpeg_location(settings)
-    if location:
-        params["ffmpeg_location"] = location
+    params = ytdlp_params(
+        settings,
+        workdir,
+        logger=logger,
+        hooks=[bridge],
+        match_filter=match_filter,
+        cookiefile=_private_cookie_copy(settings.cookies_file, workdir),
+    )
     try:
-        with yt_dlp.YoutubeDL(params) as ydl:
+        with guarded_ytdlp_class()(params, guard) as ydl:
             info = ydl.extract_info(url, download=download)
+            _check_single(url, info, refused)
             info = ydl.sanitize_info(info)
-    except yt_dlp.utils.DownloadError as err:
-        shutil.rmtree(workdir, ignore_errors=True)
-        message = str(err).replace("ERROR: ", "").strip().splitlines()[0]
-        if any(h in message.lower() for h in _UNAVAILABLE_HINTS):
-            raise UnavailableError(f"yt-dlp: {message}") from None
-        raise FetchError(f"yt-dlp: {message}") from None
+    except EmbedArchiveError:
+        raise
+    except yt_dlp.utils.YoutubeDLError as err:
+        raise error_from(err, logger) from None
+    finally:
+        guard.close_all()
+        bridge.close()
+    if not download:
+        return provenance_info(info), ()
+    files = tuple(_store_outputs(store, info, url, settings))
+    if not files:
+        raise _nothing_downloaded(url, logger, settings)
+    return provenance_info(info), files
+
+
+def _private_cookie_copy(cookies: Path | None, workdir: Path) -> Path | None:
+    """yt-dlp writes its cookie jar back on exit: give it a copy, never the user's own file."""
+    if cookies is None:
+        return None
+    if not cookies.is_file():
+        raise ConfigError(f"cookies file {cookies} does not exist")
+    copy = workdir / "cookies.txt"
+    shutil.copyfile(cookies, copy)
+    return copy
+
+
+def _check_single(url: str, info: dict[str, Any] | None, refused: list[tuple[str, bool]]) -> None:
+    """Refuse what the match filter refused, and channels or playlists.
+
+    Playlist entries are left as links (``extract_flat``), so refusing a channel downloads
+    nothing; entries yt-dlp resolved in the same answer are the items of one post.
+    """
+    if refused:
+        reason, retryable = refused[0]
+        raise FetchError(f"yt-dlp: {reason}", retryable=retryable)
     if info is None:
-        shutil.rmtree(workdir, ignore_errors=True)
         raise FetchError(f"yt-dlp returned nothing for {url}")
-    if info.get("_type") == "playlist":
-        shutil.rmtree(workdir, ignore_errors=True)
-        raise FetchError(f"{url} is a playlist or channel, not a single video", retryable=False)
-    files = tuple(_store_outputs(workdir, store, info, url)) if download else ()
-    shutil.rmtree(workdir, ignore_errors=True)
-    return info, files
+    if info.get("_type") not in ("playlist", "multi_video"):
+        return
+    entries = [e for e in info.get("entries") or () if e is not None]
+    links = [e for e in entries if e.get("_type") in ("url", "url_transparent", "playlist")]
+    if links or len(entries) > MAX_POST_ITEMS:
+        raise FetchError(
+            f"{url} is a playlist or channel ({len(entries)} entries), not a single video",
+            retryable=False,
+        )
 
 
-def _refuse_live(info: dict[str, Any], *, incomplete: bool = False) -> str | None:
-    if info.get("is_live") or info.get("live_status") in ("is_live", "is_upcoming"):
-        return "live streams are not archived"
-    return None
+def _downloads(info: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(entry info, requested download) pairs, for one video or each item of a post."""
+    items = [info] if info.get("_type") not in ("playlist", "multi_video") else info["entries"]
+    return [
+        (item, done)
+        for item in items
+        if item is not None
+        for done in item.get("requested_downloads") or ()
+        if done.get("filepath")
+    ]
 
 
 def _store_outputs(
-    workdir: Path, store: FileStore, info: dict[str, Any], url: str
+    store: FileStore, info: dict[str, Any], url: str, settings: Settings
 ) -> list[MediaFile]:
+    """Check every produced file against the caps first, then move them all into the store."""
+    checked = []
+    for item, done in _downloads(info):
+        path = Path(done["filepath"])
+        if not path.is_file():
+            continue
+        digest, size, mime = hash_file(path)
+        if size > settings.max_media_bytes:
+            raise TooLargeError(
+                f"yt-dlp produced {size} bytes for {url}, over the cap of {settings.max_media_bytes}"
+            )
+        probe = probe_video(str(path)) if mime.startswith("video/") else {}
+        duration = probe.get("duration")
+        if isinstance(duration, int | float) and duration > settings.ytdlp_max_duration:
+            raise FetchError(
+                f"yt-dlp: video is {duration:g}s long, over the cap of "
+                f"{settings.ytdlp_max_duration:g}s (ytdlp_max_duration)",
+                retryable=False,
+            )
+        checked.append((item, done, path, digest, size, mime, probe))
     files = []
-    for path in sorted(
-        p for p in workdir.rglob("*") if p.is_file() and not p.name.endswith(".part")
-    ):
-        sha = hashlib.sha256()
-        size = 0
-        with open(path, "rb") as fh:
-            head = fh.read(512)
-            fh.seek(0)
-            while chunk := fh.read(CHUNK):
-                sha.update(chunk)
-                size += len(chunk)
-        mime = sniff_mime(head)
-        digest = sha.hexdigest()
-        rel = store.put(path, digest, mime)
+    for item, done, path, digest, size, mime, probe in checked:
+        sources = [f.get("url") for f in done.get("requested_formats") or [done]]
+        kind = mime.split("/")[0] if mime.startswith(("video/", "audio/")) else "file"
         files.append(
             MediaFile(
                 sha256=digest,
                 size=size,
                 mime=mime,
-                kind="video"
-                if mime.startswith("video/")
-                else "audio"
-                if mime.startswith("audio/")
-                else "file",
+                kind=kind,
                 source_url=url,
-                final_url=str(info.get("webpage_url") or info.get("url") or url),
-                path=rel,
-                info={"ytdlp": info},
+                final_url=str(sources[0] or item.get("webpage_url") or url),
+                path=store.put(path, digest, mime),
+                info={
+                    "ytdlp": provenance_info(item),
+                    "format_id": done.get("format_id"),
+                    "downloaded_from": [s for s in sources if s],
+                    "probe": probe,
+                },
             )
         )
     return files
+
+
+def hash_file(path: Path) -> tuple[str, int, str]:
+    """sha256, size and sniffed MIME type of a finished download."""
+    sha = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        head = fh.read(512)
+        fh.seek(0)
+        while chunk := fh.read(CHUNK):
+            sha.update(chunk)
+            size += len(chunk)
+    return sha.hexdigest(), size, sniff_mime(head)
+
+
+def _nothing_downloaded(url: str, logger: Logger, settings: Settings) -> EmbedArchiveError:
+    said = logger.last("max-filesize", "larger than")
+    if said:
+        return TooLargeError(
+            f"yt-dlp: {said} (cap {settings.max_media_bytes} bytes, max_media_bytes)"
+        )
+    said = logger.last("skipping", "unavailable", "no video")
+    if said:
+        return UnavailableError(f"yt-dlp: {said}")
+    return FetchError(f"yt-dlp downloaded no file for {url}")
+
+
+__all__ = [
+    "MAX_POST_ITEMS",
+    "fetch_with_ytdlp",
+    "ffmpeg_location",
+    "format_selector",
+    "refusal",
+    "ytdlp_params",
+    "ytdlp_version",
+]

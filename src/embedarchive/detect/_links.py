@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
 
 from ..models import Target
 from ..platforms.base import Platform
@@ -22,6 +23,10 @@ _OTHER_URL = re.compile(
     re.IGNORECASE,
 )
 _TRAILING = ".,;:!?)]}'\"\u2019\u201d\u00bb"
+#: Query parameters through which embed proxies (Embedly, Iframely, consent managers) pass the
+#: URL they show; buttons and counters pass the *page's* URL the same way and are skipped.
+_WRAPPED_PARAMS = ("url", "src", "href", "u", "link")
+_BUTTON_PATH = re.compile(r"like|share|follow|button|comment|subscribe|badge|count", re.I)
 
 
 @dataclass(frozen=True)
@@ -56,16 +61,35 @@ def _scan(
                 if not _standalone(text, m, whole_code=not posts):
                     continue
                 target = platform.match(m.group(0)) if posts else None
-                if posts and target is None:
+                if posts and (target is None or _claimed_host(m.group(0), platform, registry)):
                     continue
                 handle = m.groupdict().get("handle")
                 found.append(Found(platform, m.start(), m.end(), m.group(0), target, handle))
-    found.sort(key=lambda f: (f.start, -f.end))
+    # Overlapping matches: the earlier platform in the registry wins (the generic platform's
+    # any-URL pattern never shadows a dedicated one), then the longer match.
+    rank = {id(p): i for i, p in enumerate(registry)}
+    found.sort(key=lambda f: (rank[id(f.platform)], f.start, -f.end))
     kept: list[Found] = []
     for f in found:
-        if not kept or f.start >= kept[-1].end:
+        if all(f.end <= k.start or f.start >= k.end for k in kept):
             kept.append(f)
-    return kept
+    return sorted(kept, key=lambda f: f.start)
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def _claimed_host(url: str, platform: Platform, registry: tuple[Platform, ...]) -> bool:
+    """True when another platform owns the URL's host, so it is that platform's non-post page
+    (a YouTube channel is not a video for the generic platform)."""
+    if platform.hosts or "//" not in url:
+        return False
+    host = _host(url)
+    return bool(host) and any(p is not platform and p.owns(host) for p in registry)
 
 
 def post_urls(
@@ -105,6 +129,7 @@ def target_at_start(value: str, registry: tuple[Platform, ...]) -> Target | None
     value = value.strip()
     if value.startswith("//"):
         value = "https:" + value
+    host: str | None = None
     for platform in registry:
         for pattern in platform.url_patterns:
             m = pattern.match(value)
@@ -112,4 +137,24 @@ def target_at_start(value: str, registry: tuple[Platform, ...]) -> Target | None
                 target = platform.match(m.group(0))
                 if target is not None:
                     return target
+        if platform.hosts and value[:8].lower().startswith(("http://", "https://")):
+            host = _host(value) if host is None else host
+            if host and platform.owns(host):
+                return None  # the platform's profile, channel or share page: not a post
+    return None
+
+
+def wrapped_target(value: str, registry: tuple[Platform, ...]) -> Target | None:
+    """The post an embed proxy frame shows (``…/media.html?url=<post URL>``), if any."""
+    value = value.strip()
+    if "?" not in value or not value.lower().startswith(("http", "//")):
+        return None
+    parts = urlsplit("https:" + value if value.startswith("//") else value)
+    if _BUTTON_PATH.search(parts.path):
+        return None
+    for name, inner in parse_qsl(parts.query.replace("&amp;", "&")):
+        if name.lower() in _WRAPPED_PARAMS and inner.lower().startswith(("http", "//")):
+            target = target_at_start(inner, registry)
+            if target is not None:
+                return target
     return None

@@ -1,12 +1,14 @@
 """Embeds in plain text: what of a post survives when a reader copies an article.
 
-Three things are found:
+Four things are found:
 
 * post URLs (status links) anywhere in the text, markup ``link``;
 * the textified official blockquote: the post's text followed by an attribution line in the
   platform's ``attribution_pattern`` (for X/Twitter ``— Display Name (@handle) November 14,
   2025``, see ``platforms/twitter.py``), markup ``text``. The status URL usually does not
   survive, so ``url``/``id`` stay None unless a link to that account's post is inside;
+* textified embeds a platform's ``text_patterns`` match whole (TikTok: ``@user``, the
+  caption, ``♬ original sound - …``), markup ``text`` without url/id;
 * bare short links (``pic.twitter.com/…``, ``t.co/…``) outside any such post, markup ``text``
   with only ``links`` set: they are still evidence that something was embedded there.
 
@@ -83,6 +85,10 @@ def detect_text(text: str, registry: tuple[Platform, ...] = REGISTRY) -> list[De
         detections.append(_post_detection(text, registry, attr, start, end))
         claimed.append((start, attr.end))
         floor = attr.end
+    for d in _whole_posts(text, registry):
+        if not any(s <= d.offset < e for s, e in claimed):
+            detections.append(d)
+            claimed.append((d.offset, d.offset + len(d.snippet)))
 
     def is_claimed(f: Found) -> bool:
         return any(s <= f.start < e for s, e in claimed)
@@ -121,19 +127,21 @@ def detect_text(text: str, registry: tuple[Platform, ...] = REGISTRY) -> list[De
 
 
 def _attributions(text: str, registry: tuple[Platform, ...]) -> list[_Attribution]:
-    """Attribution lines followed by a date; without a date the line is not the embed form."""
+    """Attribution lines followed by a date; without a date the line is not the embed form
+    (unless the platform's attribution is distinctive on its own: ``attribution_date_required``).
+    """
     found: list[_Attribution] = []
     for platform in registry:
-        pattern: re.Pattern[str] | None = getattr(platform, "attribution_pattern", None)
+        pattern = platform.attribution_pattern
         if pattern is None:
             continue
         for m in pattern.finditer(text):
             line_end = text.find("\n", m.end())
             rest = text[m.end() : len(text) if line_end < 0 else line_end]
             date = find_date(rest)
-            if date is None:
+            if date is None and platform.attribution_date_required:
                 continue
-            date_text, date_end = date
+            date_text, date_end = date if date else ("", 0)
             found.append(
                 _Attribution(
                     platform,
@@ -141,10 +149,35 @@ def _attributions(text: str, registry: tuple[Platform, ...]) -> list[_Attributio
                     m.end() + date_end,
                     " ".join(m.group("name").split()),
                     m.group("handle"),
-                    iso_date(date_text),
+                    iso_date(date_text) if date_text else None,
                 )
             )
     return sorted(found, key=lambda a: a.dash)
+
+
+def _whole_posts(text: str, registry: tuple[Platform, ...]) -> list[Detection]:
+    """Textified embeds a platform's ``text_patterns`` match whole (TikTok's ``@user … ♬``)."""
+    found = []
+    for platform in registry:
+        for pattern in platform.text_patterns:
+            for m in pattern.finditer(text):
+                groups = m.groupdict()
+                body = (groups.get("text") or "").strip()
+                name = groups.get("name")
+                found.append(
+                    Detection(
+                        platform=platform.name,
+                        kind=platform.kind,
+                        markup="text",
+                        offset=m.start(),
+                        author=" ".join(name.split()) if name else None,
+                        handle=groups.get("handle"),
+                        text=body or None,
+                        links=shown_links(body, registry) if body else (),
+                        snippet=m.group(0),
+                    )
+                )
+    return found
 
 
 def _post_detection(

@@ -20,7 +20,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class AmpMarker:
-    """An AMP element (``amp-twitter``) whose attribute carries the post id."""
+    """An AMP element (``amp-twitter``) whose attribute carries the post id or the post URL.
+
+    The value is tried as an id (``target_for_id``) first, then as a URL (``match``), so
+    ``amp-youtube data-videoid`` and ``amp-facebook data-href`` are both one marker.
+    """
 
     tag: str
     id_attr: str
@@ -41,7 +45,21 @@ class Platform:
     #: Attributes that carry a bare post id once a widget script rendered the embed.
     embed_id_attrs: ClassVar[tuple[str, ...]] = ()
     #: The textified form of the platform's blockquote (attribution line), if it has one.
+    #: Named groups ``name`` and ``handle``; the post's text is what precedes it.
     attribution_pattern: ClassVar[re.Pattern[str] | None] = None
+    #: Whether the attribution line only counts when a date follows it (X/Twitter and Bluesky
+    #: always print one; Instagram's "A post shared by …" has lost it in newer embed codes).
+    attribution_date_required: ClassVar[bool] = True
+    #: Textified embeds matched whole, the post's text inside the match (TikTok's
+    #: ``@user … ♬ original sound``). Named groups: ``handle``, optional ``name``/``text``.
+    text_patterns: ClassVar[tuple[re.Pattern[str], ...]] = ()
+    #: Host names the platform owns (``youtube.com`` covers its subdomains). A URL on one of
+    #: them that matches no ``url_patterns`` is a profile, channel, share or search page, not a
+    #: post: detection does not offer it to later platforms (the generic yt-dlp one).
+    hosts: ClassVar[tuple[str, ...]] = ()
+    #: Offline examples: (URL or embed id, the target id it names, or None for "not a post").
+    #: Tests run every registered platform's examples.
+    examples: ClassVar[tuple[tuple[str, str | None], ...]] = ()
 
     def match(self, url: str) -> Target | None:
         """The target a URL points at, or None when it is not a single post of this platform."""
@@ -50,6 +68,10 @@ class Platform:
             if m:
                 return Target(self.name, m.group("id"), self.canonical_url(m), self.kind)
         return None
+
+    def owns(self, host: str) -> bool:
+        """Whether ``host`` (lower-case, no port) is one of ``hosts`` or a subdomain of one."""
+        return any(host == h or host.endswith("." + h) for h in self.hosts)
 
     def target_for_id(self, post_id: str) -> Target | None:
         """A target from an id alone (AMP ``data-tweetid``); None when the id is not enough."""

@@ -68,6 +68,18 @@ class Twitter(Platform):
     #: Attributes that carry the bare post id once widgets.js has rendered the blockquote.
     embed_id_attrs: ClassVar[tuple[str, ...]] = ("data-tweet-id",)
     attribution_pattern: ClassVar[re.Pattern[str] | None] = ATTRIBUTION_RE
+    hosts = ("twitter.com", "x.com", "t.co", "twimg.com")
+    examples: ClassVar[tuple[tuple[str, str | None], ...]] = (
+        ("https://twitter.com/SpaceX/status/1590000000000000001?s=20", "1590000000000000001"),
+        ("https://x.com/SpaceX/status/1590000000000000001/photo/1", "1590000000000000001"),
+        (
+            "https://platform.twitter.com/embed/Tweet.html?id=1590000000000000001",
+            "1590000000000000001",
+        ),
+        ("1590000000000000001", "1590000000000000001"),
+        ("https://twitter.com/SpaceX", None),
+        ("https://twitter.com/intent/tweet?url=https%3A%2F%2Fexample.com", None),
+    )
 
     def canonical_url(self, m: re.Match[str]) -> str:
         groups = m.groupdict()

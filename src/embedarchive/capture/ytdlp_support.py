@@ -1,0 +1,393 @@
+"""The parts of the yt-dlp adapter that are not the fetch itself: the request guard, the
+progress bridge, error mapping and the provenance form of yt-dlp's info dict.
+
+Kept apart from ``ytdlp.py`` so that file reads as the fetch flow; nothing here is used
+elsewhere. ``yt_dlp`` is imported only when a fetch runs, so importing embedarchive stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..errors import (
+    BlockedAddressError,
+    ConfigError,
+    EmbedArchiveError,
+    FetchError,
+    TooLargeError,
+    UnavailableError,
+)
+from ..models import HttpExchange
+from ..settings import Settings
+from .http import Recorder, check_public_host, utcnow
+from .media import ProgressSink
+
+#: Headers never written to the record: the user's own session (``Set-Cookie`` too when a
+#: cookies file is in use, as sites renew the session they were handed).
+_SECRET_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})
+
+#: What a site says when the post exists but is not for us to see (yt-dlp's wording and the
+#: sites' own, e.g. Instagram's "rate-limit reached or login required").
+_UNAVAILABLE = re.compile(
+    r"\b(?:private|log ?in|logged[- ]in|sign ?in|rate[- ]?limit\w*|age[- ]restricted|"
+    r"confirm your age|age verification|inappropriate|members?[- ]only|subscribers?[- ]only|"
+    r"premium|geo[- ]?restrict\w*|not available in your country|blocked|removed|deleted|"
+    r"unavailable|not available|does not exist|no longer|terminated|suspended|copyright|"
+    r"registered users|use --cookies|no video|unsupported url)\b",
+    re.IGNORECASE,
+)
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class Guard:
+    """Limits and records shared by every request of one yt-dlp run (one per fetch, no globals).
+
+    The byte budget is what pages, APIs and manifests may add up to (``max_json_bytes``) plus
+    one media file (``max_media_bytes``); each finished file (``allow()``) adds another file's
+    worth. yt-dlp's own ``max_filesize`` only sees single HTTP responses; this also caps the
+    sum of an HLS/DASH download's fragments.
+    """
+
+    def __init__(self, settings: Settings, recorder: Recorder) -> None:
+        self.allow_private = settings.allow_private_network
+        self.recorder = recorder
+        self.timeout = settings.ytdlp_timeout
+        self.deadline = time.monotonic() + settings.ytdlp_timeout
+        self._file_cap = settings.max_media_bytes
+        self._limit = settings.max_json_bytes + settings.max_media_bytes
+        self._spent = 0
+        self.secret_headers = _SECRET_HEADERS | ({"set-cookie"} if settings.cookies_file else set())
+        self._public: set[tuple[str, str]] = set()
+        self._open: set[Any] = set()
+        self._lock = threading.Lock()
+
+    def check_url(self, url: str) -> None:
+        """The private-network guard, once per scheme and host of this run (``data:`` is local)."""
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme == "data":
+            return
+        key = (scheme, parts.hostname or "")
+        if key in self._public:
+            return
+        http_url = "http" + url[2:] if scheme in ("ws", "wss") else url
+        check_public_host(http_url, self.allow_private)
+        self._public.add(key)
+
+    def check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise FetchError(f"yt-dlp: gave up after {self.timeout:g}s (ytdlp_timeout)")
+
+    def allow(self) -> None:
+        with self._lock:
+            self._limit += self._file_cap
+
+    def spend(self, size: int) -> None:
+        with self._lock:
+            self._spent += size
+            if self._spent > self._limit:
+                raise TooLargeError(
+                    f"yt-dlp read more than {self._limit} bytes (max_media_bytes / max_json_bytes)"
+                )
+
+    def opened(self, response: Any) -> None:
+        with self._lock:
+            self._open.add(response)
+
+    def closed(self, response: Any) -> None:
+        with self._lock:
+            self._open.discard(response)
+
+    def close_all(self) -> None:
+        """Record responses yt-dlp left open, so every exchange is in the capture."""
+        with self._lock:
+            left = list(self._open)
+        for response in left:
+            response.close()
+
+
+def _headers(items: Any, secret: frozenset[str] | set[str]) -> tuple[tuple[str, str], ...]:
+    return tuple((str(k), str(v)) for k, v in items if str(k).lower() not in secret)
+
+
+@functools.lru_cache(maxsize=1)
+def guarded_ytdlp_class() -> Callable[..., Any]:
+    """``YoutubeDL`` whose public ``urlopen`` checks, limits and records every request.
+
+    Built on first use (so yt-dlp is imported only when needed) and cached: the class is
+    immutable, all per-run state lives in the ``Guard`` each instance is given.
+    """
+    import yt_dlp
+    from yt_dlp.networking import Request, Response
+    from yt_dlp.networking.exceptions import HTTPError
+
+    class GuardedResponse(Response):  # type: ignore[misc]
+        """Wraps yt-dlp's response: deadline and budget on each read, hashed as read."""
+
+        def __init__(self, inner: Any, guard: Guard, request: Any, started: str, t0: float):
+            super().__init__(
+                inner, inner.url, inner.headers, inner.status, inner.reason, inner.extensions
+            )
+            self._guard, self._request, self._started, self._t0 = guard, request, started, t0
+            self._sha = hashlib.sha256()
+            self._size = 0
+            length = str(inner.headers.get("Content-Length") or "")
+            self._length = int(length) if length.isdigit() else None
+            self._complete = False
+            self._recorded = False
+            guard.opened(self)
+
+        def read(self, amt: int | None = None) -> bytes:
+            self._guard.check_time()
+            data: bytes = self.fp.read(amt)
+            self._sha.update(data)
+            self._size += len(data)
+            if (not data and amt != 0) or amt is None or amt < 0 or self._size == self._length:
+                self._complete = True
+            self._guard.spend(len(data))
+            if self.fp.closed:
+                self.close()
+            return data
+
+        def close(self) -> None:
+            if not self._recorded:
+                self._recorded = True
+                self._guard.closed(self)
+                redirected = self.url != self._request.url
+                _record(
+                    self._guard,
+                    self._request,
+                    self._started,
+                    self._t0,
+                    status=self.status,
+                    response_headers=_headers(self.headers.items(), self._guard.secret_headers),
+                    body_sha256=self._sha.hexdigest() if self._complete else None,
+                    body_size=self._size,
+                    complete=self._complete,
+                    note=f"final URL {self.url}" if redirected else "",
+                )
+            super().close()
+
+    class GuardedYoutubeDL(yt_dlp.YoutubeDL):  # type: ignore[misc]
+        def __init__(self, params: dict[str, Any], guard: Guard) -> None:
+            super().__init__(params)
+            self.embedarchive_guard = guard
+
+        def urlopen(self, req: Any) -> Any:
+            guard: Guard = self.embedarchive_guard
+            if isinstance(req, str):
+                req = Request(req)
+            guard.check_time()
+            guard.check_url(getattr(req, "url", None) or req.full_url)
+            started, t0 = utcnow(), time.monotonic()
+            try:
+                response = super().urlopen(req)
+            except HTTPError as err:
+                _record(guard, req, started, t0, status=err.status, error=f"HTTP {err.status}")
+                raise
+            except Exception as err:
+                _record(guard, req, started, t0, error=f"{type(err).__name__}: {err}")
+                raise
+            if response.url != req.url:
+                try:
+                    guard.check_url(response.url)
+                except BlockedAddressError as err:
+                    response.close()
+                    _record(guard, req, started, t0, status=response.status, error=str(err))
+                    raise BlockedAddressError(f"redirected: {err}") from None
+            return GuardedResponse(response, guard, req, started, t0)
+
+    return GuardedYoutubeDL
+
+
+def _record(
+    guard: Guard,
+    request: Any,
+    started: str,
+    t0: float,
+    *,
+    status: int | None = None,
+    response_headers: tuple[tuple[str, str], ...] = (),
+    body_sha256: str | None = None,
+    body_size: int = 0,
+    complete: bool = False,
+    error: str | None = None,
+    note: str = "",
+) -> None:
+    guard.recorder.add(
+        HttpExchange(
+            method=str(getattr(request, "method", None) or "GET"),
+            url=str(getattr(request, "url", None) or request.full_url),
+            started_at=started,
+            elapsed_ms=round((time.monotonic() - t0) * 1000, 1),
+            status=status,
+            request_headers=_headers(request.headers.items(), guard.secret_headers),
+            response_headers=response_headers,
+            body_sha256=body_sha256,
+            body_size=body_size,
+            complete=complete,
+            error=error,
+            purpose="ytdlp" + (f" ({note})" if note else ""),
+        )
+    )
+
+
+class Logger:
+    """yt-dlp's messages, kept to explain a refusal; nothing is printed."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def _keep(self, msg: str) -> None:
+        self.messages.append(_ANSI.sub("", msg))
+        del self.messages[:-50]
+
+    def debug(self, msg: str) -> None:
+        if not msg.startswith("[debug] "):
+            self._keep(msg)
+
+    def info(self, msg: str) -> None:
+        self._keep(msg)
+
+    def warning(self, msg: str) -> None:
+        self._keep(msg)
+
+    def error(self, msg: str) -> None:
+        self._keep(msg)
+
+    def last(self, *needles: str) -> str | None:
+        for msg in reversed(self.messages):
+            if any(n.lower() in msg.lower() for n in needles):
+                return _one_line(msg)
+        return None
+
+
+class ProgressBridge:
+    """yt-dlp progress hook → ProgressSink: one bar per file, advanced by the bytes written."""
+
+    def __init__(self, sink: ProgressSink, on_file_done: Callable[[], None]) -> None:
+        self._sink = sink
+        self._on_file_done = on_file_done
+        self._tasks: dict[str, list[Any]] = {}
+
+    def __call__(self, status: dict[str, Any]) -> None:
+        name = str(status.get("filename") or status.get("tmpfilename") or "")
+        state = status.get("status")
+        if state == "downloading":
+            task = self._tasks.get(name)
+            if task is None:
+                total = status.get("total_bytes") or status.get("total_bytes_estimate")
+                handle = self._sink.start(Path(name).name[:40], int(total) if total else None)
+                task = self._tasks[name] = [handle, 0]
+            done = int(status.get("downloaded_bytes") or 0)
+            if done > task[1]:
+                self._sink.advance(task[0], done - task[1])
+                task[1] = done
+        elif state in ("finished", "error"):
+            task = self._tasks.pop(name, None)
+            if task is not None:
+                self._sink.finish(task[0])
+            if state == "finished":
+                self._on_file_done()
+
+    def close(self) -> None:
+        for task in self._tasks.values():
+            self._sink.finish(task[0])
+        self._tasks.clear()
+
+
+def _one_line(message: str) -> str:
+    text = _ANSI.sub("", message).strip()
+    text = text.removeprefix("ERROR: ").removeprefix("WARNING: ")
+    line = text.splitlines()[0] if text else ""
+    return re.sub(r" \(caused by .*\)\.?$", "", line).strip()
+
+
+def _http_status(err: BaseException) -> int | None:
+    """The HTTP status behind a yt-dlp error, following its public ``exc_info``/``cause``."""
+    seen: Any = err
+    for _ in range(6):
+        status = getattr(seen, "status", None)
+        if isinstance(status, int):
+            return status
+        exc_info = getattr(seen, "exc_info", None)
+        nxt = getattr(seen, "cause", None) or (exc_info[1] if exc_info else None)
+        if nxt is None or nxt is seen:
+            return None
+        seen = nxt
+    return None
+
+
+def _expected(err: BaseException) -> bool:
+    exc_info = getattr(err, "exc_info", None)
+    inner = exc_info[1] if exc_info else err
+    return bool(getattr(inner, "expected", False))
+
+
+def error_from(err: Exception, logger: Logger) -> EmbedArchiveError:
+    """A yt-dlp error as ours: the site saying no is ``UnavailableError``, with its words."""
+    from yt_dlp.cookies import CookieLoadError
+
+    if isinstance(err, CookieLoadError):
+        return ConfigError(f"cannot read the cookies file: {_one_line(str(err))}")
+    message = _one_line(str(err)) or logger.last("error") or type(err).__name__
+    status = _http_status(err)
+    if "requested format is not available" in message.lower():
+        return TooLargeError(
+            "yt-dlp: no format fits under the size cap (max_media_bytes) "
+            "over a protocol the guard can check"
+        )
+    if status in (404, 410):
+        return FetchError(f"yt-dlp: {message}", retryable=False)
+    if status == 429 or "too many requests" in message.lower():
+        return FetchError(f"yt-dlp: {message}")  # being throttled is not the post being gone
+    if _UNAVAILABLE.search(message):
+        return UnavailableError(f"yt-dlp: {message}")
+    if status is not None and 400 <= status < 500 and status != 429:
+        return FetchError(f"yt-dlp: {message}", retryable=False)
+    return FetchError(f"yt-dlp: {message}", retryable=not _expected(err))
+
+
+#: Keys that are local paths of the temporary download, or the user's session.
+_DROP = {"filepath", "_filename", "filename", "infojson_filename", "cookies"}
+
+
+def provenance_info(info: dict[str, Any]) -> dict[str, Any]:
+    """yt-dlp's sanitized info dict as kept in the archive.
+
+    Everything yt-dlp reported is kept (format lists with their signed URLs included: they show
+    what was on offer) except: temp file paths and yt-dlp's ``__`` internals; cookies and the
+    ``Cookie``/``Authorization`` headers (the user's session must not end up in an archive);
+    HLS/DASH ``fragments`` lists, replaced by their count (thousands of entries per format);
+    and ``automatic_captions``, replaced by its language list (hundreds of URLs on YouTube).
+    """
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, dict):
+            out: dict[str, Any] = {}
+            for key, item in value.items():
+                if key.startswith("__") or key in _DROP:
+                    continue
+                if key == "fragments" and isinstance(item, list):
+                    out["fragment_count"] = len(item)
+                elif key == "automatic_captions" and isinstance(item, dict):
+                    out["automatic_caption_languages"] = sorted(item)
+                elif key == "http_headers" and isinstance(item, dict):
+                    out[key] = {k: v for k, v in item.items() if k.lower() not in _SECRET_HEADERS}
+                else:
+                    out[key] = clean(item)
+            return out
+        if isinstance(value, list):
+            return [clean(item) for item in value]
+        return value
+
+    cleaned: dict[str, Any] = clean(info)
+    return cleaned

@@ -1,0 +1,72 @@
+"""TikTok: numeric video ids from video pages and embed players, via yt-dlp (oEmbed for metadata)."""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from ..capture.collect import capture_with_methods
+from ..capture.context import FetchContext
+from ..capture.videos import oembed_method, ytdlp_method
+from ..models import Capture, Target
+from ..settings import Settings
+from .base import AmpMarker, Platform
+
+VIDEO_RE = re.compile(
+    r"(?:https?://)?(?:(?:www|m)\.)?tiktok\.com/"
+    r"(?:@(?P<user>[\w.-]{1,30})/(?:video|photo)/|embed/(?:v2/)?|v/|share/video/|player/v1/)"
+    r"(?P<id>\d{15,22})(?!\d)",
+    re.IGNORECASE,
+)
+SHORT_RE = re.compile(
+    r"(?:https?://)?(?:(?:vm|vt)\.tiktok\.com|(?:www\.)?tiktok\.com/t)/(?P<code>[A-Za-z0-9]{5,15})/?",
+    re.IGNORECASE,
+)
+#: The textified blockquote: ``@user`` on its own line, the caption, ``♬ sound name``.
+TEXT_RE = re.compile(
+    r"(?m)^[ \t]*@(?P<handle>[A-Za-z0-9_.]{2,24})[ \t]*\n"
+    r"(?P<text>(?:(?!\n[ \t]*\n)[^\u266c]){0,2200}?)[ \t]*\n?[ \t]*\u266c[ \t]*[^\n]{1,200}"
+)
+_BARE_ID = re.compile(r"\d{15,22}")
+
+
+def _url(video_id: str, user: str | None) -> str:
+    """yt-dlp takes ``/@/video/<id>`` when the page did not say whose video it is."""
+    return f"https://www.tiktok.com/@{user or ''}/video/{video_id}"
+
+
+class TikTok(Platform):
+    name: ClassVar[str] = "tiktok"
+    kind = "video"
+    url_patterns = (VIDEO_RE,)
+    short_link_patterns = (SHORT_RE,)
+    embed_classes = ("tiktok-embed",)
+    amp_markers = (AmpMarker("amp-tiktok", "data-src"),)
+    text_patterns = (TEXT_RE,)
+    hosts = ("tiktok.com",)
+    examples: ClassVar[tuple[tuple[str, str | None], ...]] = (
+        ("https://www.tiktok.com/@scout2015/video/6718335390845095173", "6718335390845095173"),
+        ("https://www.tiktok.com/embed/v2/6718335390845095173?lang=en", "6718335390845095173"),
+        ("https://www.tiktok.com/@scout2015", None),
+        ("https://www.tiktok.com/music/original-sound-6689804660171082501", None),
+        ("https://www.tiktok.com/tag/foryoupage", None),
+    )
+
+    def canonical_url(self, m: re.Match[str]) -> str:
+        return _url(m.group("id"), m.groupdict().get("user"))
+
+    def target_for_id(self, post_id: str) -> Target | None:
+        if not _BARE_ID.fullmatch(post_id):
+            return None
+        return Target(self.name, post_id, _url(post_id, None), self.kind)
+
+    def short_link_request_url(self, link: str, settings: Settings) -> str | None:
+        """vm.tiktok.com has no configurable mirror: the link itself is requested."""
+        m = SHORT_RE.match(link.strip())
+        if not m:
+            return None
+        return m.group(0) if m.group(0).lower().startswith("http") else "https://" + m.group(0)
+
+    def fetch(self, target: Target, ctx: FetchContext) -> Capture:
+        methods = [("ytdlp", ytdlp_method()), ("oembed", oembed_method("tiktok_oembed_url"))]
+        return capture_with_methods(target, ctx, methods)
