@@ -371,6 +371,32 @@ def show(ident: str, archive_dir: Path | None, config_file: Path | None, as_json
 
 
 @cli.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; anything but loopback lets others on the network browse.",
+)
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8001, show_default=True, help="0: any free."
+)
+@common_options
+@friendly_errors
+def serve(host: str, port: int, archive_dir: Path | None, config_file: Path | None) -> None:
+    """Browse the archive in a web browser, read-only: search, comparison, media, provenance."""
+    from .web import serve as run_server
+
+    settings = _settings(archive_dir, config_file).settings
+    err = Console(stderr=True, highlight=False)
+    run_server(
+        settings.db_path,
+        host,
+        port,
+        announce=lambda line: err.print(line, markup=False, soft_wrap=True),
+    )
+
+
+@cli.command()
 @common_options
 @json_option
 @friendly_errors

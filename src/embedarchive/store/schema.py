@@ -209,4 +209,131 @@ def m002_append_only(db: Database) -> None:
     )
 
 
+#: Whitespace is not a difference: embeds re-flow text, so it is removed before comparing.
+def _squash(column: str) -> str:
+    out = column
+    for code in (9, 10, 13, 32, 160, 8203):
+        out = f"replace({out}, char({code}), '')"
+    return out
+
+
+_ITEM_COLUMNS = (
+    "id, post_pk, detection_id, platform, status, changed, author, handle, posted_at, captured_at"
+)
+_FTS_COLUMNS = "text, author, handle, article_titles, renderings"
+
+
+def _refresh(kind: str, key: str) -> str:
+    """SQL recomputing the search row of one post (``kind='post'``) or of one orphan embed."""
+    if kind == "post":
+        row_id, view, column = key, "search_post_docs", "post_pk"
+    else:
+        row_id, view, column = f"-({key})", "search_embed_docs", "detection_id"
+    return f"""
+        delete from search_items where id = {row_id};
+        delete from search_fts where rowid = {row_id};
+        insert into search_items ({_ITEM_COLUMNS})
+          select {_ITEM_COLUMNS} from {view} where {column} = {key};
+        insert into search_fts (rowid, {_FTS_COLUMNS})
+          select id, {_FTS_COLUMNS} from {view} where {column} = {key};"""
+
+
+@migrations()
+def m003_search_index(db: Database) -> None:
+    """Full-text search and facets for the web UI, kept in sync by triggers (writers never know).
+
+    ``embed_comparisons``: one row per detection linked to a post, flagging where what the
+    article showed differs from what was captured (text ignoring whitespace, handle ignoring
+    case, display name, date more than a day apart, since the article's date is local).
+    ``search_items`` (narrow, for filters and facets) and ``search_fts`` (FTS5, the words) hold
+    one row per post (id = post id) and one per embed that never reached a post (id = minus the
+    detection id). Triggers recompute a row from the ``search_*_docs`` views whenever a post,
+    a detection or a capture with new text is written; article titles are fixed evidence (m002).
+    """
+    # Indexes for the read side (web pages and ``show``): no lookup of a page scans a table.
+    db.table("detections").create_index(["post_pk"])
+    db.table("posts").create_index(["platform", "status"])
+    db.table("captures").create_index(["finished_at"])
+    db.table("media").create_index(["capture_id"])
+    db.table("media").create_index(["sha256", "size"])  # the home page's media total, index-only
+    db.table("http_exchanges").create_index(["detection_id"])
+    statements = [
+        f"""create view embed_comparisons as
+            select d.id as detection_id, d.post_pk, d.article_id,
+              coalesce(d.text is not null and p.text is not null
+                and {_squash("d.text")} <> {_squash("p.text")}, 0) as text_differs,
+              coalesce(lower(ltrim(d.handle, '@')) <> lower(ltrim(p.uploader_id, '@')), 0)
+                as handle_differs,
+              coalesce(trim(d.author) <> trim(p.uploader), 0) as author_differs,
+              coalesce(abs(julianday(d.date) - julianday(substr(p.created_at, 1, 10))) > 1, 0)
+                as date_differs
+            from detections d join posts p on p.id = d.post_pk""",
+        """create view search_post_docs as
+            select p.id as id, p.id as post_pk, null as detection_id, p.platform, p.status,
+              (exists (select 1 from embed_comparisons e where e.post_pk = p.id
+                       and (e.text_differs or e.handle_differs or e.author_differs
+                            or e.date_differs))
+               or (select count(distinct case when json_valid(c.data)
+                                         then json_extract(c.data, '$.text') end)
+                   from captures c where c.post_pk = p.id) > 1) as changed,
+              p.uploader as author, p.uploader_id as handle, p.created_at as posted_at,
+              coalesce(p.last_captured_at, p.first_captured_at) as captured_at, p.text,
+              (select group_concat(title, ' | ') from (select distinct a.title
+                 from detections d join articles a on a.id = d.article_id
+                 where d.post_pk = p.id and a.title is not null)) as article_titles,
+              (select group_concat(line, char(10)) from (select
+                 coalesce(d.author, '') || ' ' || coalesce(d.handle, '') || ' '
+                 || coalesce(d.text, '') as line
+                 from detections d where d.post_pk = p.id)) as renderings
+            from posts p""",
+        """create view search_embed_docs as
+            select -d.id as id, null as post_pk, d.id as detection_id, d.platform,
+              case d.resolution when 'failed' then 'failed' when 'unresolved' then 'unresolved'
+                else 'pending' end as status,
+              0 as changed, d.author, d.handle, d.date as posted_at, d.resolved_at as captured_at,
+              null as text, a.title as article_titles,
+              coalesce(d.text, d.url, d.snippet) as renderings
+            from detections d join articles a on a.id = d.article_id
+            where d.post_pk is null""",
+        """create table search_items (
+            id integer primary key, post_pk integer, detection_id integer, platform text,
+            status text, changed integer, author text, handle text, posted_at text,
+            captured_at text)""",
+        "create index search_items_platform on search_items (platform)",
+        "create index search_items_status on search_items (status)",
+        "create index search_items_changed on search_items (changed) where changed",
+        "create index search_items_handle on search_items (handle collate nocase)",
+        "create index search_items_captured_at on search_items (captured_at)",
+        f"""create virtual table search_fts using fts5({_FTS_COLUMNS},
+            tokenize='unicode61 remove_diacritics 2')""",
+        f"""create trigger search_posts_ai after insert on posts begin
+              {_refresh("post", "new.id")} end""",
+        f"""create trigger search_posts_au after update on posts begin
+              {_refresh("post", "new.id")} end""",
+        """create trigger search_posts_ad after delete on posts begin
+              delete from search_items where id = old.id;
+              delete from search_fts where rowid = old.id; end""",
+        # A capture only matters to search when its text is new (edited between captures).
+        f"""create trigger search_captures_ai after insert on captures
+            when json_valid(new.data) and json_extract(new.data, '$.text')
+                 is not (select text from posts where id = new.post_pk) begin
+              {_refresh("post", "new.post_pk")} end""",
+        f"""create trigger search_detections_ai after insert on detections begin
+              {_refresh("embed", "new.id")} {_refresh("post", "new.post_pk")} end""",
+        f"""create trigger search_detections_au after update on detections
+            when new.post_pk is not old.post_pk or new.resolution is not old.resolution begin
+              {_refresh("embed", "new.id")} {_refresh("post", "old.post_pk")}
+              {_refresh("post", "new.post_pk")} end""",
+    ]
+    for view in ("search_post_docs", "search_embed_docs"):
+        statements.append(
+            f"insert into search_items ({_ITEM_COLUMNS}) select {_ITEM_COLUMNS} from {view}"
+        )
+        statements.append(
+            f"insert into search_fts (rowid, {_FTS_COLUMNS}) select id, {_FTS_COLUMNS} from {view}"
+        )
+    for sql in statements:
+        db.execute(sql)
+
+
 SCHEMA_VERSION = len(migrations.pending(Database(memory=True)))

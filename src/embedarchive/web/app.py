@@ -1,0 +1,78 @@
+"""The Datasette instance behind ``embedarchive serve``, and the server loop.
+
+The plugin is registered in-process (``pm.register``) rather than through a ``datasette``
+entry point: an entry point would load it into every Datasette in the environment, and its
+pages take over ``/``. It also only acts where its plugin configuration is present (see
+``plugin.py``), so any other Datasette in the same process stays untouched.
+
+The archive is opened read-only (``mode=ro``, Datasette's "mutable" file mode), not
+``immutable=1``: an archive is a WAL database that ``embedarchive archive`` may be writing to
+at the same time, and an immutable reader would ignore the WAL and could read a half-written
+page. Before serving, an archive made by an older release gets its pending migrations (the
+search index); that is the only write ``serve`` ever makes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+from datasette.app import Datasette
+from datasette.plugins import pm
+
+from ..errors import InputError, StoreError
+from ..store.records import Store
+from . import plugin
+
+
+def prepare(db_path: Path) -> None:
+    """Refuse a missing archive; bring an older one up to date (adds the search index)."""
+    if not db_path.is_file():
+        raise StoreError(f"no archive at {db_path.parent} (run 'embedarchive archive' first)")
+    Store.open(db_path).close()
+
+
+def make_datasette(db_path: Path) -> Datasette:
+    """Datasette over ``db_path`` (read-only) with embedarchive's pages, for serving or tests."""
+    if not pm.is_registered(plugin):
+        pm.register(plugin, name=plugin.NAME)
+    name = db_path.stem
+    return Datasette(
+        files=[str(db_path)],
+        metadata={
+            "title": "embedarchive",
+            "plugins": {plugin.NAME: {"database": name}},
+            "databases": {name: {"title": f"Archive tables ({db_path.parent.name})"}},
+        },
+        settings={"sql_time_limit_ms": 3000, "suggest_facets": False},
+    )
+
+
+def serve(db_path: Path, host: str, port: int, announce: Callable[[str], None] = print) -> None:
+    """Serve until interrupted; ``announce`` receives the address once listening."""
+    import uvicorn
+
+    prepare(db_path)
+    datasette = make_datasette(db_path)
+    try:
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as err:
+        raise InputError(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
+    bound = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    announce(f"Serving {db_path.parent} read-only at http://{shown}:{bound}/ (Ctrl-C stops)")
+    if not _is_loopback(host):
+        announce(f"Warning: anyone who can reach {host} can browse this archive.")
+    config = uvicorn.Config(datasette.app(), log_level="warning", lifespan="off")
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"

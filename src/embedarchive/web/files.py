@@ -1,0 +1,149 @@
+"""Archived files by sha256: the right type, never rendered as a page, with HTTP Range support.
+
+Images, audio and video are served with their sniffed type so they show inline (``<video>``
+seeks with Range requests). Text-like files (an article's HTML, a JSON response) are served as
+``text/plain``: the reader sees the source, the browser never runs it. Anything else is an
+``application/octet-stream`` download. Every file carries ``nosniff`` and a CSP that forbids
+everything, and may only come from the archive's ``media/`` folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from datasette.utils.asgi import Response
+
+from ..store.files import extension_for
+from .queries import one
+from .security import FILE_CSP
+
+INLINE_TYPES = frozenset(
+    "image/jpeg image/png image/gif image/webp image/avif video/mp4 video/webm video/ogg "
+    "video/quicktime audio/mpeg audio/mp4 audio/ogg audio/webm audio/wav".split()
+)
+TEXT_TYPES = frozenset(
+    "text/html text/plain text/csv text/xml application/json application/xml".split()
+)
+CHUNK = 256 * 1024
+_RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_CHARSET_RE = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    path: Path
+    sha256: str
+    content_type: str
+    filename: str
+    inline: bool
+
+
+def locate(conn: sqlite3.Connection, archive_dir: Path, sha256: str) -> StoredFile | None:
+    """The stored file with this sha256 (a media file or an article's bytes), if it is present."""
+    row = one(conn, "select path, mime from media where sha256 = ? limit 1", [sha256])
+    charset = "utf-8"
+    if row is None:
+        row = one(
+            conn,
+            "select raw_path as path, case is_html when 1 then 'text/html' else 'text/plain' end "
+            "as mime, encoding from articles where sha256 = ? limit 1",
+            [sha256],
+        )
+        if row and row["encoding"] and _CHARSET_RE.match(row["encoding"]):
+            charset = row["encoding"]
+    if row is None or not row["path"]:
+        return None
+    media_root = (archive_dir / "media").resolve()
+    path = (archive_dir / row["path"]).resolve()
+    if not path.is_relative_to(media_root) or not path.is_file():
+        return None
+    mime = (row["mime"] or "application/octet-stream").split(";")[0].strip().lower()
+    filename = f"{sha256}.{extension_for(mime)}"
+    if mime in INLINE_TYPES:
+        return StoredFile(path, sha256, mime, filename, True)
+    if mime in TEXT_TYPES:
+        return StoredFile(path, sha256, f"text/plain; charset={charset}", filename, True)
+    return StoredFile(path, sha256, "application/octet-stream", filename, False)
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The single range asked for, as inclusive (start, end); None for the whole file.
+
+    Raises ``ValueError`` when the range cannot be satisfied. Several ranges at once are
+    answered with the whole file, which HTTP allows.
+    """
+    if not header:
+        return None
+    m = _RANGE_RE.match(header.strip())
+    if m is None:
+        return None
+    first, last = m.groups()
+    if not first and not last:
+        return None
+    if not first:
+        start, end = max(size - int(last), 0), size - 1
+    else:
+        start = int(first)
+        end = min(int(last), size - 1) if last else size - 1
+    if start >= size or end < start:
+        raise ValueError(header)
+    return start, end
+
+
+class FileResponse(Response):  # type: ignore[misc]
+    """Streams (part of) a file from disk without loading it into memory."""
+
+    def __init__(self, file: StoredFile, request: Any, download: bool) -> None:
+        size = file.path.stat().st_size
+        disposition = "inline" if file.inline and not download else "attachment"
+        headers = {
+            "accept-ranges": "bytes",
+            "etag": f'"{file.sha256}"',
+            "cache-control": "private, max-age=31536000, immutable",
+            "content-disposition": f'{disposition}; filename="{file.filename}"',
+            "content-security-policy": FILE_CSP,
+            "x-content-type-options": "nosniff",
+        }
+        status, self.start, self.end = 200, 0, size - 1
+        if request.headers.get("if-none-match") == headers["etag"]:
+            status, self.end = 304, -1
+        else:
+            try:
+                wanted = byte_range(request.headers.get("range"), size)
+            except ValueError:
+                status, self.end = 416, -1
+                headers["content-range"] = f"bytes */{size}"
+            else:
+                if wanted is not None:
+                    status, (self.start, self.end) = 206, wanted
+                    headers["content-range"] = f"bytes {self.start}-{self.end}/{size}"
+        headers["content-length"] = str(self.end - self.start + 1)
+        super().__init__(b"", status=status, headers=headers, content_type=file.content_type)
+        self.path = file.path
+        self.head = request.method == "HEAD"
+
+    async def asgi_send(self, send: Any) -> None:
+        raw = [[k.encode(), v.encode()] for k, v in self.headers.items()]
+        raw.append([b"content-type", self.content_type.encode()])
+        await send({"type": "http.response.start", "status": self.status, "headers": raw})
+        remaining = self.end - self.start + 1
+        if self.head or remaining <= 0:
+            await send({"type": "http.response.body", "body": b""})
+            return
+        with open(self.path, "rb") as fh:
+            fh.seek(self.start)
+            while remaining > 0:
+                chunk = await asyncio.to_thread(fh.read, min(CHUNK, remaining))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+                await send(
+                    {"type": "http.response.body", "body": chunk, "more_body": remaining > 0}
+                )
+        if remaining > 0:
+            await send({"type": "http.response.body", "body": b""})

@@ -1,0 +1,188 @@
+"""What each page reads: plain functions over one read-only ``sqlite3`` connection.
+
+They run inside Datasette's SQL threads (``Database.execute_fn``), one call per page, so a page
+costs one thread hop. Every query is bounded (indexed lookups, LIMITs), so pages stay fast on
+archives of hundreds of thousands of posts; the post page reuses ``store.queries.post_detail``,
+the same reading as ``embedarchive show``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlite_utils import Database
+
+from ..store.queries import post_detail
+from ..store.records import Store
+from .compare import compare, history
+
+LATEST = 12
+
+
+def rows(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    cursor = conn.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
+
+
+def one(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+    found = rows(conn, sql, params)
+    return found[0] if found else None
+
+
+def _json(value: Any) -> Any:
+    try:
+        return json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        return value
+
+
+def card_media(conn: sqlite3.Connection, post_pks: Iterable[int]) -> dict[int, list[dict]]:
+    """The media of each post's latest capture that has any, in the post's order."""
+    pks = sorted({pk for pk in post_pks if pk is not None})
+    if not pks:
+        return {}
+    marks = ",".join("?" * len(pks))
+    found: dict[int, list[dict]] = {}
+    for m in rows(
+        conn,
+        f"""select m.post_pk, m.kind, m.sha256, m.mime, m.size, m.position from media m
+            join (select post_pk, max(capture_id) as capture_id from media
+                  where post_pk in ({marks}) group by post_pk) latest
+              on latest.capture_id = m.capture_id and latest.post_pk = m.post_pk
+            order by m.post_pk, m.position""",
+        pks,
+    ):
+        found.setdefault(m["post_pk"], []).append(m)
+    return found
+
+
+def home(conn: sqlite3.Connection) -> dict[str, Any]:
+    by_status = rows(
+        conn,
+        "select platform, status, count(*) as n from posts group by platform, status "
+        "order by platform, status",
+    )
+    platforms: dict[str, dict[str, int]] = {}
+    for r in by_status:
+        platforms.setdefault(r["platform"], {})[r["status"]] = r["n"]
+    counts = one(
+        conn,
+        """select (select count(*) from articles) as articles,
+                  (select count(*) from posts) as posts,
+                  (select count(*) from captures) as captures,
+                  (select count(*) from search_items where changed) as changed,
+                  (select count(*) from detections where post_pk is null) as pending""",
+    )
+    media = one(
+        conn,
+        "select count(*) as files, coalesce(sum(size), 0) as bytes from "
+        "(select sha256, max(size) as size from media group by sha256)",
+    )
+    latest = rows(
+        conn,
+        f"""select c.id, c.finished_at, c.status, c.method, c.error, p.id as post_pk, p.platform,
+                   p.post_id,
+                   p.uploader, p.uploader_id, substr(p.text, 1, 240) as text
+            from captures c join posts p on p.id = c.post_pk
+            order by c.finished_at desc limit {LATEST}""",
+    )
+    articles = rows(
+        conn,
+        f"""select a.id, a.title, a.source, a.retrieved_at,
+                   (select count(*) from detections d where d.article_id = a.id) as embeds
+            from articles a order by a.id desc limit {LATEST}""",
+    )
+    return {
+        "counts": counts,
+        "platforms": platforms,
+        "statuses": sorted({r["status"] for r in by_status}),
+        "media": media,
+        "latest": latest,
+        "articles": articles,
+    }
+
+
+def article(conn: sqlite3.Connection, article_id: int) -> dict[str, Any] | None:
+    found = one(conn, "select * from articles where id = ?", [article_id])
+    if found is None:
+        return None
+    found["http_headers"] = _json(found["http_headers"]) or []
+    run = one(conn, "select * from runs where id = ?", [found["run_id"]])
+    if run:
+        run["software"] = _json(run["software"]) or {}
+    exchanges = rows(
+        conn, "select * from http_exchanges where article_id = ? order by id", [article_id]
+    )
+    for e in exchanges:
+        e["request_headers"] = _json(e["request_headers"]) or []
+        e["response_headers"] = _json(e["response_headers"]) or []
+    embeds = rows(
+        conn,
+        """select d.*, p.id as pk, p.uploader, p.uploader_id, p.created_at, p.text as post_text,
+                  p.status, p.url as post_url, p.platform as post_platform, s.changed
+           from detections d left join posts p on p.id = d.post_pk
+           left join search_items s on s.id = coalesce(d.post_pk, -d.id)
+           where d.article_id = ? order by d.offset, d.id""",
+        [article_id],
+    )
+    for e in embeds:
+        e["links"] = _json(e["links"]) or []
+    media = card_media(conn, (e["pk"] for e in embeds))
+    for e in embeds:
+        e["media"] = media.get(e["pk"], [])
+    return {"article": found, "run": run, "exchanges": exchanges, "embeds": embeds}
+
+
+def post(conn: sqlite3.Connection, post_pk: int) -> dict[str, Any] | None:
+    key = one(conn, "select platform, post_id from posts where id = ?", [post_pk])
+    if key is None:
+        return None
+    detail = post_detail(Store(Database(conn)), f"{key['platform']}:{key['post_id']}")
+    titles = {
+        r["id"]: r["title"]
+        for r in rows(
+            conn,
+            "select a.id, a.title from articles a join detections d on d.article_id = a.id "
+            "where d.post_pk = ?",
+            [post_pk],
+        )
+    }
+    flags = {
+        r["detection_id"]: r
+        for r in rows(conn, "select * from embed_comparisons where post_pk = ?", [post_pk])
+    }
+    latest_media: list[dict[str, Any]] = next(
+        (c["media"] for c in reversed(detail["captures"]) if c["media"]), []
+    )
+    last_error = next((c["error"] for c in reversed(detail["captures"]) if c["error"]), None)
+    comparisons = [
+        compare(d, detail, flags.get(d["id"]), titles.get(d["article_id"]), last_error)
+        for d in detail["detections"]
+    ]
+    quoted = None
+    if detail["quoted_post_id"]:
+        quoted = one(
+            conn,
+            "select id, platform, post_id, uploader, uploader_id, created_at, text, status, url "
+            "from posts where platform = ? and post_id = ?",
+            [detail["platform"], detail["quoted_post_id"]],
+        )
+        if quoted:
+            quoted["media"] = card_media(conn, [quoted["id"]]).get(quoted["id"], [])
+    changed = one(conn, "select changed from search_items where id = ?", [post_pk])
+    return {
+        "post": detail,
+        "media": latest_media,
+        "comparisons": comparisons,
+        "history": history(detail["captures"]),
+        "quoted": quoted,
+        "changed": bool(changed and changed["changed"]),
+    }
+
+
+def capture_raw(conn: sqlite3.Connection, capture_id: int) -> dict[str, Any] | None:
+    return one(conn, "select id, raw, raw_sha256 from captures where id = ?", [capture_id])

@@ -1,0 +1,105 @@
+"""HTML rendering: one Jinja environment, autoescaping everything, and the display filters.
+
+Archived values are untrusted (an article or a post can contain ``<script>``), so every template
+is autoescaped, no template uses ``|safe`` on archived data, and links are only made from
+http(s) URLs (``href``): anything else, ``javascript:`` included, is shown as text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+STATIC_PREFIX = "/-/embedarchive/"
+
+
+def when(value: str | None) -> Markup:
+    """An ISO timestamp shown as ``YYYY-MM-DD HH:MM:SS UTC`` in a ``<time>`` element.
+
+    A bare date (what an article printed) stays a date; a time without zone says so.
+    """
+    if not value:
+        return Markup("—")
+    text = str(value)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return Markup("<time>{}</time>").format(text)
+    if len(text) <= 10:
+        shown = parsed.date().isoformat()
+    elif parsed.tzinfo is None:
+        shown = f"{parsed:%Y-%m-%d %H:%M:%S} (no time zone)"
+    else:
+        shown = f"{parsed.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+    return Markup('<time datetime="{0}" title="{0}">{1}</time>').format(text, shown)
+
+
+def size(value: int | None) -> str:
+    if value is None:
+        return "—"
+    amount = float(value)
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if amount < 1000 or unit == "GB":
+            return f"{amount:.0f} {unit}" if unit == "bytes" else f"{amount:.1f} {unit}"
+        amount /= 1000
+    return f"{value} bytes"
+
+
+def href(url: Any) -> str | None:
+    """The URL if it is safe to link to (http or https), else None: the caller shows text."""
+    if not isinstance(url, str):
+        return None
+    try:
+        scheme = urlsplit(url.strip()).scheme.lower()
+    except ValueError:
+        return None
+    return url.strip() if scheme in ("http", "https") else None
+
+
+def still_of(media: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The first image of a post (a photo, or a video's thumbnail), for result lists."""
+    return next((m for m in media if (m.get("mime") or "").startswith("image/")), None)
+
+
+def query(base: str, **params: Any) -> str:
+    """A link to ``base`` with the given non-empty query parameters."""
+    kept = {k: v for k, v in params.items() if v not in (None, "", False)}
+    return base + ("?" + urlencode(kept) if kept else "")
+
+
+@cache
+def static_files() -> dict[str, bytes]:
+    """The CSS and JS shipped in the package (read once; a non-editable install works too)."""
+    folder = resources.files("embedarchive.web") / "static"
+    return {item.name: item.read_bytes() for item in folder.iterdir() if item.is_file()}
+
+
+def static_url(name: str) -> str:
+    digest = hashlib.sha256(static_files()[name]).hexdigest()[:10]
+    return f"{STATIC_PREFIX}{name}?v={digest}"
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("embedarchive.web", "pages"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.do"],
+    )
+    env.filters.update(size=size)
+    env.globals.update(when=when, href=href, query=query, static_url=static_url, still_of=still_of)
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    return environment().get_template(template).render(**context)

@@ -1,0 +1,232 @@
+"""Search: full text (FTS5) with filters and facets, bounded so it stays fast at any size.
+
+The total is always exact. Results are ranked by relevance (bm25) unless the query matches
+more than ``RANK_LIMIT`` rows, where ranking them all would be slow; they are then shown newest
+first and the page says so. Facet counts are exact up to ``FACET_SAMPLE`` matches; beyond that
+they count the newest ``FACET_SAMPLE`` matches, and the page says that too. Matched words are
+highlighted in Python on the few rows shown (FTS5's ``snippet()`` would re-run the query for
+every row), escaping the text piece by piece around each ``<mark>``.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import unicodedata
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from .queries import card_media, rows
+
+PAGE_SIZE = 20
+RANK_LIMIT = 10_000
+FACET_SAMPLE = 5_000
+FACET_SIZE = 8
+STATUSES = ("archived", "unavailable", "failed", "changed", "pending", "unresolved")
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Filters:
+    q: str = ""
+    platform: str = ""
+    handle: str = ""
+    status: str = ""
+    captured: str = ""
+    article: int | None = None
+    sort: str = "relevance"
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args: Any) -> Filters:
+        def text(name: str) -> str:
+            return (args.get(name) or "").strip()[:200]
+
+        article = text("article")
+        page = text("page")
+        captured = text("captured")
+        try:
+            date.fromisoformat(captured)
+        except ValueError:
+            captured = ""
+        return cls(
+            q=text("q"),
+            platform=text("platform"),
+            handle=text("handle").lstrip("@"),
+            status=text("status") if text("status") in STATUSES else "",
+            captured=captured,
+            article=int(article) if article.isdigit() else None,
+            sort="newest" if text("sort") == "newest" else "relevance",
+            page=min(max(int(page), 1), 10_000) if page.isdigit() else 1,
+        )
+
+    def link(self, **changes: Any) -> dict[str, Any]:
+        """Query parameters for this search with some filters changed (page back to 1)."""
+        new = replace(self, page=1, **changes)
+        return {k: v for k, v in new.__dict__.items() if v not in ("", None, 1, "relevance")}
+
+
+def fts_query(text: str) -> str:
+    """The user's words as an FTS5 query: every word must match, as a word prefix."""
+    return " ".join(f'"{w}"*' for w in _WORD_RE.findall(text)[:12])
+
+
+def _where(f: Filters) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if f.platform:
+        clauses.append("s.platform = ?")
+        params.append(f.platform)
+    if f.handle:
+        clauses.append("s.handle = ? collate nocase")
+        params.append(f.handle)
+    if f.status == "changed":
+        clauses.append("s.changed")
+    elif f.status:
+        clauses.append("s.status = ?")
+        params.append(f.status)
+    if f.captured:
+        day = date.fromisoformat(f.captured)
+        clauses.append("s.captured_at >= ? and s.captured_at < ?")
+        params += [day.isoformat(), (day + timedelta(days=1)).isoformat()]
+    if f.article is not None:
+        clauses.append(
+            "s.id in (select post_pk from detections where article_id = ? and post_pk is not null"
+            " union all select -id from detections where article_id = ? and post_pk is null)"
+        )
+        params += [f.article, f.article]
+    return " and ".join(clauses) or "1", params
+
+
+def search(conn: sqlite3.Connection, f: Filters) -> dict[str, Any]:
+    where, params = _where(f)
+    match = fts_query(f.q)
+    if match:
+        # CROSS JOIN keeps the FTS index as the outer loop: run the other way round, SQLite
+        # would evaluate the MATCH once per filtered row (seconds on a big archive).
+        source = (
+            "from search_fts cross join search_items s on s.id = search_fts.rowid "
+            f"where search_fts match ? and {where}"
+        )
+        params = [match, *params]
+        newest = "search_fts.rowid desc"
+    else:
+        source, newest = f"from search_items s where {where}", "s.id desc"
+    total = conn.execute(f"select count(*) {source}", params).fetchone()[0]
+    ranked = bool(match) and f.sort == "relevance" and total <= RANK_LIMIT
+    order = "bm25(search_fts)" if ranked else newest
+    offset = (f.page - 1) * PAGE_SIZE
+    ids = [
+        r[0]
+        for r in conn.execute(
+            f"select s.id {source} order by {order} limit {PAGE_SIZE} offset {offset}", params
+        )
+    ]
+    return {
+        "filters": f,
+        "fts": match,
+        "total": total,
+        "ranked": ranked,
+        "rank_limited": bool(match) and f.sort == "relevance" and not ranked,
+        "sampled": total > FACET_SAMPLE,
+        "facets": facets(conn, source, newest, params),
+        "results": results(conn, ids, f.q),
+        "pages": (total + PAGE_SIZE - 1) // PAGE_SIZE,
+    }
+
+
+def facets(conn: sqlite3.Connection, source: str, newest: str, params: list[Any]) -> dict:
+    """Counts by platform, status, author, capture day and article over (a sample of) the hits."""
+    hits = f"""with hits as materialized (select s.id, s.post_pk, s.detection_id, s.platform,
+        s.status, s.changed, s.author, s.handle, substr(s.captured_at, 1, 10) as day
+        {source} order by {newest} limit {FACET_SAMPLE})"""
+    top = f"order by n desc, value limit {FACET_SIZE}"
+    found = rows(
+        conn,
+        f"""{hits}
+        select 'platform' as facet, platform as value, null as label, count(*) as n
+          from hits group by platform
+        union all select 'status', status, null, count(*) from hits group by status
+        union all select 'status', 'changed', null, count(*) from hits where changed
+          having count(*) > 0
+        union all select * from (select 'handle', handle as value, max(author), count(*) as n
+          from hits where handle is not null group by handle collate nocase {top})
+        union all select * from (select 'captured', day, null, count(*) from hits
+          where day is not null group by day order by day desc limit {FACET_SIZE})
+        union all select * from (select 'article', a.id as value, a.title, count(*) as n from (
+            select d.article_id, h.id from hits h join detections d on d.post_pk = h.post_pk
+            union select d.article_id, h.id from hits h join detections d on d.id = h.detection_id
+          ) x join articles a on a.id = x.article_id group by a.id {top})""",
+        params,
+    )
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in found:
+        out.setdefault(r["facet"], []).append(r)
+    for name in ("platform", "status"):
+        out.get(name, []).sort(key=lambda r: -r["n"])
+    return out
+
+
+def results(conn: sqlite3.Connection, ids: list[int], q: str) -> list[dict[str, Any]]:
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    found = rows(
+        conn,
+        f"""select s.*, f.text, f.article_titles, f.renderings, p.url, p.post_id,
+                   d.resolution_error, d.url as embed_url, d.article_id
+            from search_items s join search_fts f on f.rowid = s.id
+            left join posts p on p.id = s.post_pk
+            left join detections d on d.id = s.detection_id
+            where s.id in ({marks})""",
+        ids,
+    )
+    by_id = {r["id"]: r for r in found}
+    media = card_media(conn, (r["post_pk"] for r in found))
+    words = [_fold(w) for w in _WORD_RE.findall(q)]
+    out = []
+    for row_id in ids:
+        r = by_id[row_id]
+        r["media"] = media.get(r["post_pk"], [])
+        r["text_html"] = highlight(r["text"] or "", words)
+        r["context_html"] = highlight(_context(r, words), words, limit=240)
+        out.append(r)
+    return out
+
+
+def _fold(text: str) -> str:
+    """Lower case without diacritics, as the unicode61 tokenizer with remove_diacritics sees it."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _context(r: dict[str, Any], words: list[str]) -> str:
+    """What the article showed, when the words matched there rather than in the post's text."""
+
+    def matched(text: str | None) -> set[str]:
+        tokens = {_fold(t) for t in _WORD_RE.findall(text or "")}
+        return {w for w in words if any(t.startswith(w) for t in tokens)}
+
+    if not words or matched(r["text"]) == set(words):
+        return ""
+    return r["renderings"] or "" if matched(r["renderings"]) else ""
+
+
+def highlight(text: str, words: list[str], limit: int | None = None) -> Markup:
+    """Escaped ``text`` with words starting with any of ``words`` in ``<mark>``."""
+    if limit is not None and len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0] + " …"
+    if not words:
+        return escape(text)
+    out = []
+    last = 0
+    for m in _WORD_RE.finditer(text):
+        if any(_fold(m.group()).startswith(w) for w in words):
+            out.append(escape(text[last : m.start()]))
+            out.append(Markup("<mark>{}</mark>").format(m.group()))
+            last = m.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)

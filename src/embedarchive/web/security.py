@@ -1,0 +1,91 @@
+"""Security headers for every response: a Content-Security-Policy, nosniff, no referrer.
+
+embedarchive's pages set the strict policy themselves (``PAGE_CSP``: scripts, styles and media
+from this server only, no inline script or style, no frames, no plugins). Datasette's own pages
+(table browsing, SQL) get ``datasette_csp``: also same-origin only, with inline scripts refused
+except the few in Datasette's templates, allowed by their sha256 (the CSP equivalent of a
+nonce for fixed scripts), and inline styles allowed because its templates use ``style=``.
+Media and raw files get ``FILE_CSP``: nothing may run, even if a browser decided to render them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import Awaitable, Callable, MutableMapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jinja2 import Environment
+
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "media-src 'self'; font-src 'self'; connect-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+FILE_CSP = "default-src 'none'; sandbox"
+COMMON_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "cross-origin-opener-policy": "same-origin",
+}
+#: Datasette templates with inline ``<script>`` blocks, and the values their Jinja takes.
+_DATASETTE_SCRIPTS = ("_close_open_menus.html", "_codemirror_foot.html", "table.html")
+_SCRIPT_RE = re.compile(r"<script>(.*?)</script>", re.S)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+@cache
+def script_hashes() -> tuple[str, ...]:
+    """CSP source expressions for the inline scripts of the installed Datasette's templates."""
+    env = Environment(autoescape=True, keep_trailing_newline=True)
+    hashes: set[str] = set()
+    for name in _DATASETTE_SCRIPTS:
+        source = (resources.files("datasette") / "templates" / name).read_text("utf-8")
+        for body in _SCRIPT_RE.findall(source):
+            for allow in ("true", "false"):
+                rendered = env.from_string(body).render(datasette_allow_facet=allow)
+                digest = hashlib.sha256(rendered.encode("utf-8")).digest()
+                hashes.add(f"'sha256-{base64.b64encode(digest).decode('ascii')}'")
+    return tuple(sorted(hashes))
+
+
+def datasette_csp() -> str:
+    return (
+        f"default-src 'self'; script-src 'self' {' '.join(script_hashes())}; "
+        "style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+def with_headers(app: App, fallback_csp: str) -> App:
+    """ASGI middleware: add the common headers, and ``fallback_csp`` where none was set."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {bytes(k).lower() for k, _ in headers}
+                extra = dict(COMMON_HEADERS)
+                extra["content-security-policy"] = fallback_csp
+                for key, value in extra.items():
+                    if key.encode() not in present:
+                        headers.append([key.encode(), value.encode()])
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await app(scope, receive, send_with_headers)
+
+    return wrapped

@@ -1,0 +1,154 @@
+"""Search: full text across posts, authors, article titles and renderings; facets; the index.
+
+The index (migration m003) is kept in sync by triggers, so these tests also check that an
+archive written while the UI is open is searchable at once, and that an older archive gets
+its index built when it is first served.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlite_utils import Database
+
+from embedarchive.cli import cli
+from embedarchive.store.records import Store
+from embedarchive.store.schema import migrations
+from embedarchive.web.app import prepare
+from embedarchive.web.search import Filters, fts_query, highlight
+
+from .helpers import cli_env
+from .test_web import DELETED_ID, PHOTO_ID, QUOTE_ID, SEED_ID, Client, build_archive, pk_of
+
+
+@pytest.fixture(scope="module")
+def archive(fake_platform: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_archive(fake_platform, tmp_path_factory.mktemp("search") / "archive")
+
+
+@pytest.fixture(scope="module")
+def client(archive: Path) -> Iterator[Client]:
+    c = Client(archive / "archive.db")
+    yield c
+    c.close()
+
+
+def result_pks(html: str) -> list[int]:
+    return [int(pk) for pk in re.findall(r'class="result-title" href="/posts/(\d+)"', html)]
+
+
+def test_a_word_of_the_seed_post_finds_it_and_is_highlighted(client: Client, archive: Path) -> None:
+    html = client.get("/search?q=ordusunun").text
+    assert result_pks(html) == [pk_of(archive, SEED_ID)]
+    assert "<mark>ordusunun</mark>" in html
+
+
+def test_search_ignores_case_and_diacritics_and_matches_word_prefixes(
+    client: Client, archive: Path
+) -> None:
+    for q in ("BUYUKELCILIGI", "büyükelç", "Azerbaycan ordus"):
+        assert result_pks(client.get(f"/search?q={q}").text) == [pk_of(archive, SEED_ID)], q
+
+
+def test_search_covers_authors_article_titles_and_what_the_article_showed(
+    client: Client, archive: Path
+) -> None:
+    assert result_pks(client.get("/search?q=mattcarrollcode").text) == [pk_of(archive, QUOTE_ID)]
+    roundup = set(result_pks(client.get("/search?q=roundup").text))
+    assert roundup == {pk_of(archive, i) for i in (PHOTO_ID, QUOTE_ID, DELETED_ID, SEED_ID)}
+    shown = client.get("/search?q=someone").text  # only the article's links named @someone
+    assert set(result_pks(shown)) == {pk_of(archive, QUOTE_ID), pk_of(archive, DELETED_ID)}
+    assert "As the article showed it:" in shown
+    assert "As the article showed it:" not in client.get("/search?q=roundup").text
+
+
+def test_facets_count_and_filter_by_platform_author_status_date_and_article(
+    client: Client, archive: Path
+) -> None:
+    html = client.get("/search").text
+
+    def count(label: str) -> int:
+        found = re.search(rf'{label}(?:\s*</span>)*\s*<span class="count">(\d+)</span>', html)
+        return int(found.group(1)) if found else 0
+
+    assert (count('archived">archived'), count('changed">changed'), count("twitter")) == (3, 1, 4)
+    changed = client.get("/search?status=changed").text
+    assert result_pks(changed) == [pk_of(archive, QUOTE_ID)]
+    gone = client.get("/search?status=unavailable").text
+    assert result_pks(gone) == [pk_of(archive, DELETED_ID)]
+    by_author = client.get("/search?handle=TRHABER_COM").text
+    assert result_pks(by_author) == [pk_of(archive, SEED_ID)]
+    day = Database(archive / "archive.db").execute("select min(last_captured_at) from posts")
+    captured = day.fetchone()[0][:10]
+    assert len(result_pks(client.get(f"/search?captured={captured}").text)) == 4
+    seed_article = Database(archive / "archive.db").execute(
+        "select article_id from detections where post_pk = ? order by id", [pk_of(archive, SEED_ID)]
+    )
+    first = seed_article.fetchone()[0]
+    assert result_pks(client.get(f"/search?article={first}").text) == [pk_of(archive, SEED_ID)]
+    both = client.get(f"/search?q=ordusunun&article={first}&platform=twitter&status=archived")
+    assert result_pks(both.text) == [pk_of(archive, SEED_ID)]
+    assert "Remove filter article" in both.text
+
+
+def test_bad_filter_values_are_ignored_not_errors(client: Client) -> None:
+    for query in ("?status=<b>", "?captured=yesterday", "?page=-3", "?article=x", '?q="*'):
+        assert client.get("/search" + query).status_code == 200
+
+
+def test_fts_query_quotes_every_word() -> None:
+    assert fts_query('Kiev" OR NEAR(x') == '"Kiev"* "OR"* "NEAR"* "x"*'
+    assert fts_query("  ") == ""
+
+
+def test_highlight_escapes_around_marks() -> None:
+    html = str(highlight("<b>füzeler</b> & more", ["fuze"]))
+    assert html == "&lt;b&gt;<mark>füzeler</mark>&lt;/b&gt; &amp; more"
+
+
+def test_filters_keep_only_known_values() -> None:
+    f = Filters.from_args({"status": "evil", "sort": "newest", "page": "2", "handle": "@x"})
+    assert (f.status, f.sort, f.page, f.handle) == ("", "newest", 2, "x")
+    assert f.link(platform="twitter") == {"platform": "twitter", "sort": "newest", "handle": "x"}
+
+
+def test_archiving_while_serving_is_searchable_at_once(
+    fake_platform: Any, archive: Path, client: Client, tmp_path: Path
+) -> None:
+    assert result_pks(client.get("/search?q=lateword").text) == []
+    article = tmp_path / "late.txt"
+    article.write_text(
+        f"A lateword article\n\nhttps://twitter.com/SamuelSusla/status/{PHOTO_ID}\n", "utf-8"
+    )
+    result = CliRunner().invoke(cli, ["archive", str(article)], env=cli_env(fake_platform, archive))
+    assert result.exit_code == 0, result.output
+    assert result_pks(client.get("/search?q=lateword").text) == [pk_of(archive, PHOTO_ID)]
+
+
+def test_an_older_archive_gets_its_search_index_when_served(tmp_path: Path) -> None:
+    path = tmp_path / "archive.db"
+    db = Database(path)
+    migrations.apply(db, stop_before="m003_search_index")
+    db["articles"].insert({"id": 1, "source": "a.txt", "sha256": "0" * 64, "title": "Old news"})
+    db["posts"].insert({"id": 7, "platform": "twitter", "post_id": "7", "status": "archived",
+                        "text": "an archived sentence", "uploader_id": "old"})  # fmt: skip
+    db["detections"].insert({"article_id": 1, "platform": "twitter", "kind": "post",
+                             "markup": "text", "offset": 3, "handle": "old", "post_pk": 7,
+                             "text": "an archived sentence"})  # fmt: skip
+    db["detections"].insert({"article_id": 1, "platform": "twitter", "kind": "post",
+                             "markup": "text", "offset": 9, "text": "never fetched",
+                             "resolution": "failed"})  # fmt: skip
+    db.close()
+    prepare(path)
+    store = Store.open(path)
+    found = store.db.execute(
+        "select s.id, s.status from search_fts f join search_items s on s.id = f.rowid "
+        "where search_fts match ? order by s.id",
+        ['"old"'],
+    ).fetchall()
+    assert found == [(-2, "failed"), (7, "archived")]
