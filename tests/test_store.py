@@ -73,3 +73,18 @@ def test_resolution_can_still_be_filled_in(fake_platform, archive_dir: Path) -> 
     store = Store.open(archive_dir / "archive.db")
     store.db.execute("update detections set resolution_error = 'note' where id = 1")
     store.db.execute("update posts set status = 'failed'")
+
+
+def test_readers_upgrade_an_older_archive(tmp_path: Path) -> None:
+    from sqlite_utils import Database
+
+    from embedarchive.store.schema import migrations
+
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    old = Database(archive / "archive.db")
+    migrations.apply(old, stop_before="m003_search_index")  # as the first release left it
+    old.close()
+    result = CliRunner().invoke(cli, ["list", "--json", "--archive", str(archive)])
+    assert result.exit_code == 0, result.output
+    assert Store.open(archive / "archive.db", create=False).schema_version() == SCHEMA_VERSION

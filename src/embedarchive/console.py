@@ -131,3 +131,121 @@ def post_panel(post: dict[str, Any]) -> Panel:
         title=f"{escape(post['platform'])} {escape(post['post_id'])} — {escape(post.get('status') or '')}",
         title_align="left",
     )
+
+
+FINDING_STYLE = {
+    "match": "green",
+    "edited": "yellow",
+    "author-mismatch": "yellow",
+    "date-mismatch": "yellow",
+    "deleted": "red",
+    "text-edited": "yellow",
+    "media-changed": "yellow",
+    "unavailable": "red",
+    "available-again": "green",
+    "recovered": "green",
+    "below-threshold": "magenta",
+    "ambiguous": "magenta",
+    "no-candidates": "magenta",
+    "no-snapshots": "magenta",
+    "failed": "red",
+}
+
+
+def _kind(kind: str) -> Text:
+    return Text(kind, style=FINDING_STYLE.get(kind, "white"))
+
+
+def findings_table(rows: Sequence[dict[str, Any]]) -> Table:
+    """``embedarchive check``: each embed as shown vs as captured."""
+    from .findings import summary
+
+    return table(
+        f"{len(rows)} finding(s): as the article showed it vs as captured",
+        ["article", "embed", "post", "capture", "finding", "details"],
+        (
+            [
+                f"{r['article_id']} {r['article_source'][-40:]}",
+                f"{r['detection_id']} ({r['markup']})",
+                f"{r['platform']}:{r['post_id']}",
+                f"{r['capture_id']} {r['method'] or r['capture_status']} {r['captured_at'][:19]}",
+                _kind(r["kind"]),
+                summary(r["kind"], r["details"])[:160],
+            ]
+            for r in rows
+        ),
+    )
+
+
+def history_table(history: Sequence[dict[str, Any]]) -> Table:
+    """``embedarchive show``: every capture of the post and what changed at it."""
+
+    def changes(entry: dict[str, Any]) -> Text:
+        out = Text()
+        for change in entry["changes"]:
+            out.append(("; " if out else "") + change["kind"], FINDING_STYLE[change["kind"]])
+        return out or Text(entry.get("snapshot") or "")
+
+    return table(
+        "History",
+        ["capture", "time", "status", "method", "media", "changes", "text"],
+        (
+            [
+                h["capture_id"],
+                h["at"],
+                styled(h["status"]),
+                h["method"] or "—",
+                len(h["media"]),
+                changes(h),
+                (h["text"] or h["error"] or "")[:80],
+            ]
+            for h in history
+        ),
+    )
+
+
+def recheck_table(items: Sequence[Any]) -> Table:
+    return table(
+        f"Re-checked {len(items)} post(s)",
+        ["post", "before", "now", "capture", "changes", "note"],
+        (
+            [
+                f"{i.platform}:{i.post_id}",
+                styled(i.status_before),
+                styled(i.status),
+                i.capture_id,
+                Text(", ".join(i.changes) or "no change"),
+                (i.error or "")[:120],
+            ]
+            for i in items
+        ),
+    )
+
+
+def recovery_table(results: Sequence[Any]) -> Table:
+    return table(
+        f"{len(results)} recovery look-up(s) in the Wayback Machine",
+        ["kind", "embed", "post", "outcome", "score", "candidates", "captures", "note"],
+        (
+            [
+                r.kind,
+                r.detection_id,
+                r.post_id,
+                _kind(r.outcome),
+                r.score,
+                r.candidates,
+                " ".join(str(c) for c in r.capture_ids),
+                r.note[:120],
+            ]
+            for r in results
+        ),
+    )
+
+
+def finding_line(finding: dict[str, Any]) -> Text:
+    """One finding under an embed in ``embedarchive show``."""
+    from .findings import summary
+
+    line = Text(f"finding vs capture {finding['capture_id']} ({finding['source']}): ")
+    line.append(finding["kind"], FINDING_STYLE.get(finding["kind"], "white"))
+    return line.append(" — " + summary(finding["kind"], finding["details"]))

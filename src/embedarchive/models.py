@@ -6,7 +6,10 @@ the in-memory half of "nothing is altered after capture".
 
 from __future__ import annotations
 
+import os
+import weakref
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 Markup = Literal["blockquote", "iframe", "script", "amp", "link", "text", "other"]
@@ -85,13 +88,37 @@ class Target:
 class Resolution:
     """How a detection became a target; ``hops`` lists every URL visited to expand short links."""
 
-    status: Literal["direct", "resolved", "unresolved", "failed"]
+    #: ``recovered``: found later from the article's rendering alone (``embedarchive recover``).
+    status: Literal["direct", "resolved", "recovered", "unresolved", "failed"]
     target: Target | None = None
     hops: tuple[str, ...] = ()
     error: str | None = None
     retryable: bool = False
     #: Captures of posts that came inside this one's response (a quoted post).
     related: tuple[Capture, ...] = ()
+
+
+class BodyFile:
+    """A complete response body exactly as received, spooled to a temp file until the store writes it
+    into a WARC record. The file is deleted once nothing refers to it (or by ``discard``), so
+    a body that is never stored leaves nothing behind. ``decoded``: the client had already
+    undone the Content-Encoding (yt-dlp does), so the bytes are not the compressed ones.
+    """
+
+    def __init__(self, path: Path, *, decoded: bool = False) -> None:
+        self.path = path
+        self.decoded = decoded
+        self._finalizer = weakref.finalize(self, _unlink, str(path))
+
+    def discard(self) -> None:
+        self._finalizer()
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 @dataclass(frozen=True)
@@ -112,6 +139,8 @@ class HttpExchange:
     complete: bool = True
     error: str | None = None
     purpose: str = ""
+    #: The raw body for the WARC record (None when not spooled: no archive, or no response).
+    body: BodyFile | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

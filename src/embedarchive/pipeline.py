@@ -26,6 +26,7 @@ from .detect import detect
 from .models import Article, Capture, Detection, Resolution, Target
 from .plan import resolve
 from .platforms import REGISTRY, Platform, by_name
+from .recheck import review
 from .settings import LoadedSettings, Settings, describe
 from .store.records import Store
 
@@ -131,6 +132,7 @@ def archive_article(
             outcomes[target] = (capture.status, capture.error)
         for detection_id in ids:
             store.link_detection(detection_id, post_pk)
+        review(store, post_pk, run_id)  # changes since the last capture, findings of its embeds
     for item in result.items:
         target_url = item.get("url")
         match = next((o for t, o in outcomes.items() if t.url == target_url), None)
@@ -166,7 +168,7 @@ def _resolution(
 ) -> Resolution:
     """Reuse a stored resolution; only pending or failed ones touch the network again."""
     row = store.detection(detection_id)
-    if row["resolution"] in ("direct", "resolved") and row["resolved_post_id"]:
+    if row["resolution"] in ("direct", "resolved", "recovered") and row["resolved_post_id"]:
         target = Target(
             detection.platform, row["resolved_post_id"], row["resolved_url"], detection.kind
         )

@@ -125,6 +125,45 @@ class Settings:
         default=None,
         metadata=_doc("ffmpeg binary for yt-dlp; default: the machine's, else imageio-ffmpeg's."),
     )
+    warc_max_bytes: int = field(
+        default=1_000_000_000,
+        metadata=_doc(
+            "A WARC file is closed (and named by its sha256) once it reaches this size; one "
+            "capture's records always stay in one file."
+        ),
+    )
+    tsa_url: str = field(
+        default="https://freetsa.org/tsr",
+        metadata=_doc("RFC 3161 Time-Stamping Authority that 'embedarchive seal' asks."),
+    )
+    tsa_ca_file: Path | None = field(
+        default=None,
+        metadata=_doc(
+            "PEM certificate(s) of the TSA's CA: 'verify' then requires timestamp tokens to chain "
+            "to them (otherwise it checks them against the certificate inside the token)."
+        ),
+    )
+    wayback_cdx_url: str = field(
+        default="https://web.archive.org/cdx/search/cdx",
+        metadata=_doc("Wayback Machine CDX API: where 'recover' looks up snapshots."),
+    )
+    wayback_url: str = field(
+        default="https://web.archive.org/web",
+        metadata=_doc(
+            "Wayback Machine replay: snapshots are fetched as <url>/<timestamp>id_/<original>."
+        ),
+    )
+    recover_min_similarity: float = field(
+        default=0.9,
+        metadata=_doc(
+            "Lowest text similarity (difflib ratio of normalised texts, 0-1) at which 'recover' "
+            "takes a candidate post as the one an article showed without a link."
+        ),
+    )
+    recover_max_candidates: int = field(
+        default=100,
+        metadata=_doc("Most candidate posts 'recover' fetches for one embed without a link."),
+    )
 
     @property
     def db_path(self) -> Path:

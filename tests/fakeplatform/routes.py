@@ -155,16 +155,60 @@ ROUTES: tuple[tuple[re.Pattern[str], View], ...] = (
 )
 
 
+_FX_STATUS = re.compile(r"/fx/(?:[A-Za-z0-9_]{1,15}/)?status/(?P<id>\d{1,20})")
+
+
+def overridden(
+    path: str, params: Params, base: str, tweets: Mapping[str, str | None]
+) -> Reply | None:
+    """A per-test X post (``FakePlatform.tweets``), or None when the request is not about one.
+
+    A body (syndication JSON, ``{BASE}`` allowed) replaces the syndication answer, with the
+    same token rule; oEmbed and FxTwitter then answer 404, as for a post they never saw. None
+    deletes the post: the real tombstone on syndication, 404 on oEmbed and FxTwitter.
+    """
+    fx = _FX_STATUS.fullmatch(path)
+    if path == "/syndication/tweet-result":
+        tweet_id: str | None = params.get("id")
+    elif path == "/oembed":
+        status = _STATUS_URL.match(params.get("url", ""))
+        tweet_id = status["id"] if status else None
+    else:
+        tweet_id = fx["id"] if fx else None
+    if tweet_id is None or tweet_id not in tweets:
+        return None
+    body = tweets[tweet_id]
+    if path != "/syndication/tweet-result":
+        return (
+            Reply(404, b'{"code":404,"message":"NOT_FOUND"}', "application/json")
+            if fx
+            else Reply(404)
+        )
+    if params.get("token") != data.TOKENS.get(tweet_id):
+        return _json(200, "{}")
+    if body is None:
+        return _json(200, data.SYNDICATION[data.SYNDICATION_CASES["tombstone_deleted"]])
+    return _json(200, data.render(body, base))
+
+
 def respond(
-    target: str, headers: Headers, base_url: str, failures: Mapping[str, int] | None = None
+    target: str,
+    headers: Headers,
+    base_url: str,
+    failures: Mapping[str, int] | None = None,
+    tweets: Mapping[str, str | None] | None = None,
 ) -> Reply:
     """Answer one GET/HEAD. ``headers`` keys are lower case; ``failures`` maps path prefixes to
-    an HTTP status that replaces the normal answer (see ``FakePlatform.fail``)."""
+    an HTTP status that replaces the normal answer (see ``FakePlatform.fail``); ``tweets``
+    are per-test X posts (see :func:`overridden`)."""
     url = urlsplit(target)
     params = dict(parse_qsl(url.query, keep_blank_values=True))
     for prefix, status in (failures or {}).items():
         if url.path.startswith(prefix):
             return _json(status, json.dumps({"error": f"injected failure {status}"}))
+    override = overridden(url.path, params, base_url, tweets or {})
+    if override is not None:
+        return override
     for pattern, view in ROUTES:
         m = pattern.fullmatch(url.path)
         if m is not None:

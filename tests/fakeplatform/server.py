@@ -84,7 +84,9 @@ class _Handler(BaseHTTPRequestHandler):
         if platform.outage:
             self.close_connection = True
             return
-        reply = respond(self.path, headers, platform.base_url, dict(platform.failures))
+        reply = respond(
+            self.path, headers, platform.base_url, dict(platform.failures), dict(platform.tweets)
+        )
         self.send_response(reply.status)
         if reply.content_type:
             self.send_header("content-type", reply.content_type)
@@ -100,7 +102,8 @@ class FakePlatform:
     """X/Twitter on ``http://127.0.0.1:<port>``; see the module docstring and data/README.md.
 
     ``requests`` is a snapshot of every request received, oldest first. ``reset()`` clears it
-    and every toggle (``outage``, ``failures``), so one server can be shared by a session.
+    and every toggle (``outage``, ``failures``, ``tweets``), so one server can be shared by a
+    session.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -108,6 +111,9 @@ class FakePlatform:
         self.port = port
         self.outage = False
         self.failures: dict[str, int] = {}
+        #: Per-test X posts, id → syndication JSON text, or None for "deleted" (see
+        #: ``routes.overridden``): lets a post change or disappear between two captures.
+        self.tweets: dict[str, str | None] = {}
         self._log: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._server: _Server | None = None
@@ -195,6 +201,7 @@ class FakePlatform:
             self._log.clear()
         self.outage = False
         self.failures.clear()
+        self.tweets.clear()
 
     def settings_overrides(self) -> dict[str, Any]:
         """embedarchive settings that point every endpoint of every fake platform at this server."""

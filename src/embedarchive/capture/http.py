@@ -9,21 +9,24 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import os
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 import httpcore
 import httpx
 
 from ..errors import BlockedAddressError, FetchError, TooLargeError
-from ..models import HttpExchange
+from ..models import BodyFile, HttpExchange
 from ..settings import Settings
 
 RECORDER_KEY = "embedarchive.recorder"
@@ -133,12 +136,47 @@ class GuardTransport(httpx.BaseTransport):
         self._inner.close()
 
 
-class _HashingStream(httpx.SyncByteStream):
-    """Hashes the bytes exactly as received on the wire; records the exchange when closed."""
+class Spool:
+    """A body copied to a temp file in the archive's ``tmp/`` as it streams, for its WARC record.
 
-    def __init__(self, inner: httpx.SyncByteStream, on_close: Any) -> None:
+    Without an archive folder (``detect`` on a fresh machine) nothing is spooled.
+    """
+
+    def __init__(self, spool_dir: Path | None, *, decoded: bool = False) -> None:
+        self._decoded = decoded
+        self._file: IO[bytes] | None = None
+        if spool_dir is not None:
+            try:
+                fd, name = tempfile.mkstemp(dir=spool_dir, suffix=".body.part")
+            except OSError:
+                return
+            self._path = Path(name)
+            self._file = os.fdopen(fd, "wb")
+
+    def write(self, chunk: bytes) -> None:
+        if self._file is not None:
+            self._file.write(chunk)
+
+    def close(self, complete: bool) -> BodyFile | None:
+        """The spooled body; an incomplete one (cap, broken connection) is not kept."""
+        if self._file is None:
+            return None
+        self._file.close()
+        self._file = None
+        body = BodyFile(self._path, decoded=self._decoded)
+        if complete:
+            return body
+        body.discard()
+        return None
+
+
+class _HashingStream(httpx.SyncByteStream):
+    """Hashes (and spools) the bytes exactly as received on the wire; records when closed."""
+
+    def __init__(self, inner: httpx.SyncByteStream, on_close: Any, spool: Spool) -> None:
         self._inner = inner
         self._on_close = on_close
+        self._spool = spool
         self._sha = hashlib.sha256()
         self._size = 0
         self._done = False
@@ -149,6 +187,7 @@ class _HashingStream(httpx.SyncByteStream):
             for chunk in self._inner:
                 self._sha.update(chunk)
                 self._size += len(chunk)
+                self._spool.write(chunk)
                 yield chunk
             self._done = True
         except Exception as err:
@@ -159,12 +198,14 @@ class _HashingStream(httpx.SyncByteStream):
         try:
             self._inner.close()
         finally:
-            self._on_close(self._sha.hexdigest(), self._size, self._done, self._error)
+            body = self._spool.close(self._done)
+            self._on_close(self._sha.hexdigest(), self._size, self._done, self._error, body)
 
 
 class RecordingTransport(httpx.BaseTransport):
-    def __init__(self, inner: httpx.BaseTransport) -> None:
+    def __init__(self, inner: httpx.BaseTransport, spool_dir: Path | None = None) -> None:
         self._inner = inner
+        self._spool_dir = spool_dir
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         recorder: Recorder | None = request.extensions.get(RECORDER_KEY)
@@ -192,7 +233,9 @@ class RecordingTransport(httpx.BaseTransport):
         if recorder is None:
             return response
 
-        def on_close(sha: str, size: int, done: bool, error: str | None) -> None:
+        def on_close(
+            sha: str, size: int, done: bool, error: str | None, body: BodyFile | None
+        ) -> None:
             version = response.extensions.get("http_version", b"")
             recorder.add(
                 HttpExchange(
@@ -213,11 +256,12 @@ class RecordingTransport(httpx.BaseTransport):
                     complete=done,
                     error=error,
                     purpose=purpose,
+                    body=body,
                 )
             )
 
         assert isinstance(response.stream, httpx.SyncByteStream)
-        response.stream = _HashingStream(response.stream, on_close)
+        response.stream = _HashingStream(response.stream, on_close, Spool(self._spool_dir))
         return response
 
     def close(self) -> None:
@@ -247,7 +291,10 @@ class Http:
         self.settings = settings
         inner = transport or PinnedTransport(settings.allow_private_network)
         self.client = httpx.Client(
-            transport=RecordingTransport(GuardTransport(inner, settings.allow_private_network)),
+            transport=RecordingTransport(
+                GuardTransport(inner, settings.allow_private_network),
+                spool_dir=settings.archive_dir / "tmp",
+            ),
             timeout=httpx.Timeout(
                 settings.read_timeout,
                 connect=settings.connect_timeout,

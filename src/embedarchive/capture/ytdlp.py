@@ -184,7 +184,7 @@ def _fetch(
 ) -> tuple[dict[str, Any], tuple[MediaFile, ...]]:
     import yt_dlp
 
-    guard = Guard(settings, recorder or Recorder())
+    guard = Guard(settings, recorder or Recorder(), spool=recorder is not None)
     logger = Logger()
     bridge = ProgressBridge(progress, on_file_done=guard.allow)
     refused: list[tuple[str, bool]] = []

@@ -25,9 +25,9 @@ from ..errors import (
     TooLargeError,
     UnavailableError,
 )
-from ..models import HttpExchange
+from ..models import BodyFile, HttpExchange
 from ..settings import Settings
-from .http import Recorder, check_public_host, utcnow
+from .http import Recorder, Spool, check_public_host, utcnow
 from .media import ProgressSink
 
 #: Headers never written to the record: the user's own session (``Set-Cookie`` too when a
@@ -56,9 +56,11 @@ class Guard:
     sum of an HLS/DASH download's fragments.
     """
 
-    def __init__(self, settings: Settings, recorder: Recorder) -> None:
+    def __init__(self, settings: Settings, recorder: Recorder, *, spool: bool = True) -> None:
         self.allow_private = settings.allow_private_network
         self.recorder = recorder
+        #: Bodies are kept for WARC records only when someone will store the exchanges.
+        self.spool_dir = settings.archive_dir / "tmp" if spool else None
         self.timeout = settings.ytdlp_timeout
         self.deadline = time.monotonic() + settings.ytdlp_timeout
         self._file_cap = settings.max_media_bytes
@@ -143,12 +145,14 @@ def guarded_ytdlp_class() -> Callable[..., Any]:
             self._length = int(length) if length.isdigit() else None
             self._complete = False
             self._recorded = False
+            self._spool = Spool(guard.spool_dir, decoded=True)  # yt-dlp undoes Content-Encoding
             guard.opened(self)
 
         def read(self, amt: int | None = None) -> bytes:
             self._guard.check_time()
             data: bytes = self.fp.read(amt)
             self._sha.update(data)
+            self._spool.write(data)
             self._size += len(data)
             if (not data and amt != 0) or amt is None or amt < 0 or self._size == self._length:
                 self._complete = True
@@ -173,6 +177,7 @@ def guarded_ytdlp_class() -> Callable[..., Any]:
                     body_size=self._size,
                     complete=self._complete,
                     note=f"final URL {self.url}" if redirected else "",
+                    body=self._spool.close(self._complete),
                 )
             super().close()
 
@@ -221,6 +226,7 @@ def _record(
     complete: bool = False,
     error: str | None = None,
     note: str = "",
+    body: BodyFile | None = None,
 ) -> None:
     guard.recorder.add(
         HttpExchange(
@@ -236,6 +242,7 @@ def _record(
             complete=complete,
             error=error,
             purpose="ytdlp" + (f" ({note})" if note else ""),
+            body=body,
         )
     )
 

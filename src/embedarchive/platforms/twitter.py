@@ -398,7 +398,9 @@ def fetch_fxtwitter(target: Target, ctx: FetchContext, recorder: Recorder) -> Me
 
 
 def fetch_ytdlp(target: Target, ctx: FetchContext, recorder: Recorder) -> MethodResult:
-    info, files = fetch_with_ytdlp(target.url, ctx.settings, ctx.files, progress=ctx.progress)
+    info, files = fetch_with_ytdlp(
+        target.url, ctx.settings, ctx.files, progress=ctx.progress, recorder=recorder
+    )
     timestamp = info.get("timestamp")
     return MethodResult(
         PostData(

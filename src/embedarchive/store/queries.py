@@ -113,6 +113,72 @@ def post_detail(store: Store, ident: str) -> dict[str, Any]:
             )
         ]
         detection.pop("snippet", None)
+        detection["findings"] = detection_findings(store, detection["id"])
     post["captures"] = captures
     post["detections"] = detections
+    post["history"] = post_history(store, pk)
     return post
+
+
+def _has_table(store: Store, name: str) -> bool:
+    """Tables of later migrations are absent from archives that read commands did not upgrade."""
+    return name in store.db.table_names()
+
+
+def post_history(store: Store, post_pk: int) -> list[dict[str, Any]]:
+    """Every capture of a post, oldest first, with the changes it revealed (``post_changes``):
+    ``text-edited``, ``media-changed``, ``unavailable``, ``available-again``."""
+    changes: dict[int, list[dict[str, Any]]] = {}
+    if _has_table(store, "post_changes"):
+        for row in store.db.query(
+            "select * from post_changes where post_pk = ? order by id", [post_pk]
+        ):
+            changes.setdefault(row["to_capture_id"], []).append(_decode(row, "details"))
+    out = []
+    for c in store.db.query(
+        """select id, status, method, finished_at, error, data, attempts from captures
+           where post_pk = ? order by id""",
+        [post_pk],
+    ):
+        data = _decode(c, "data")["data"] or {}
+        attempts = _decode(c, "attempts")["attempts"] or [{}]
+        media = store.db.query("select sha256 from media where capture_id = ?", [c["id"]])
+        out.append(
+            {
+                "capture_id": c["id"],
+                "at": c["finished_at"],
+                "status": c["status"],
+                "method": c["method"],
+                "wayback": c["method"] == "wayback",
+                "snapshot": attempts[0].get("detail") if c["method"] == "wayback" else None,
+                "error": c["error"],
+                "text": data.get("text") if isinstance(data, dict) else None,
+                "media": sorted({m["sha256"] for m in media}),
+                "changes": changes.get(c["id"], []),
+            }
+        )
+    return out
+
+
+def detection_findings(store: Store, detection_id: int) -> list[dict[str, Any]]:
+    """An embed's findings against its latest judged live capture and web-archive snapshot."""
+    if not _has_table(store, "findings"):
+        return []
+    rows = store.db.query(
+        """select f.* from findings f where f.detection_id = ? and f.capture_id = (
+             select max(g.capture_id) from findings g where g.detection_id = f.detection_id
+               and g.source = f.source and g.rule = f.rule)
+           order by f.source, f.id""",
+        [detection_id],
+    )
+    return [_decode(r, "details") for r in rows]
+
+
+def find_article(store: Store, ident: str) -> dict[str, Any]:
+    """An article by row id or by its source (path, URL or ``-``) as archived."""
+    rows = list(store.db.table("articles").rows_where("source = ?", [ident]))
+    if not rows and ident.isdigit():
+        rows = list(store.db.table("articles").rows_where("id = ?", [int(ident)]))
+    if not rows:
+        raise InputError(f"no article {ident!r} in the archive (see 'embedarchive list')")
+    return rows[-1]

@@ -14,7 +14,9 @@ from sqlite_utils import Database
 
 from ..errors import StoreError
 from ..models import Article, Capture, Detection, HttpExchange, Resolution
+from .evidence import Evidence
 from .schema import migrations
+from .warc import WarcRef
 
 
 def _j(value: Any) -> str:
@@ -24,34 +26,37 @@ def _j(value: Any) -> str:
 class Store:
     """The archive database. Open with ``Store.open(path)``; every write method is atomic."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, evidence: Evidence | None = None) -> None:
         self.db = db
+        #: WARC records and manifests for what is written (none for read-only use).
+        self.evidence = evidence
 
     @classmethod
-    def open(cls, path: Path, *, create: bool = True) -> Store:
+    def open(cls, path: Path, *, create: bool = True, warc_max_bytes: int = 1_000_000_000) -> Store:
         if not create and not path.exists():
             raise StoreError(f"no archive at {path.parent} (run 'embedarchive archive' first)")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             db = Database(path)
             db.execute("PRAGMA foreign_keys = ON")
-            if create:
-                db.enable_wal()
-                known = {m.name for m in migrations.pending(Database(memory=True))}
-                applied = {m.name for m in migrations.applied(db)}
-                if applied - known:
-                    raise StoreError(
-                        f"archive {path} was written by a newer embedarchive "
-                        f"(unknown migrations: {', '.join(sorted(applied - known))})"
-                    )
-                migrations.apply(db)
+            db.enable_wal()
+            known = {m.name for m in migrations.pending(Database(memory=True))}
+            applied = {m.name for m in migrations.applied(db)}
+            if applied - known:
+                raise StoreError(
+                    f"archive {path} was written by a newer embedarchive "
+                    f"(unknown migrations: {', '.join(sorted(applied - known))})"
+                )
+            migrations.apply(db)  # readers too: an older archive is upgraded before it is read
         except sqlite3.DatabaseError as err:
             raise StoreError(f"cannot open archive database {path}: {err}") from None
         except OSError as err:
             raise StoreError(f"cannot open archive database {path}: {err}") from None
-        return cls(db)
+        return cls(db, Evidence(path.parent, db, warc_max_bytes) if create else None)
 
     def close(self) -> None:
+        if self.evidence is not None:
+            self.evidence.close()
         self.db.close()
 
     def _insert(self, table: str, row: dict[str, Any]) -> int:
@@ -65,6 +70,8 @@ class Store:
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
+        if self.evidence is not None:
+            self.evidence.between_transactions()
         try:
             with self.db.atomic():
                 yield
@@ -74,7 +81,10 @@ class Store:
     # -- runs ---------------------------------------------------------------
     def begin_run(self, row: dict[str, Any]) -> int:
         with self.atomic():
-            return self._insert("runs", row)
+            run_id = self._insert("runs", row)
+        if self.evidence is not None:
+            self.evidence.run_started(run_id, row)
+        return run_id
 
     def finish_run(self, run_id: int, finished_at: str) -> None:
         with self.atomic():
@@ -111,7 +121,9 @@ class Store:
                     "run_id": run_id,
                 },
             )
-            self._save_exchanges(exchanges, run_id, article_id=article_id)
+            saved = self._save_exchanges(exchanges, run_id, article_id=article_id)
+            if self.evidence is not None:
+                self.evidence.article(article_id, article, raw_path, run_id, saved)
         return article_id, True
 
     def find_article(self, source: str, sha256: str) -> dict[str, Any] | None:
@@ -123,7 +135,7 @@ class Store:
     # -- detections ---------------------------------------------------------
     def save_detections(self, article_id: int, detections: Iterable[Detection]) -> list[int]:
         """Insert-or-keep: a detection already stored for this article is not touched again."""
-        ids = []
+        ids, new = [], []
         with self.atomic():
             for d in detections:
                 key = [article_id, d.platform, d.offset]
@@ -152,6 +164,9 @@ class Store:
                     "resolution": "pending",
                 }
                 ids.append(self._insert("detections", row))
+                new.append(ids[-1])
+            if self.evidence is not None:
+                self.evidence.detections(article_id, new)
         return ids
 
     def detection(self, detection_id: int) -> dict[str, Any]:
@@ -178,7 +193,9 @@ class Store:
                     "resolved_at": resolved_at,
                 },
             )
-            self._save_exchanges(exchanges, run_id, detection_id=detection_id)
+            saved = self._save_exchanges(exchanges, run_id, detection_id=detection_id)
+            if self.evidence is not None:
+                self.evidence.resolution(detection_id, saved)
 
     def link_detection(self, detection_id: int, post_pk: int) -> None:
         with self.atomic():
@@ -238,23 +255,29 @@ class Store:
                 "parent_capture_id": parent,
             },
         )
+        media_ids = []
         for position, m in enumerate(capture.media):
-            self.db.table("media").insert(
-                {
-                    "capture_id": capture_id,
-                    "post_pk": post_pk,
-                    "position": position,
-                    "kind": m.kind,
-                    "sha256": m.sha256,
-                    "size": m.size,
-                    "mime": m.mime,
-                    "path": m.path,
-                    "source_url": m.source_url,
-                    "final_url": m.final_url,
-                    "info": _j(m.info),
-                }
+            media_ids.append(
+                self._insert(
+                    "media",
+                    {
+                        "capture_id": capture_id,
+                        "post_pk": post_pk,
+                        "position": position,
+                        "kind": m.kind,
+                        "sha256": m.sha256,
+                        "size": m.size,
+                        "mime": m.mime,
+                        "path": m.path,
+                        "source_url": m.source_url,
+                        "final_url": m.final_url,
+                        "info": _j(m.info),
+                    },
+                )
             )
-        self._save_exchanges(capture.exchanges, run_id, capture_id=capture_id)
+        saved = self._save_exchanges(capture.exchanges, run_id, capture_id=capture_id)
+        if self.evidence is not None:
+            self.evidence.capture(capture_id, capture, media_ids, run_id, saved)
         update: dict[str, Any] = {
             "last_capture_id": capture_id,
             "last_captured_at": capture.finished_at,
@@ -275,11 +298,15 @@ class Store:
             self._save_capture(related, run_id, capture_id)
         return post_pk
 
-    def _save_exchanges(self, exchanges: Iterable[HttpExchange], run_id: int, **link: int) -> None:
-        rows = []
+    def _save_exchanges(
+        self, exchanges: Iterable[HttpExchange], run_id: int, **link: int
+    ) -> list[tuple[int, WarcRef, HttpExchange]]:
+        """Insert the exchanges; with evidence on, also their WARC records, linked to the rows."""
+        saved = []
         for e in exchanges:
             location = next((v for k, v in e.response_headers if k.lower() == "location"), None)
-            rows.append(
+            row_id = self._insert(
+                "http_exchanges",
                 {
                     "run_id": run_id,
                     **link,
@@ -297,10 +324,12 @@ class Store:
                     "started_at": e.started_at,
                     "elapsed_ms": e.elapsed_ms,
                     "error": e.error,
-                }
+                },
             )
-        if rows:
-            self.db.table("http_exchanges").insert_all(rows)
+            saved.append((row_id, e))
+        if self.evidence is None:
+            return []
+        return self.evidence.exchanges(saved, **link)
 
 
 def _sha(text: str) -> str:

@@ -336,4 +336,182 @@ def m003_search_index(db: Database) -> None:
         db.execute(sql)
 
 
+@migrations()
+def m004_evidence_files(db: Database) -> None:
+    """WARC files and records, manifests with their hash chain, and RFC 3161 timestamps.
+
+    ``warc_records`` links each exchange (and each resource/metadata record embedarchive wrote)
+    to its WARC by the file's name, since a WARC is named by its sha256 only once closed;
+    ``warc_files`` gets a row at that moment. All four are append-only, like the evidence
+    they prove; a WARC file's row is final once written.
+    """
+    db.table("warc_files").create(
+        {
+            "id": int,
+            "name": str,
+            "path": str,
+            "sha256": str,
+            "size": int,
+            "records": int,
+            "created_at": str,
+            "sealed_at": str,
+        },
+        pk="id",
+    )
+    db.table("warc_files").create_index(["name"], unique=True)
+    db.table("warc_records").create(
+        {
+            "id": int,
+            "warc_file": str,
+            "offset": int,
+            "length": int,
+            "record_id": str,
+            "record_type": str,
+            "target_uri": str,
+            "digest": str,
+            "role": str,
+            "run_id": int,
+            "exchange_id": int,
+            "article_id": int,
+            "detection_id": int,
+            "capture_id": int,
+            "media_id": int,
+        },
+        pk="id",
+        foreign_keys=[("exchange_id", "http_exchanges", "id")],
+    )
+    for column in ("warc_file", "exchange_id", "capture_id", "article_id"):
+        db.table("warc_records").create_index([column])
+    db.table("manifests").create(
+        {
+            "id": int,
+            "seq": int,
+            "kind": str,
+            "subject": str,
+            "path": str,
+            "sha256": str,
+            "previous": str,
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db.table("manifests").create_index(["seq"], unique=True)
+    db.table("manifests").create_index(["kind", "subject"])
+    db.table("timestamps").create(
+        {
+            "id": int,
+            "manifest_id": int,
+            "manifest_sha256": str,
+            "tsa_url": str,
+            "path": str,
+            "sha256": str,
+            "gen_time": str,
+            "serial": str,
+            "tsa_name": str,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("manifest_id", "manifests", "id")],
+    )
+    # What existed before manifests: only these rows may be covered later by a "backfill"
+    # manifest ('embedarchive seal'); a row added behind the chain's back never is.
+    db.table("manifest_baseline").create({"tbl": str, "max_id": int}, pk="tbl")
+    for table in ("runs", "articles", "detections", "captures", "media", "http_exchanges"):
+        db.execute(
+            f"insert into manifest_baseline select '{table}', coalesce(max(id), 0) from {table}"
+        )
+    for table in ("warc_records", "manifests", "timestamps", "warc_files", "manifest_baseline"):
+        for action in ("update", "delete"):
+            db.execute(
+                f"""create trigger {table}_no_{action} before {action} on {table}
+                    begin select raise(abort, '{table} are append-only evidence'); end"""
+            )
+
+
+@migrations()
+def m005_findings_and_history(db: Database) -> None:
+    """As shown vs as captured, what changed between captures, and recoveries.
+
+    ``findings``: one row per finding of one embed against one capture (``kind`` match,
+    edited, deleted, author-mismatch, date-mismatch; ``source`` live or wayback; ``rule`` the
+    version of the comparison). ``post_changes``: one row per change between two captures of
+    a post (``kind`` text-edited, media-changed, unavailable, available-again). ``recoveries``:
+    one row per web-archive lookup (``kind`` wayback for a post that is gone, snowflake for an
+    embed without a link), with the queries, the candidates and their scores. All three are
+    append-only: a later capture adds rows, it never rewrites what was found before.
+    """
+    db.table("findings").create(
+        {
+            "id": int,
+            "detection_id": int,
+            "capture_id": int,
+            "post_pk": int,
+            "source": str,
+            "kind": str,
+            "details": str,
+            "rule": str,
+            "computed_at": str,
+            "run_id": int,
+        },
+        pk="id",
+        foreign_keys=[
+            ("detection_id", "detections", "id"),
+            ("capture_id", "captures", "id"),
+            ("post_pk", "posts", "id"),
+        ],
+    )
+    db.table("findings").create_index(["detection_id", "capture_id", "kind", "rule"], unique=True)
+    db.table("findings").create_index(["post_pk"])
+    db.table("post_changes").create(
+        {
+            "id": int,
+            "post_pk": int,
+            "from_capture_id": int,
+            "to_capture_id": int,
+            "kind": str,
+            "details": str,
+            "detected_at": str,
+            "run_id": int,
+        },
+        pk="id",
+        foreign_keys=[
+            ("post_pk", "posts", "id"),
+            ("from_capture_id", "captures", "id"),
+            ("to_capture_id", "captures", "id"),
+        ],
+    )
+    db.table("post_changes").create_index(["from_capture_id", "to_capture_id", "kind"], unique=True)
+    db.table("post_changes").create_index(["post_pk"])
+    db.table("recoveries").create(
+        {
+            "id": int,
+            "run_id": int,
+            "kind": str,
+            "detection_id": int,
+            "post_pk": int,
+            "outcome": str,
+            "method": str,
+            "query": str,
+            "candidates": str,
+            "chosen_post_id": str,
+            "score": float,
+            "threshold": float,
+            "capture_ids": str,
+            "error": str,
+            "started_at": str,
+            "finished_at": str,
+        },
+        pk="id",
+        foreign_keys=[("detection_id", "detections", "id"), ("post_pk", "posts", "id")],
+    )
+    db.table("recoveries").create_index(["detection_id"])
+    db.table("recoveries").create_index(["post_pk"])
+    for table in ("findings", "post_changes", "recoveries"):
+        for action in ("update", "delete"):
+            db.execute(
+                f"""create trigger {table}_no_{action} before {action} on {table}
+                    begin select raise(abort, '{table} are append-only evidence'); end"""
+            )
+
+
 SCHEMA_VERSION = len(migrations.pending(Database(memory=True)))

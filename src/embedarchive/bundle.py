@@ -1,0 +1,215 @@
+"""``embedarchive verify --bundle FILE``: check an exported bundle on its own, without an archive.
+
+What is checked, in order: ``datapackage-digest.json`` against ``datapackage.json``; every
+member's sha256 and size against ``datapackage.json`` (and no unlisted member); the WARC's
+record digests; the manifest chain (each manifest follows the previous one) up to the sealed
+one; every row of the exported units against its manifest hash; every media file and WARC
+record those rows name; every timestamp token against the manifest it covers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from .capture.media import NullProgress, ProgressSink
+from .errors import InputError
+from .manifest import check_link, check_rows, parse
+from .seal import TimestampError, check_token, load_ca_file
+from .verify import Report, hash_stream, scan_warc
+
+WARC_MEMBER = "archive/data.warc.gz"
+
+
+def verify_bundle(
+    path: Path, *, progress: ProgressSink | None = None, tsa_ca_file: Path | None = None
+) -> Report:
+    try:
+        bundle = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as err:
+        raise InputError(f"{path} is not a bundle (zip): {err}") from None
+    with bundle:
+        report = Report()
+        members = {i.filename: i for i in bundle.infolist()}
+        for needed in ("datapackage.json", "datapackage-digest.json", "records/rows.json"):
+            if needed not in members:
+                raise InputError(f"{path} is not an embedarchive bundle: no {needed}")
+        sink = progress or NullProgress()
+        handle = sink.start("verifying bundle", sum(i.file_size for i in members.values()))
+        try:
+            hashes = _check_package(bundle, members, report, sink, handle)
+            records = _check_warc(bundle, report)
+            chain = _check_chain(bundle, report)
+            _check_rows(bundle, report, chain, hashes, records)
+            _check_tokens(bundle, report, chain, load_ca_file(tsa_ca_file))
+        finally:
+            sink.finish(handle)
+    return report
+
+
+def _read_json(bundle: zipfile.ZipFile, name: str) -> Any:
+    return json.loads(bundle.read(name).decode("utf-8"))
+
+
+def _check_package(
+    bundle: zipfile.ZipFile,
+    members: dict[str, zipfile.ZipInfo],
+    report: Report,
+    sink: ProgressSink,
+    handle: object,
+) -> dict[str, str]:
+    """Hash every member once; returns path → sha256 of what the bundle really holds."""
+    package_bytes = bundle.read("datapackage.json")
+    digest = _read_json(bundle, "datapackage-digest.json")
+    got = "sha256:" + hashlib.sha256(package_bytes).hexdigest()
+    report.check(
+        None
+        if digest.get("hash") == got
+        else ("altered", "datapackage.json is altered: datapackage-digest.json does not match")
+    )
+    listed = {r["path"]: r for r in json.loads(package_bytes).get("resources", [])}
+    hashes: dict[str, str] = {}
+    for name in members:
+        if name in ("datapackage.json", "datapackage-digest.json"):
+            continue
+        with bundle.open(name) as fh:
+            sha, size = hash_stream(fh, sink, handle)
+        hashes[name] = sha
+        entry = listed.pop(name, None)
+        if entry is None:
+            report.problem("orphaned", f"{name} is in the bundle but not in datapackage.json")
+        elif entry.get("hash") != f"sha256:{sha}" or entry.get("bytes") != size:
+            report.check(("altered", f"{name} is altered: its sha256 is now {sha}"))
+        else:
+            report.check(None)
+    for name in listed:
+        report.check(("missing", f"{name} is listed in datapackage.json but missing"))
+    return hashes
+
+
+def _check_warc(bundle: zipfile.ZipFile, report: Report) -> dict[str, str | None]:
+    """record id → payload digest of every record in the bundle's WARC."""
+    records: dict[str, str | None] = {}
+    try:
+        with bundle.open(WARC_MEMBER) as fh:
+            for seen in scan_warc(fh):
+                records[seen.record_id] = seen.payload_digest
+                report.check(
+                    ("altered", f"WARC record {seen.record_id}: " + "; ".join(seen.problems))
+                    if seen.problems
+                    else None
+                )
+    except KeyError:
+        report.check(("missing", f"{WARC_MEMBER} is missing"))
+    except ValueError as err:
+        report.check(("altered", f"{WARC_MEMBER}: {err}"))
+    return records
+
+
+def _check_chain(bundle: zipfile.ZipFile, report: Report) -> list[dict[str, Any]]:
+    """The chain entries whose manifest is present and intact, each with its parsed body."""
+    chain = _read_json(bundle, "manifests/chain.json")
+    intact: list[dict[str, Any]] = []
+    previous: str | None = chain[0]["previous"] if chain else None
+    for entry in chain:
+        seq, path, sha = entry["seq"], entry["path"], entry["sha256"]
+        try:
+            data = bundle.read(path)
+        except KeyError:
+            report.check(("missing", f"manifest {seq} ({path}) is missing"))
+            previous = sha
+            continue
+        if hashlib.sha256(data).hexdigest() != sha:
+            report.check(("altered", f"manifest {seq} ({path}) is altered"))
+            previous = sha
+            continue
+        try:
+            body = parse(data)
+        except ValueError as err:
+            report.check(("altered", f"manifest {seq} is not a manifest: {err}"))
+            previous = sha
+            continue
+        broken = check_link(body, seq, previous)
+        report.check(("altered", broken) if broken else None)
+        intact.append({**entry, "body": body, "bytes": data})
+        previous = sha
+    if not chain:
+        report.check(("missing", "the bundle holds no manifests"))
+    return intact
+
+
+def _check_rows(
+    bundle: zipfile.ZipFile,
+    report: Report,
+    chain: list[dict[str, Any]],
+    hashes: dict[str, str],
+    records: dict[str, str | None],
+) -> None:
+    rows: dict[str, list[dict[str, Any]]] = _read_json(bundle, "records/rows.json")
+    by_id = {(table, int(r["id"])): r for table, items in rows.items() for r in items}
+    for entry in chain:
+        if not entry.get("exported"):
+            continue
+        body = entry["body"]
+        problems, covered = check_rows(lambda t, i: by_id.get((t, i)), body)
+        for problem in problems:
+            report.check(problem)
+        report.checked += len(covered) - len(problems)
+        report.ok += len(covered) - len(problems)
+        for f in body.get("files", []):
+            got = hashes.get(f["path"])
+            if got is None:
+                report.check(("missing", f"file {f['path']} (manifest {body['seq']}) is missing"))
+            else:
+                report.check(
+                    None
+                    if got == f["sha256"]
+                    else ("altered", f"file {f['path']} differs from manifest {body['seq']}")
+                )
+    exchanges = {r["id"]: r for r in rows.get("http_exchanges", [])}
+    for link in rows.get("warc_records", []):
+        if link["record_id"] not in records:
+            report.check(("missing", f"WARC record {link['record_id']} is not in the bundle"))
+            continue
+        expected = link["digest"]
+        exchange = exchanges.get(link.get("exchange_id"))
+        if exchange and link["record_type"] == "response" and exchange["complete"]:
+            expected = exchange["body_sha256"]
+        report.check(
+            None
+            if records[link["record_id"]] == link["digest"] == expected
+            else ("altered", f"WARC record {link['record_id']} does not hold what its rows say")
+        )
+
+
+def _check_tokens(
+    bundle: zipfile.ZipFile, report: Report, chain: list[dict[str, Any]], ca: list[Any]
+) -> None:
+    tokens = _read_json(bundle, "timestamps/tokens.json")
+    by_sha = {e["sha256"]: e for e in chain}
+    for token in tokens:
+        manifest = by_sha.get(token["manifest_sha256"])
+        if manifest is None:
+            report.check(("missing", f"timestamp {token['path']} covers a manifest not here"))
+            continue
+        try:
+            check_token(bundle.read(token["path"]), manifest["bytes"], ca)
+        except KeyError:
+            report.check(("missing", f"timestamp {token['path']} is missing"))
+            continue
+        except TimestampError as err:
+            report.check(("altered", f"timestamp {token['path']}: {err}"))
+            continue
+        report.check(None)
+    if not tokens:
+        report.notes.append("no trusted timestamp: these captures were not sealed when exported")
+    elif chain and chain[-1]["sha256"] != tokens[-1]["manifest_sha256"]:
+        report.check(("missing", "the chain does not end at the sealed manifest"))
+    if not ca and tokens:
+        report.notes.append("timestamps were checked against the certificates they carry")
+
+
+__all__ = ["verify_bundle"]

@@ -1,0 +1,303 @@
+"""Manifests and the archive's hash chain.
+
+Each unit the store writes (an article, the detections found in it, a resolution, a capture, a
+sealed WARC) gets a manifest: a JSON file naming every row it added with the sha256 of that
+row, and every file with its sha256 and size. Manifest *n* carries the sha256 of manifest
+*n-1* (``previous``), so the latest manifest — the chain head, which ``seal`` timestamps —
+commits to every manifest before it: editing or removing a past row, file or manifest breaks
+the chain or a hash, and ``verify`` says which.
+
+Manifests hold hashes of rows, not the rows: a bundle can carry the part of the chain between
+its own captures and the seal without disclosing anyone else's captures.
+
+Rows are hashed as canonical JSON of their columns. Columns that legitimately change later
+are left out: a detection's resolution (only what the article showed is hashed) and a run's
+``finished_at``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+FORMAT = "embedarchive-manifest/1"
+
+#: Hashed columns where not all of them are fixed evidence.
+FIXED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "detections": (
+        "id",
+        "article_id",
+        "platform",
+        "kind",
+        "markup",
+        "offset",
+        "url",
+        "post_id",
+        "author",
+        "handle",
+        "date",
+        "text",
+        "links",
+        "snippet",
+    ),
+    "runs": ("id", "started_at", "command", "argv", "software", "settings", "operator", "hostname"),
+}
+
+#: Tables whose every row must be covered by some manifest.
+COVERED_TABLES = (
+    "runs",
+    "articles",
+    "detections",
+    "captures",
+    "media",
+    "http_exchanges",
+    "warc_records",
+    "warc_files",
+)
+
+
+def canonical(data: Any) -> bytes:
+    return json.dumps(
+        data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+    ).encode("utf-8")
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def row_hash(table: str, row: Mapping[str, Any]) -> str:
+    columns = FIXED_COLUMNS.get(table)
+    data = {k: row.get(k) for k in columns} if columns else dict(row)
+    return sha256_bytes(canonical(data))
+
+
+def fetch_row(db: Database, table: str, row_id: int) -> dict[str, Any] | None:
+    cursor = db.execute(f"select * from [{table}] where id = ?", [row_id])
+    found = cursor.fetchone()
+    if found is None:
+        return None
+    return dict(zip([c[0] for c in cursor.description], found, strict=True))
+
+
+def manifest_path(sha256: str) -> str:
+    return f"manifests/{sha256[:2]}/{sha256}.json"
+
+
+@dataclass(frozen=True)
+class ManifestRef:
+    id: int
+    seq: int
+    sha256: str
+    path: str
+
+
+def head(db: Database) -> ManifestRef | None:
+    row = db.execute("select id, seq, sha256, path from manifests order by seq desc limit 1")
+    found = row.fetchone()
+    return ManifestRef(*found) if found else None
+
+
+def write_manifest(
+    db: Database,
+    root: Path,
+    kind: str,
+    subject: str,
+    records: Mapping[str, Iterable[int | None]],
+    files: Iterable[Mapping[str, Any]] = (),
+) -> ManifestRef:
+    """Append a manifest to the chain (call inside the transaction that added the rows)."""
+    from .capture.http import utcnow
+
+    previous = head(db)
+    seq = previous.seq + 1 if previous else 1
+    listed: dict[str, list[dict[str, Any]]] = {}
+    for table, ids in records.items():
+        entries = []
+        for row_id in sorted({i for i in ids if i is not None}):
+            row = fetch_row(db, table, row_id)
+            if row is not None:
+                entries.append({"id": row_id, "sha256": row_hash(table, row)})
+        if entries:
+            listed[table] = entries
+    unique_files = {f["path"]: dict(f) for f in files}
+    body = {
+        "format": FORMAT,
+        "seq": seq,
+        "previous": previous.sha256 if previous else None,
+        "created_at": utcnow(),
+        "kind": kind,
+        "subject": subject,
+        "records": listed,
+        "files": [unique_files[p] for p in sorted(unique_files)],
+    }
+    data = json.dumps(body, sort_keys=True, ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
+    sha = sha256_bytes(data)
+    rel = manifest_path(sha)
+    dest = root / rel
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if not dest.exists():
+        part = dest.with_suffix(".part")
+        part.write_bytes(data)
+        os.replace(part, dest)
+        os.chmod(dest, 0o444)
+    pk = (
+        db.table("manifests")
+        .insert(
+            {
+                "seq": seq,
+                "kind": kind,
+                "subject": subject,
+                "path": rel,
+                "sha256": sha,
+                "previous": body["previous"],
+                "created_at": body["created_at"],
+            }
+        )
+        .last_pk
+    )
+    return ManifestRef(int(pk or 0), seq, sha, rel)
+
+
+def parse(data: bytes) -> dict[str, Any]:
+    """A manifest's JSON; ``ValueError`` if it is not one."""
+    body = json.loads(data.decode("utf-8"))
+    if not isinstance(body, dict) or body.get("format") != FORMAT:
+        raise ValueError("not an embedarchive manifest")
+    return body
+
+
+def check_link(body: Mapping[str, Any], seq: int, previous: str | None) -> str | None:
+    """Why ``body`` does not follow ``previous`` as number ``seq`` of the chain, if it does not."""
+    if body.get("seq") != seq:
+        return f"manifest {seq} says it is number {body.get('seq')}: the chain was reordered"
+    if body.get("previous") != previous:
+        return (
+            f"manifest {seq} does not follow manifest {seq - 1}: its 'previous' is "
+            f"{str(body.get('previous'))[:16]}…, the chain has {str(previous)[:16]}… "
+            "(a manifest before it was edited, removed or replaced)"
+        )
+    return None
+
+
+def check_rows(
+    lookup: Any, body: Mapping[str, Any]
+) -> tuple[list[tuple[str, str]], list[tuple[str, int]]]:
+    """Compare the rows a manifest lists with ``lookup(table, id)``.
+
+    Returns (problems as (kind, message), covered (table, id) pairs); kind is ``missing`` or
+    ``altered``.
+    """
+    problems: list[tuple[str, str]] = []
+    covered: list[tuple[str, int]] = []
+    seq = body.get("seq")
+    for table, entries in (body.get("records") or {}).items():
+        for entry in entries:
+            row_id = int(entry["id"])
+            covered.append((table, row_id))
+            row = lookup(table, row_id)
+            if row is None:
+                problems.append(("missing", f"{table} row {row_id} (in manifest {seq}) is missing"))
+            elif row_hash(table, row) != entry["sha256"]:
+                problems.append(
+                    ("altered", f"{table} row {row_id} differs from manifest {seq}: altered")
+                )
+    return problems, covered
+
+
+def start_coverage(db: Database) -> None:
+    """A temp table of the (table, id) pairs manifests cover, filled by ``add_coverage``."""
+    db.execute(
+        "create temp table if not exists covered (tbl text, id integer, primary key (tbl, id))"
+    )
+    db.execute("delete from temp.covered")
+
+
+def add_coverage(db: Database, pairs: Iterable[tuple[str, int]]) -> None:
+    db.conn.executemany("insert or ignore into temp.covered values (?, ?)", list(pairs))
+
+
+def uncovered(db: Database) -> dict[str, list[int]]:
+    """Rows of evidence tables that no manifest lists (after ``add_coverage`` for all)."""
+    out: dict[str, list[int]] = {}
+    for table in COVERED_TABLES:
+        if not db[table].exists():
+            continue
+        ids = [
+            int(r[0])
+            for r in db.execute(
+                f"select id from [{table}] where id not in "
+                "(select id from temp.covered where tbl = ?) order by id",
+                [table],
+            )
+        ]
+        if ids:
+            out[table] = ids
+    return out
+
+
+def backfill(db: Database, root: Path) -> int:
+    """Cover rows written before manifests existed with one ``backfill`` manifest.
+
+    Only rows up to the baseline m004 recorded qualify: anything added since is covered by
+    its own manifest, or was added behind the chain's back and stays reported. Returns how many rows it covered (0: nothing to do). Unreadable manifests are skipped
+    here; ``verify`` reports them.
+    """
+    start_coverage(db)
+    for (path,) in db.execute("select path from manifests order by seq"):
+        try:
+            body = parse((root / path).read_bytes())
+        except (OSError, ValueError):
+            continue
+        add_coverage(
+            db,
+            ((t, int(e["id"])) for t, entries in body.get("records", {}).items() for e in entries),
+        )
+    db.conn.commit()  # the temp table's inserts opened an implicit transaction
+    baseline = dict(db.execute("select tbl, max_id from manifest_baseline").fetchall())
+    missing = {
+        table: kept
+        for table, ids in uncovered(db).items()
+        if (kept := [i for i in ids if i <= baseline.get(table, 0)])
+    }
+    if not missing:
+        return 0
+    files: list[dict[str, Any]] = []
+    queries = {
+        "media": "select path, sha256, size from media where id = ?",
+        "articles": "select raw_path, sha256, size from articles where id = ?",
+        "warc_files": "select path, sha256, size from warc_files where id = ?",
+    }
+    for table, sql in queries.items():
+        for row_id in missing.get(table, []):
+            for path, sha, size in db.execute(sql, [row_id]):
+                files.append({"path": path, "sha256": sha, "size": size})
+    with db.atomic():
+        write_manifest(db, root, "backfill", "rows written before manifests", missing, files)
+    return sum(len(ids) for ids in missing.values())
+
+
+__all__ = [
+    "add_coverage",
+    "backfill",
+    "start_coverage",
+    "uncovered",
+    "COVERED_TABLES",
+    "FORMAT",
+    "ManifestRef",
+    "canonical",
+    "check_link",
+    "check_rows",
+    "head",
+    "manifest_path",
+    "parse",
+    "row_hash",
+    "write_manifest",
+]

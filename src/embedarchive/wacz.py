@@ -1,0 +1,98 @@
+"""The WACZ-specific parts of an export: the CDXJ index and the pages list.
+
+CDXJ lines are ``<SURT key> <14-digit timestamp> <JSON>``, sorted, with the fields ReplayWeb.page
+and pywb read (url, mime, status, digest, offset, length, filename); response and resource
+records are indexed.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+
+def surt(url: str) -> str:
+    """Sort-friendly URI key: ``https://www.Example.com/a?b=1&a=2`` → ``com,example)/a?a=2&b=1``."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return url
+    host = parts.hostname.lower().removeprefix("www.")
+    key = ",".join(reversed(host.split(".")))
+    default = {"http": 80, "https": 443}[parts.scheme]
+    if parts.port and parts.port != default:
+        key += f":{parts.port}"
+    query = "&".join(sorted(parts.query.split("&"))) if parts.query else ""
+    return f"{key}){(parts.path or '/').lower()}" + (f"?{query.lower()}" if query else "")
+
+
+def cdxj_lines(warc: Path, filename: str) -> list[str]:
+    from warcio.archiveiterator import ArchiveIterator
+
+    lines = []
+    with open(warc, "rb") as fh:
+        iterator = ArchiveIterator(fh)
+        for record in iterator:
+            kind = record.rec_type
+            headers = record.rec_headers
+            iterator.read_to_end()
+            if kind not in ("response", "resource"):
+                continue
+            url = headers.get_header("WARC-Target-URI") or ""
+            date = headers.get_header("WARC-Date") or ""
+            entry: dict[str, Any] = {
+                "url": url,
+                "digest": headers.get_header("WARC-Payload-Digest"),
+                "offset": iterator.get_record_offset(),
+                "length": iterator.get_record_length(),
+                "filename": filename,
+                "recordId": headers.get_header("WARC-Record-ID"),
+            }
+            if kind == "response" and record.http_headers is not None:
+                entry["status"] = record.http_headers.get_statuscode()
+                mime = record.http_headers.get_header("Content-Type") or ""
+            else:
+                entry["status"] = 200
+                mime = headers.get_header("Content-Type") or ""
+            entry["mime"] = mime.split(";")[0].strip()
+            stamp = "".join(ch for ch in date if ch.isdigit())[:14]
+            lines.append(f"{surt(url)} {stamp} {json.dumps(entry, sort_keys=True)}\n")
+    return sorted(lines)
+
+
+def page_entries(
+    articles: list[dict[str, Any]],
+    captures: list[dict[str, Any]],
+    exchanges: list[dict[str, Any]],
+    cdx: list[str],
+) -> list[dict[str, Any]]:
+    """pages.jsonl: each fetched article, and each capture's first successful answer."""
+    indexed = {json.loads(line.split(" ", 2)[2])["url"] for line in cdx}
+    pages: list[dict[str, Any]] = [
+        {"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}
+    ]
+
+    def add(url: str | None, ts: str, title: str) -> None:
+        if url and url in indexed:
+            pages.append({"id": uuid.uuid4().hex, "url": url, "ts": ts, "title": title[:200]})
+
+    for a in articles:
+        add(a.get("final_url") or a.get("url"), a["retrieved_at"], a.get("title") or a["source"])
+    for c in captures:
+        answer = next(
+            (
+                e
+                for e in exchanges
+                if e["capture_id"] == c["id"] and e["status"] == 200 and e["url"] in indexed
+            ),
+            None,
+        )
+        if answer is not None:
+            add(
+                answer["url"],
+                answer["started_at"],
+                f"{c['platform']} {c['post_id']} ({c['status']})",
+            )
+    return pages

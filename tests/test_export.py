@@ -1,0 +1,163 @@
+"""``embedarchive export``: a WACZ bundle with the report, manifests and tokens, checked on its own."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from embedarchive.cli import cli
+
+from .faketsa import FakeTSA
+from .helpers import SEED, cli_env
+
+SEED_ID = "1989257861291196183"
+HOSTILE = f"""<!doctype html><html><head>
+<title>Tom &amp; &lt;img src=x onerror=alert(1)&gt;</title></head><body><article>
+<p>Report.</p>
+<blockquote class="twitter-tweet"><p lang="tr">Injected &lt;script&gt;alert(1)&lt;/script&gt;</p>
+&mdash; TRHaber (@trhaber_com) <a href="https://twitter.com/trhaber_com/status/{SEED_ID}">November 14, 2025</a>
+</blockquote></article></body></html>"""
+
+
+def run(args: list[str], env: dict[str, str]) -> Any:
+    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def tsa() -> Iterator[FakeTSA]:
+    with FakeTSA() as server:
+        yield server
+
+
+@pytest.fixture
+def env(fake_platform, archive_dir: Path, tsa: FakeTSA) -> dict[str, str]:
+    env = cli_env(fake_platform, archive_dir, EMBEDARCHIVE_TSA_URL=tsa.url)
+    assert run(["archive", str(SEED)], env).exit_code == 0
+    return env
+
+
+def export(env: dict[str, str], out: Path, *articles: str) -> dict[str, Any]:
+    result = run(["export", *articles, "--out", str(out), "--json"], env)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def verify_bundle(bundle: Path) -> tuple[int, dict[str, Any]]:
+    result = run(["verify", "--bundle", str(bundle), "--json"], {})
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_bundle_has_the_wacz_layout(env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "seed.wacz"
+    done = export(env, out, str(SEED))
+    assert done["articles"] == 1 and done["captures"] == 1 and done["records"] > 5
+    with zipfile.ZipFile(out) as z:
+        names = set(z.namelist())
+        assert {
+            "archive/data.warc.gz",
+            "indexes/index.cdx",
+            "pages/pages.jsonl",
+            "datapackage.json",
+            "datapackage-digest.json",
+            "report/index.html",
+            "records/rows.json",
+            "manifests/chain.json",
+        } <= names
+        assert all(i.compress_type == zipfile.ZIP_STORED for i in z.infolist())
+        package = json.loads(z.read("datapackage.json"))
+        assert package["profile"] == "data-package" and package["wacz_version"].startswith("1.1")
+        for resource in package["resources"]:
+            data = z.read(resource["path"])
+            assert resource["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
+            assert resource["bytes"] == len(data)
+        digest = json.loads(z.read("datapackage-digest.json"))
+        assert digest["hash"] == "sha256:" + hashlib.sha256(z.read("datapackage.json")).hexdigest()
+        cdx = z.read("indexes/index.cdx").decode().splitlines()
+        assert cdx == sorted(cdx) and any(".mp4" in line for line in cdx)
+        key, stamp, entry = cdx[0].split(" ", 2)
+        assert len(stamp) == 14 and json.loads(entry)["filename"] == "data.warc.gz"
+        pages = [json.loads(line) for line in z.read("pages/pages.jsonl").splitlines()]
+        assert pages[0]["format"] == "json-pages-1.0" and len(pages) >= 2
+        assert any(n.startswith("media/") and n.endswith(".mp4") for n in names)
+
+
+def test_report_is_offline_and_escapes_archived_text(
+    fake_platform, archive_dir: Path, tmp_path: Path
+) -> None:
+    article = tmp_path / "hostile.html"
+    article.write_text(HOSTILE, encoding="utf-8")
+    env = cli_env(fake_platform, archive_dir)
+    assert run(["archive", str(article)], env).exit_code == 0
+    out = tmp_path / "hostile.wacz"
+    export(env, out, str(article))
+    with zipfile.ZipFile(out) as z:
+        html = z.read("report/index.html").decode()
+    assert "<script" not in html.lower() and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)  # no external resource
+    assert "Content-Security-Policy" in html and "default-src 'none'" in html
+    assert 'src="../media/' in html  # the media, from the bundle itself
+
+
+def test_exported_bundle_verifies_alone_in_a_fresh_directory(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run(["seal"], env).exit_code == 0
+    out = tmp_path / "seed.wacz"
+    done = export(env, out, str(SEED))
+    assert done["timestamps"] == 1
+    fresh = tmp_path / "elsewhere"
+    fresh.mkdir()
+    moved = Path(shutil.copy(out, fresh / "bundle.wacz"))
+    shutil.rmtree(tmp_path / "archive")  # nothing of the archive is left
+    monkeypatch.chdir(fresh)
+    code, report = verify_bundle(moved)
+    assert code == 0, report["problems"]
+    assert report["checked"] > 30
+    assert not any("no trusted timestamp" in n for n in report["notes"])
+
+
+def _rewrite(bundle: Path, name: str, change: Any) -> Path:
+    tampered = bundle.with_name("tampered.wacz")
+    with zipfile.ZipFile(bundle) as src, zipfile.ZipFile(tampered, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            dst.writestr(info, change(data) if info.filename == name else data)
+    return tampered
+
+
+def test_tampered_bundle_fails(env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "seed.wacz"
+    export(env, out, str(SEED))
+    with zipfile.ZipFile(out) as z:
+        video = next(n for n in z.namelist() if n.endswith(".mp4"))
+
+    def flip(data: bytes) -> bytes:
+        return data[:100] + bytes([data[100] ^ 1]) + data[101:]
+
+    code, report = verify_bundle(_rewrite(out, video, flip))
+    assert code == 1
+    altered = [p["message"] for p in report["problems"] if p["kind"] == "altered"]
+    assert any(video in m for m in altered)
+    assert any("differs from manifest" in m for m in altered)
+    code, report = verify_bundle(
+        _rewrite(out, "records/rows.json", lambda d: d.replace(b"trhaber_com", b"someone_else"))
+    )
+    assert code == 1
+    assert any("differs from manifest" in p["message"] for p in report["problems"])
+
+
+def test_unknown_article_is_exit_2(env: dict[str, str], tmp_path: Path) -> None:
+    result = run(["export", "no-such-article", "--out", str(tmp_path / "x.wacz")], env)
+    assert result.exit_code == 2 and "no article" in result.stderr
+    assert not (tmp_path / "x.wacz").exists()

@@ -1,0 +1,145 @@
+"""As shown vs as captured: the comparison rules, and ``embedarchive check`` on a real archive run.
+
+``fixtures/articles/four-findings.html`` (synthesised) embeds four posts of the fake platform as
+official blockquotes: the photo post as published (handle in other case, links in their display
+form) → match; the seed post under another name and date → author-mismatch + date-mismatch; the
+text post with other words → edited; the deleted post → deleted.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlite_utils import Database
+
+from embedarchive.cli import cli
+from embedarchive.findings import compare, date_window, normalise_text, similarity
+
+from .helpers import ARTICLES, cli_env
+
+ARTICLE = ARTICLES / "four-findings.html"
+PHOTO, SEED, TEXT, DELETED = (
+    "1641086480675225601",
+    "1989257861291196183",
+    "2023357708301455483",
+    "1899153799872901283",
+)
+CAPTURED = {
+    "status": "archived",
+    "uploader": "TRHaber",
+    "uploader_id": "trhaber_com",
+    "created_at": "2025-11-14T09:03:27.412Z",
+    "text": "Füzeler düştü.\n\n▪️Olayın ardından &amp; sonra. pic.twitter.com/sto5JNQDWw",
+}
+SHOWN = {
+    "author": "TRHaber",
+    "handle": "TRHaber_com",
+    "date": "2025-11-14",
+    "text": "Füzeler düştü. ▪Olayın ardından & sonra.",
+}
+
+
+def run(args: list[str], env: dict[str, str]):
+    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
+
+
+def test_normalising_ignores_links_emoji_entities_and_whitespace() -> None:
+    shown = (
+        "Let me know  what you think!\u200d 👍🏽 github.com/reactwg/react-… pic.twitter.com/rQd6"
+    )
+    captured = (
+        "Let me know what you think! https://github.com/reactwg/x/110 https://t.co/rQd6FIwZ0U"
+    )
+    assert normalise_text(shown) == normalise_text(captured) == "Let me know what you think!"
+    assert normalise_text("“quoted” – it’s &amp;") == '"quoted" - it\'s &'
+    assert similarity("abc", None) == 0.0
+    assert similarity("same words", "same  words\n") == 1.0
+
+
+def test_date_window_allows_every_time_zone_and_no_more() -> None:
+    lo, hi = date_window("2023-03-29T14:34:41.000Z")  # type: ignore[misc]
+    assert (lo.isoformat(), hi.isoformat()) == ("2023-03-29", "2023-03-30")
+    lo, hi = date_window("2025-11-14T09:03:27.412Z")  # type: ignore[misc]
+    assert (lo.isoformat(), hi.isoformat()) == ("2025-11-13", "2025-11-14")
+    lo, hi = date_window("2025-11-14")  # type: ignore[misc]  # oEmbed gives the date only
+    assert (lo.isoformat(), hi.isoformat()) == ("2025-11-13", "2025-11-15")
+    assert date_window("not a date") is None
+
+
+def test_compare_match() -> None:
+    assert [kind for kind, _ in compare(SHOWN, CAPTURED)] == ["match"]
+
+
+@pytest.mark.parametrize(
+    ("change", "kinds"),
+    [
+        ({"text": "Füzeler düşmedi."}, ["edited"]),
+        ({"handle": "trhaber_tv"}, ["author-mismatch"]),
+        ({"author": "TR Haber Official"}, ["author-mismatch"]),
+        ({"date": "2025-11-16"}, ["date-mismatch"]),
+        ({"date": "2025-11-12", "author": "X"}, ["author-mismatch", "date-mismatch"]),
+    ],
+)
+def test_compare_each_difference(change: dict[str, str], kinds: list[str]) -> None:
+    assert [kind for kind, _ in compare({**SHOWN, **change}, CAPTURED)] == kinds
+
+
+def test_compare_deleted_and_nothing_to_compare() -> None:
+    gone = {"status": "unavailable", "error": "syndication: This Post was deleted"}
+    assert compare(SHOWN, gone) == [("deleted", {"reason": "syndication: This Post was deleted"})]
+    assert compare({"text": None}, CAPTURED) == []
+
+
+def test_archive_run_stores_findings_and_check_lists_them(fake_platform, archive_dir: Path) -> None:
+    env = cli_env(fake_platform, archive_dir)
+    archived = run(["archive", str(ARTICLE)], env)
+    assert archived.exit_code == 0, archived.output
+    db = Database(archive_dir / "archive.db")
+    stored = {(r["post_id"], r["kind"]) for r in db.query(
+        "select p.post_id, f.kind from findings f join posts p on p.id = f.post_pk"
+    )}  # fmt: skip
+    assert stored == {
+        (PHOTO, "match"),
+        (SEED, "author-mismatch"),
+        (SEED, "date-mismatch"),
+        (TEXT, "edited"),
+        (DELETED, "deleted"),
+    }
+    count = db["findings"].count
+
+    checked = run(["check", "--json"], env)
+    assert checked.exit_code == 0, checked.output
+    rows = __import__("json").loads(checked.stdout)
+    assert {(r["post_id"], r["kind"]) for r in rows} == stored
+    assert db["findings"].count == count  # computed once per embed and capture
+    mismatch = next(r for r in rows if r["kind"] == "author-mismatch")
+    assert mismatch["details"]["fields"] == ["handle", "author"]
+    assert mismatch["details"]["captured"] == {"author": "TRHaber", "handle": "trhaber_com"}
+    edited = next(r for r in rows if r["kind"] == "edited")
+    assert 0 < edited["details"]["similarity"] < 0.9
+    assert "deleted" in next(r for r in rows if r["kind"] == "deleted")["details"]["reason"]
+
+    table = run(["check", str(ARTICLE)], {**env, "COLUMNS": "250"})
+    assert table.exit_code == 0
+    for word in ("match", "author-mismatch", "date-mismatch", "edited", "deleted"):
+        assert word in table.stdout
+    assert run(["check", "1", "--json"], env).stdout == checked.stdout
+
+
+def test_check_on_an_unknown_article_is_one_line(fake_platform, archive_dir: Path) -> None:
+    env = cli_env(fake_platform, archive_dir)
+    assert run(["archive", str(ARTICLE)], env).exit_code == 0
+    result = run(["check", "no-such-article"], env)
+    assert result.exit_code == 2 and "no article" in result.stderr
+
+
+def test_findings_are_append_only(fake_platform, archive_dir: Path) -> None:
+    assert run(["archive", str(ARTICLE)], cli_env(fake_platform, archive_dir)).exit_code == 0
+    conn = sqlite3.connect(archive_dir / "archive.db")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("update findings set kind = 'match'")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("delete from findings")

@@ -1,0 +1,138 @@
+"""``embedarchive seal``: an RFC 3161 token over the chain head from a local TSA, checked by verify."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlite_utils import Database
+
+from embedarchive.cli import cli
+from embedarchive.seal import TimestampError, check_token
+
+from .faketsa import FakeTSA
+from .helpers import SEED, cli_env
+
+
+def run(args: list[str], env: dict[str, str]) -> Any:
+    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def tsa() -> Iterator[FakeTSA]:
+    with FakeTSA() as server:
+        yield server
+
+
+@pytest.fixture
+def env(fake_platform, archive_dir: Path, tsa: FakeTSA) -> dict[str, str]:
+    env = cli_env(fake_platform, archive_dir, EMBEDARCHIVE_TSA_URL=tsa.url)
+    assert run(["archive", str(SEED)], env).exit_code == 0
+    return env
+
+
+def verify(env: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    result = run(["verify", "--json"], env)
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_seal_timestamps_the_chain_head(env: dict[str, str], archive_dir: Path) -> None:
+    result = run(["seal", "--json"], env)
+    assert result.exit_code == 0, result.output
+    sealed = json.loads(result.stdout)
+    db = Database(archive_dir / "archive.db")
+    head = db.execute("select seq, sha256 from manifests order by seq desc limit 1").fetchone()
+    assert (sealed["manifest_seq"], sealed["manifest_sha256"]) == head
+    assert sealed["tsa"] == "CN=Test TSA"
+    (row,) = db["timestamps"].rows
+    token = (archive_dir / row["path"]).read_bytes()
+    manifest = (
+        archive_dir / next(db["manifests"].rows_where("seq = ?", [head[0]]))["path"]
+    ).read_bytes()
+    assert check_token(token, manifest).tsa_name == "CN=Test TSA"
+    with pytest.raises(TimestampError, match="covers"):
+        check_token(token, manifest + b" ")
+    code, report = verify(env)
+    assert code == 0, report["problems"]
+    assert not any("not sealed" in n for n in report["notes"])
+
+
+def test_verify_requires_the_configured_tsa_ca(
+    env: dict[str, str], tsa: FakeTSA, tmp_path: Path
+) -> None:
+    assert run(["seal"], env).exit_code == 0
+    ours = tsa.write_ca(tmp_path / "ours.pem")
+    assert verify({**env, "EMBEDARCHIVE_TSA_CA_FILE": str(ours)})[0] == 0
+    with FakeTSA("Someone Else") as other:
+        theirs = other.write_ca(tmp_path / "theirs.pem")
+    code, report = verify({**env, "EMBEDARCHIVE_TSA_CA_FILE": str(theirs)})
+    assert code == 1
+    assert any("signature does not verify" in p["message"] for p in report["problems"])
+
+
+def test_tampered_token_fails(env: dict[str, str], archive_dir: Path) -> None:
+    assert run(["seal"], env).exit_code == 0
+    row = next(Database(archive_dir / "archive.db")["timestamps"].rows)
+    path = archive_dir / row["path"]
+    os.chmod(path, 0o644)
+    data = bytearray(path.read_bytes())
+    data[-5] ^= 0xFF  # inside the signature
+    path.write_bytes(bytes(data))
+    code, report = verify(env)
+    assert code == 1
+    kinds = {p["kind"] for p in report["problems"]}
+    assert "altered" in kinds
+
+
+def test_removing_the_sealed_head_is_detected(env: dict[str, str], archive_dir: Path) -> None:
+    assert run(["seal"], env).exit_code == 0
+    db = Database(archive_dir / "archive.db")
+    for table in ("manifests", "timestamps"):
+        db.execute(f"drop trigger {table}_no_delete")
+    head = db.execute("select id, path from manifests order by seq desc limit 1").fetchone()
+    db.execute("delete from manifests where id = ?", [head[0]])
+    db.conn.commit()
+    (archive_dir / head[1]).unlink()
+    code, report = verify(env)
+    assert code == 1
+    assert any(
+        "covers a manifest no longer in the chain" in p["message"] for p in report["problems"]
+    )
+
+
+def test_captures_after_the_seal_are_reported_unsealed(env: dict[str, str], fake_platform) -> None:
+    assert run(["seal"], env).exit_code == 0
+    assert run(["archive", "--refresh", str(SEED)], env).exit_code == 0
+    code, report = verify(env)
+    assert code == 0
+    assert any("not sealed yet" in n for n in report["notes"])
+
+
+def test_unreachable_tsa_is_one_line_exit_1(env: dict[str, str]) -> None:
+    result = run(["seal"], {**env, "EMBEDARCHIVE_TSA_URL": "http://127.0.0.1:9/tsr"})
+    assert result.exit_code == 1
+    assert "cannot reach the TSA" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_seal_covers_rows_from_before_manifests_but_not_later_additions(
+    env: dict[str, str], archive_dir: Path
+) -> None:
+    db = Database(archive_dir / "archive.db")
+    row = dict(next(db["media"].rows))
+    row.pop("id")
+    db["media"].insert(row)  # added behind the chain's back, after the baseline
+    assert run(["seal"], env).exit_code == 0
+    code, report = verify(env)
+    assert code == 1
+    assert any("media row(s) are in no manifest" in p["message"] for p in report["problems"])
+    db.execute("drop trigger manifest_baseline_no_update")
+    db.execute("update manifest_baseline set max_id = 100 where tbl = 'media'")  # as if legacy
+    db.conn.commit()
+    sealed = json.loads(run(["seal", "--json"], env).stdout)
+    assert sealed["backfilled_rows"] == 1
+    assert verify(env)[0] == 0

@@ -1,0 +1,186 @@
+"""``embedarchive verify``: a clean archive passes; each kind of tampering fails with its message."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlite_utils import Database
+
+from embedarchive.cli import cli
+
+from .helpers import SEED, cli_env
+
+
+def run(args: list[str], env: dict[str, str]) -> Any:
+    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
+
+
+@pytest.fixture
+def env(fake_platform, archive_dir: Path) -> dict[str, str]:
+    env = cli_env(fake_platform, archive_dir)
+    assert run(["archive", str(SEED)], env).exit_code == 0
+    return env
+
+
+def verify(env: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    result = run(["verify", "--json"], env)
+    return result.exit_code, json.loads(result.stdout)
+
+
+def messages(report: dict[str, Any], kind: str) -> list[str]:
+    return [p["message"] for p in report["problems"] if p["kind"] == kind]
+
+
+def writable(path: Path) -> Path:
+    os.chmod(path, 0o644)
+    return path
+
+
+def unprotect(db: Database, table: str) -> None:
+    """What an attacker editing SQLite directly does first: drop the append-only triggers."""
+    for action in ("update", "delete"):
+        db.execute(f"drop trigger if exists {table}_no_{action}")
+
+
+def test_clean_archive_passes(env: dict[str, str]) -> None:
+    code, report = verify(env)
+    assert code == 0, report["problems"]
+    assert report["passed"] and report["checked"] == report["ok"] > 20
+    assert report["missing"] == report["altered"] == report["orphaned"] == 0
+    table = run(["verify"], {**env, "COLUMNS": "120"})
+    assert table.exit_code == 0 and "OK" in table.stdout and "checked" in table.stdout
+
+
+def test_one_byte_changed_in_a_media_file_is_altered(
+    env: dict[str, str], archive_dir: Path
+) -> None:
+    video = next(Database(archive_dir / "archive.db")["media"].rows_where("kind = 'video'"))
+    path = writable(archive_dir / video["path"])
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    code, report = verify(env)
+    assert code == 1 and report["altered"] >= 1
+    assert any(video["path"] in m and "altered" in m for m in messages(report, "altered"))
+
+
+def test_deleted_media_file_is_missing(env: dict[str, str], archive_dir: Path) -> None:
+    photo = next(Database(archive_dir / "archive.db")["media"].rows_where("kind != 'video'"))
+    (archive_dir / photo["path"]).unlink()
+    code, report = verify(env)
+    assert code == 1
+    assert messages(report, "missing") == [f"media file {photo['path']} is missing"]
+
+
+def test_deleted_row_is_missing_and_its_file_orphaned(
+    env: dict[str, str], archive_dir: Path
+) -> None:
+    db = Database(archive_dir / "archive.db")
+    video = next(db["media"].rows_where("kind = 'video'"))
+    unprotect(db, "media")
+    db.execute("delete from media where id = ?", [video["id"]])
+    db.conn.commit()
+    code, report = verify(env)
+    assert code == 1
+    assert any(f"media row {video['id']} (in manifest" in m for m in messages(report, "missing"))
+    assert messages(report, "orphaned") == [f"{video['path']} has no row in the archive database"]
+
+
+def test_edited_row_is_altered(env: dict[str, str], archive_dir: Path) -> None:
+    db = Database(archive_dir / "archive.db")
+    capture = next(db["captures"].rows)
+    unprotect(db, "captures")
+    db.execute(
+        "update captures set data = replace(data, 'Rus', 'Fake') where id = ?", [capture["id"]]
+    )
+    db.conn.commit()
+    code, report = verify(env)
+    assert code == 1
+    assert any(f"captures row {capture['id']} differs" in m for m in messages(report, "altered"))
+
+
+def test_edited_old_manifest_breaks_the_chain(env: dict[str, str], archive_dir: Path) -> None:
+    db = Database(archive_dir / "archive.db")
+    first = next(db["manifests"].rows_where("seq = 1"))
+    path = writable(archive_dir / first["path"])
+    path.write_bytes(path.read_bytes().replace(b'"kind": "article"', b'"kind": "articlE"'))
+    code, report = verify(env)
+    assert code == 1
+    assert any(first["path"] in m for m in messages(report, "altered"))
+    # The attacker also fixes the manifest's row: the next manifest still names the old hash.
+    unprotect(db, "manifests")
+    import hashlib
+
+    db.execute(
+        "update manifests set sha256 = ? where seq = 1",
+        [hashlib.sha256(path.read_bytes()).hexdigest()],
+    )
+    db.conn.commit()
+    code, report = verify(env)
+    assert code == 1
+    assert any("manifest 2 does not follow manifest 1" in m for m in messages(report, "altered"))
+
+
+def test_removed_manifest_leaves_a_gap(env: dict[str, str], archive_dir: Path) -> None:
+    db = Database(archive_dir / "archive.db")
+    unprotect(db, "manifests")
+    second = next(db["manifests"].rows_where("seq = 2"))
+    db.execute("delete from manifests where seq = 2")
+    db.conn.commit()
+    (archive_dir / second["path"]).unlink()
+    code, report = verify(env)
+    assert code == 1
+    missing = messages(report, "missing")
+    assert any("manifests 2…2 are missing" in m for m in missing)
+    assert any("in no manifest" in m for m in missing)
+
+
+def test_row_added_behind_the_chains_back_is_reported(
+    env: dict[str, str], archive_dir: Path
+) -> None:
+    db = Database(archive_dir / "archive.db")
+    row = dict(next(db["media"].rows))
+    row.pop("id")
+    db["media"].insert(row)
+    code, report = verify(env)
+    assert code == 1
+    assert any("1 media row(s) are in no manifest" in m for m in messages(report, "missing"))
+
+
+def test_altered_warc_record_fails_its_digest(env: dict[str, str], archive_dir: Path) -> None:
+    db = Database(archive_dir / "archive.db")
+    warc = next(db["warc_files"].rows)
+    path = writable(archive_dir / warc["path"])
+    import gzip
+
+    link = next(db["warc_records"].rows_where("target_uri like '%syndication%'"))
+    data = path.read_bytes()
+    member = gzip.decompress(data[link["offset"] : link["offset"] + link["length"]])
+    forged = gzip.compress(member.replace(b"Rus ordusunun", b"Rus ordusuNun", 1))
+    path.write_bytes(data[: link["offset"]] + forged + data[link["offset"] + link["length"] :])
+    code, report = verify(env)
+    assert code == 1
+    altered = messages(report, "altered")
+    assert any(warc["path"] in m and "is altered" in m for m in altered)
+    assert any(link["record_id"] in m and "digest failed" in m for m in altered)
+
+
+def test_stray_file_is_orphaned(env: dict[str, str], archive_dir: Path) -> None:
+    stray = archive_dir / "media" / "ab" / ("ab" + "0" * 62 + ".jpg")
+    stray.parent.mkdir(exist_ok=True)
+    stray.write_bytes(b"not evidence")
+    code, report = verify(env)
+    assert code == 1
+    assert messages(report, "orphaned") == [
+        f"{stray.relative_to(archive_dir)} has no row in the archive database"
+    ]
+
+
+def test_missing_archive_is_one_line_exit_2(tmp_path: Path) -> None:
+    result = run(["verify", "--archive", str(tmp_path / "nothing")], {})
+    assert result.exit_code == 2 and "no archive" in result.stderr
