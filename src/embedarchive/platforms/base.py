@@ -81,7 +81,16 @@ class Platform:
         return any(p.search(url) for p in self.short_link_patterns)
 
     def short_link_request_url(self, link: str, settings: Settings) -> str | None:
-        """Where to request a short link, honouring the configured endpoint; None if not ours."""
+        """Where to request a short link; None if not ours.
+
+        By default the link itself, over https; a platform with a configurable short-link
+        endpoint (X's t.co and pic.twitter.com) overrides this.
+        """
+        for pattern in self.short_link_patterns:
+            m = pattern.match(link.strip())
+            if m:
+                found = m.group(0)
+                return found if found.lower().startswith("http") else "https://" + found
         return None
 
     def canonical_url(self, m: re.Match[str]) -> str:

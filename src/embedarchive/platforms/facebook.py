@@ -16,7 +16,6 @@ from ..capture.collect import capture_with_methods
 from ..capture.context import FetchContext
 from ..capture.videos import ytdlp_method
 from ..models import Capture, Target
-from ..settings import Settings
 from .base import AmpMarker, Platform
 
 _HOST = r"(?:https?://)?(?:(?:www|m|web|mbasic|business|touch)\.)?facebook\.com/"
@@ -129,12 +128,6 @@ class Facebook(Platform):
 
     def target_for_id(self, post_id: str) -> Target | None:
         return self.match(post_id)
-
-    def short_link_request_url(self, link: str, settings: Settings) -> str | None:
-        m = SHORT_RE.match(link.strip())
-        if not m:
-            return None
-        return m.group(0) if m.group(0).lower().startswith("http") else "https://" + m.group(0)
 
     def fetch(self, target: Target, ctx: FetchContext) -> Capture:
         return capture_with_methods(target, ctx, [("ytdlp", ytdlp_method())])

@@ -9,7 +9,6 @@ from ..capture.collect import capture_with_methods
 from ..capture.context import FetchContext
 from ..capture.videos import ytdlp_method
 from ..models import Capture, Target
-from ..settings import Settings
 from .base import AmpMarker, Platform
 
 THREAD_RE = re.compile(
@@ -54,12 +53,6 @@ class Reddit(Platform):
     def match(self, url: str) -> Target | None:
         target = super().match(url)
         return Target(self.name, target.id.lower(), target.url, self.kind) if target else None
-
-    def short_link_request_url(self, link: str, settings: Settings) -> str | None:
-        m = SHARE_RE.match(link.strip())
-        if not m:
-            return None
-        return m.group(0) if m.group(0).lower().startswith("http") else "https://" + m.group(0)
 
     def fetch(self, target: Target, ctx: FetchContext) -> Capture:
         return capture_with_methods(target, ctx, [("ytdlp", ytdlp_method())])

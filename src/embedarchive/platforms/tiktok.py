@@ -9,7 +9,6 @@ from ..capture.collect import capture_with_methods
 from ..capture.context import FetchContext
 from ..capture.videos import oembed_method, ytdlp_method
 from ..models import Capture, Target
-from ..settings import Settings
 from .base import AmpMarker, Platform
 
 VIDEO_RE = re.compile(
@@ -59,13 +58,6 @@ class TikTok(Platform):
         if not _BARE_ID.fullmatch(post_id):
             return None
         return Target(self.name, post_id, _url(post_id, None), self.kind)
-
-    def short_link_request_url(self, link: str, settings: Settings) -> str | None:
-        """vm.tiktok.com has no configurable mirror: the link itself is requested."""
-        m = SHORT_RE.match(link.strip())
-        if not m:
-            return None
-        return m.group(0) if m.group(0).lower().startswith("http") else "https://" + m.group(0)
 
     def fetch(self, target: Target, ctx: FetchContext) -> Capture:
         methods = [("ytdlp", ytdlp_method()), ("oembed", oembed_method("tiktok_oembed_url"))]
