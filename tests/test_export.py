@@ -161,3 +161,22 @@ def test_unknown_article_is_exit_2(env: dict[str, str], tmp_path: Path) -> None:
     result = run(["export", "no-such-article", "--out", str(tmp_path / "x.wacz")], env)
     assert result.exit_code == 2 and "no article" in result.stderr
     assert not (tmp_path / "x.wacz").exists()
+
+
+def test_reference_validator_accepts_the_bundle(env: dict[str, str], tmp_path: Path) -> None:
+    """py-wacz (Webrecorder's own WACZ tool) validates the layout, hashes and datapackage."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "seed.wacz"
+    export(env, out, str(SEED))
+    wacz = Path(sys.executable).with_name("wacz")
+    result = subprocess.run(
+        [str(wacz), "validate", "-f", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Validation succeeded" in result.stdout

@@ -20,6 +20,7 @@ from .errors import InputError
 from .manifest import check_link, check_rows, parse
 from .seal import TimestampError, check_token, load_ca_file
 from .verify import Report, hash_stream, scan_warc
+from .wacz import member_name
 
 WARC_MEMBER = "archive/data.warc.gz"
 
@@ -117,7 +118,7 @@ def _check_chain(bundle: zipfile.ZipFile, report: Report) -> list[dict[str, Any]
     for entry in chain:
         seq, path, sha = entry["seq"], entry["path"], entry["sha256"]
         try:
-            data = bundle.read(path)
+            data = bundle.read(member_name(path))
         except KeyError:
             report.check(("missing", f"manifest {seq} ({path}) is missing"))
             previous = sha
@@ -160,7 +161,7 @@ def _check_rows(
         report.checked += len(covered) - len(problems)
         report.ok += len(covered) - len(problems)
         for f in body.get("files", []):
-            got = hashes.get(f["path"])
+            got = hashes.get(member_name(f["path"]))
             if got is None:
                 report.check(("missing", f"file {f['path']} (manifest {body['seq']}) is missing"))
             else:
@@ -196,7 +197,7 @@ def _check_tokens(
             report.check(("missing", f"timestamp {token['path']} covers a manifest not here"))
             continue
         try:
-            check_token(bundle.read(token["path"]), manifest["bytes"], ca)
+            check_token(bundle.read(member_name(token["path"])), manifest["bytes"], ca)
         except KeyError:
             report.check(("missing", f"timestamp {token['path']} is missing"))
             continue

@@ -7,7 +7,7 @@ Layout (all members stored uncompressed, as WACZ requires for random access)::
   indexes/index.cdx           CDXJ index of that WARC
   pages/pages.jsonl           the pages ReplayWeb.page lists
   report/index.html           the offline report (report.py)
-  media/…                     the media files and article bytes, under their archive paths
+  media/…                     the media files and article bytes (``wacz.member_name``)
   records/rows.json           the database rows of the exported units
   manifests/…, manifests/chain.json   the hash chain from the first exported manifest to the seal
   timestamps/…, timestamps/tokens.json  the RFC 3161 tokens over that chain
@@ -36,7 +36,7 @@ from . import __version__
 from .capture.http import utcnow
 from .errors import InputError, StoreError
 from .report import capture_view, render_report
-from .wacz import cdxj_lines, page_entries
+from .wacz import cdxj_lines, member_name, page_entries
 
 CHUNK = 1024 * 1024
 
@@ -206,14 +206,14 @@ def _export(root: Path, db: Database, articles: list[dict[str, Any]], out: Path)
         pages = page_entries(articles, captures, exchanges, cdx)
         bundle.add_bytes("pages/pages.jsonl", "".join(json.dumps(p) + "\n" for p in pages).encode())
         for path in sorted({m["path"] for m in media} | {a["raw_path"] for a in articles}):
-            bundle.add_file(path, root / path)
+            bundle.add_file(member_name(path), root / path)
         bundle.add_bytes("records/rows.json", _json(rows))
         for m in chain:
-            bundle.add_file(m["path"], root / m["path"])
+            bundle.add_file(member_name(m["path"]), root / m["path"])
             m["exported"] = m["seq"] in own_seqs
         bundle.add_bytes("manifests/chain.json", _json(chain))
         for t in tokens:
-            bundle.add_file(t["path"], root / t["path"])
+            bundle.add_file(member_name(t["path"]), root / t["path"])
         bundle.add_bytes("timestamps/tokens.json", _json(tokens))
         report = _report(
             articles, detections, captures, media, exchanges, links, runs, chain, tokens
@@ -311,7 +311,11 @@ def _report(
     for c in captures:
         view = capture_view(
             c,
-            [{**m, "path": "../" + m["path"]} for m in media if m["capture_id"] == c["id"]],
+            [
+                {**m, "path": "../" + member_name(m["path"])}
+                for m in media
+                if m["capture_id"] == c["id"]
+            ],
             [
                 {**e, "record_id": record_of.get(e["id"])}
                 for e in exchanges

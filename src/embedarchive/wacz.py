@@ -8,6 +8,7 @@ records are indexed.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -96,3 +97,16 @@ def page_entries(
                 f"{c['platform']} {c['post_id']} ({c['status']})",
             )
     return pages
+
+
+_FANNED_OUT = re.compile(r"^(media|manifests|timestamps)/[0-9a-f]{2}/([^/]+)$")
+
+
+def member_name(archive_path: str) -> str:
+    """Where an archive file sits inside a bundle: ``media/ab/<sha>.jpg`` → ``media/<sha>.jpg``.
+
+    The archive fans files out by the first two hex digits; a bundle keeps every member two
+    levels deep, which the reference validator (py-wacz's ``wacz validate``) expects.
+    """
+    m = _FANNED_OUT.match(archive_path)
+    return f"{m.group(1)}/{m.group(2)}" if m else archive_path
