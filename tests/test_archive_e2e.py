@@ -137,8 +137,8 @@ def test_show_and_list_print_the_post(fake_platform, archive_dir: Path) -> None:
 def test_archive_json_reports_each_article(fake_platform, archive_dir: Path) -> None:
     result = run(["archive", "--json", str(SEED)], cli_env(fake_platform, archive_dir))
     assert result.exit_code == 0
-    report = json.loads(result.stdout)
-    article = report["articles"][0]
+    (article,) = [json.loads(line) for line in result.stdout.splitlines()]  # JSON Lines
+    assert article["state"] == "done"
     assert (article["found"], article["archived"], article["failed"]) == (1, 1, 0)
     assert article["items"][0]["status"] == "archived"
 

@@ -75,8 +75,8 @@ def test_three_platforms_archive_with_media_and_provenance(
     ]
     assert purposes == ["bluesky:getPostThread", "bluesky:did-document", "media:photo"]
 
-    report = json.loads(archive(fake_platform, archive_dir, "--json").stdout)
-    assert report["articles"][0]["found"] == 3
+    lines = archive(fake_platform, archive_dir, "--json").stdout.splitlines()
+    assert json.loads(lines[0])["found"] == 3  # JSON Lines: one object per article
 
 
 def test_rerun_adds_nothing(fake_platform, archive_dir: Path) -> None:

@@ -136,3 +136,28 @@ def test_byte_range_parsing() -> None:
         byte_range("bytes=10-", 10)
     with pytest.raises(ValueError):
         byte_range("bytes=5-2", 10)
+
+
+def test_warc_files_and_single_records_are_downloads(client: Client, archive: Path) -> None:
+    import gzip
+
+    db = Database(archive / "archive.db")
+    [record] = db.query(
+        """select r.id, r."offset", r.length, r.record_id, w.sha256, w.path from warc_records r
+           join warc_files w on w.name = r.warc_file where r.record_type = 'response' limit 1"""
+    )
+    data = (archive / record["path"]).read_bytes()
+    whole = client.get(f"/warc/{record['sha256']}")
+    assert whole.status_code == 200 and whole.content == data
+    assert whole.headers["content-type"] == "application/octet-stream"
+    assert whole.headers["content-disposition"].startswith("attachment")
+    assert whole.headers["x-content-type-options"] == "nosniff"
+    one = client.get(f"/warc-records/{record['id']}")
+    start, end = record["offset"], record["offset"] + record["length"]
+    assert one.status_code == 200 and one.content == data[start:end]
+    assert gzip.decompress(one.content).startswith(b"WARC/1.1")
+    assert record["record_id"].encode() in gzip.decompress(one.content)
+    part = client.get(f"/warc-records/{record['id']}", headers={"range": "bytes=0-9"})
+    assert part.status_code == 206 and part.content == data[start : start + 10]
+    assert client.get("/warc/" + "0" * 64).status_code == 404
+    assert client.get("/warc-records/999999").status_code == 404

@@ -19,15 +19,13 @@ from .console import (
     finding_line,
     findings_table,
     history_table,
-    items_table,
     post_panel,
     print_json,
     recheck_table,
     recovery_table,
-    summary_table,
     table,
 )
-from .errors import EmbedArchiveError, InputError
+from .errors import EmbedArchiveError
 from .settings import LoadedSettings, describe, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -92,105 +90,6 @@ def _settings(
 @click.version_option(__version__, prog_name="embedarchive")
 def cli() -> None:
     """Preserve the social-media posts embedded in news articles, with provenance."""
-
-
-@cli.command()
-@click.argument("sources", nargs=-1, required=True)
-@click.option(
-    "--refresh", is_flag=True, help="Capture posts again even if already archived (adds a capture)."
-)
-@click.option("--operator", help="Record this name as the operator of the run (opt-in).")
-@click.option(
-    "--record-host", is_flag=True, default=None, help="Record this machine's host name (opt-in)."
-)
-@click.option(
-    "--cookies",
-    "cookies_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Netscape cookies file of your own logged-in session, for yt-dlp "
-    "(login-walled Instagram/Facebook posts). Read, never written; its contents never enter "
-    "the archive.",
-)
-@common_options
-@json_option
-@friendly_errors
-def archive(
-    sources: tuple[str, ...],
-    refresh: bool,
-    operator: str | None,
-    record_host: bool | None,
-    cookies_file: Path | None,
-    archive_dir: Path | None,
-    config_file: Path | None,
-    as_json: bool,
-) -> None:
-    """Archive every embedded post of SOURCES (article URLs, .html/.txt files, or - for stdin)."""
-    from .capture.context import FetchContext
-    from .capture.http import Http, utcnow
-    from .pipeline import archive_article, begin_run
-    from .store.files import FileStore
-    from .store.records import Store
-
-    loaded = _settings(
-        archive_dir,
-        config_file,
-        operator=operator,
-        record_host=record_host,
-        cookies_file=cookies_file,
-    )
-    settings = loaded.settings
-    err_console = Console(stderr=True)
-    store = Store.open(settings.db_path, warc_max_bytes=settings.warc_max_bytes)
-    files = FileStore(settings.archive_dir)
-    files.open()
-    files.discard_partial()
-    run_id = begin_run(store, loaded, "archive", sys.argv)
-    results: list[Any] = []
-    bad_inputs: list[dict[str, Any]] = []
-    try:
-        with Http(settings) as http, RichProgress(err_console) as progress:
-            ctx = FetchContext(settings=settings, http=http, files=files, progress=progress)
-            for source in sources:
-                task = progress.article(source)
-                try:
-                    results.append(
-                        archive_article(
-                            source, store=store, ctx=ctx, run_id=run_id, refresh=refresh
-                        )
-                    )
-                except InputError as err:
-                    bad_inputs.append({"source": source, "error": str(err)})
-                except EmbedArchiveError as err:
-                    bad_inputs.append(
-                        {"source": source, "error": str(err), "retryable": err.retryable}
-                    )
-                finally:
-                    progress.finish(task)
-    finally:
-        store.finish_run(run_id, utcnow())
-        store.close()
-    if as_json:
-        print_json(
-            Console(),
-            {"run_id": run_id, "articles": [r.__dict__ for r in results], "errors": bad_inputs},
-        )
-    else:
-        out = Console()
-        if results:
-            out.print(items_table(results))
-            out.print(summary_table(results))
-    for bad in bad_inputs:
-        err_console.print(f"[red]error:[/] {bad['error']}", markup=True, highlight=False)
-    failed = sum(r.failed for r in results) + sum(1 for b in bad_inputs if "retryable" in b)
-    if failed and not as_json:
-        err_console.print(
-            f"[yellow]{failed} fetch(es) failed[/] and were recorded with their reason; "
-            "everything else is stored. Run the same command again later to complete the archive."
-        )
-    if any("retryable" not in b for b in bad_inputs):
-        sys.exit(2)
-    if failed:
-        sys.exit(1)
 
 
 @cli.command()
@@ -652,6 +551,12 @@ def export(
         f"manifest(s), {done.timestamps} timestamp token(s)",
         markup=False,
     )
+
+
+from .cli_archive import archive, retry  # noqa: E402  (they use the helpers above)
+
+cli.add_command(archive)
+cli.add_command(retry)
 
 
 def main() -> None:

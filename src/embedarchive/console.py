@@ -7,14 +7,17 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.filesize import decimal
 from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import (
     BarColumn,
     DownloadColumn,
+    MofNCompleteColumn,
     Progress,
     SpinnerColumn,
     TextColumn,
+    TimeRemainingColumn,
     TransferSpeedColumn,
 )
 from rich.table import Table
@@ -61,6 +64,59 @@ class RichProgress:
 
     def article(self, source: str) -> object:
         return self.progress.add_task(f"[bold]article[/] {escape(source[-60:])}", total=None)
+
+
+class BatchProgress(RichProgress):
+    """One display for a batch: a bar of articles done/total with embeds, bytes, rate and ETA,
+    above the bars of the downloads running now (a ProgressSink like ``RichProgress``)."""
+
+    def __init__(self, console: Console, total: int) -> None:
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[detail]}"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        )
+        self.embeds = 0
+        self.bytes = 0
+        self.batch = self.progress.add_task("[bold]articles[/]", total=total, detail="")
+        self._refresh()
+
+    def __enter__(self) -> BatchProgress:
+        self.progress.start()
+        return self
+
+    def already_done(self, count: int) -> None:
+        """Articles a resumed batch finished before this run."""
+        self.progress.update(self.batch, completed=count)  # type: ignore[arg-type]
+
+    def _refresh(self) -> None:
+        task = self.progress.tasks[self.batch]
+        rate = f"{task.speed * 60:.1f}/min" if task.speed else "—/min"
+        detail = f"{self.embeds} embeds · {decimal(self.bytes)} · {rate}"
+        self.progress.update(self.batch, detail=detail)  # type: ignore[arg-type]
+
+    def start(self, label: str, total: int | None) -> object:
+        return self.progress.add_task(escape(label), total=total, detail="")
+
+    def advance(self, handle: object, size: int) -> None:
+        self.bytes += size
+        self.progress.advance(handle, size)  # type: ignore[arg-type]
+        self._refresh()
+
+    def article(self, source: str) -> object:
+        return self.progress.add_task(
+            f"[bold]article[/] {escape(source[-60:])}", total=None, detail=""
+        )
+
+    def article_done(self, embeds: int) -> None:
+        self.embeds += embeds
+        self.progress.advance(self.batch, 1)  # type: ignore[arg-type]
+        self._refresh()
 
 
 def print_json(console: Console, data: Any) -> None:

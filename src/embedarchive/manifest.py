@@ -166,6 +166,22 @@ def write_manifest(
     return ManifestRef(int(pk or 0), seq, sha, rel)
 
 
+def discard_uncommitted(db: Database, root: Path) -> int:
+    """Remove manifest files whose row never committed (a run killed inside the transaction
+    that wrote them). They are in no chain, so nothing refers to them; like temp files."""
+    folder = root / "manifests"
+    if not folder.is_dir():
+        return 0
+    known = {r[0] for r in db.execute("select path from manifests").fetchall()}
+    removed = 0
+    for path in folder.rglob("*"):
+        rel = path.relative_to(root).as_posix()
+        if path.is_file() and rel not in known:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def parse(data: bytes) -> dict[str, Any]:
     """A manifest's JSON; ``ValueError`` if it is not one."""
     body = json.loads(data.decode("utf-8"))
@@ -299,5 +315,6 @@ __all__ = [
     "manifest_path",
     "parse",
     "row_hash",
+    "discard_uncommitted",
     "write_manifest",
 ]

@@ -12,8 +12,9 @@ import platform as _platform
 import socket
 import sqlite3
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -51,6 +52,40 @@ class ArticleResult:
         return self.failed == 0
 
 
+class WorkTracker(Protocol):
+    """Where a run reports its units of work (the resumable queue, ``queue.py``).
+
+    ``planned`` is called with every target of an article before any is captured;
+    ``skip`` says a target was already completed by this batch (even if killed before it
+    could say so); ``finished`` gets each target's outcome (``already`` for no fetch).
+    """
+
+    def planned(self, targets: Sequence[Target]) -> None: ...
+    def skip(self, target: Target) -> bool: ...
+    def started(self, target: Target) -> None: ...
+    def finished(self, target: Target, status: str, error: str | None, retryable: bool) -> None: ...
+    def unresolved(self, detection_id: int, resolution: Resolution) -> None: ...
+
+
+class NoTracking:
+    """The tracker of a run without a queue: nothing is recorded, nothing is skipped."""
+
+    def planned(self, targets: Sequence[Target]) -> None:
+        return None
+
+    def skip(self, target: Target) -> bool:
+        return False
+
+    def started(self, target: Target) -> None:
+        return None
+
+    def finished(self, target: Target, status: str, error: str | None, retryable: bool) -> None:
+        return None
+
+    def unresolved(self, detection_id: int, resolution: Resolution) -> None:
+        return None
+
+
 def software_versions() -> dict[str, str]:
     return {
         "embedarchive": __version__,
@@ -86,7 +121,9 @@ def archive_article(
     run_id: int,
     refresh: bool = False,
     registry: tuple[Platform, ...] = REGISTRY,
+    tracker: WorkTracker | None = None,
 ) -> ArticleResult:
+    tracker = tracker or NoTracking()
     recorder = Recorder()
     article = load(source, ctx.http, recorder, ctx.settings.max_article_bytes)
     article_id, created = _store_article(store, ctx, article, run_id, recorder)
@@ -109,6 +146,7 @@ def archive_article(
             item["error"] = resolution.error
             if resolution.status == "failed":
                 result.failed += 1
+                tracker.unresolved(detection_id, resolution)
             else:
                 result.unresolved += 1
             result.items.append(item)
@@ -116,23 +154,20 @@ def archive_article(
         targets.setdefault(resolution.target, []).append(detection_id)
         result.items.append(item)
 
-    outcomes: dict[Target, tuple[str, str | None]] = {}
-    for target, ids in targets.items():
-        existing = store.find_post(target.platform, target.id)
-        if (
-            existing is not None
-            and existing["status"] in ("archived", "unavailable")
-            and not refresh
-        ):
-            outcomes[target] = ("already", existing["status"])
-            post_pk = int(existing["id"])
-        else:
-            capture = _capture(target, ctx, registry)
-            post_pk = store.save_capture(capture, run_id)
-            outcomes[target] = (capture.status, capture.error)
-        for detection_id in ids:
-            store.link_detection(detection_id, post_pk)
-        review(store, post_pk, run_id)  # changes since the last capture, findings of its embeds
+    tracker.planned(list(targets))
+    outcomes = {
+        target: archive_target(
+            target,
+            ids,
+            store=store,
+            ctx=ctx,
+            run_id=run_id,
+            refresh=refresh,
+            registry=registry,
+            tracker=tracker,
+        )
+        for target, ids in targets.items()
+    }
     for item in result.items:
         target_url = item.get("url")
         match = next((o for t, o in outcomes.items() if t.url == target_url), None)
@@ -150,12 +185,72 @@ def archive_article(
     return result
 
 
+def archive_target(
+    target: Target,
+    detection_ids: Sequence[int],
+    *,
+    store: Store,
+    ctx: FetchContext,
+    run_id: int,
+    refresh: bool = False,
+    registry: tuple[Platform, ...] = REGISTRY,
+    tracker: WorkTracker | None = None,
+) -> tuple[str, str | None]:
+    """Capture one target unless it is already archived (or done by this batch), link the
+    detections that showed it, and review it. Returns (status or ``already``, detail)."""
+    tracker = tracker or NoTracking()
+    existing = store.find_post(target.platform, target.id)
+    done = existing is not None and (
+        tracker.skip(target) or (existing["status"] in ("archived", "unavailable") and not refresh)
+    )
+    if existing is not None and done:
+        outcome: tuple[str, str | None] = ("already", existing["status"])
+        post_pk = int(existing["id"])
+        tracker.finished(target, "already", None, False)
+    else:
+        tracker.started(target)
+        capture = _capture(target, ctx, registry)
+        post_pk = store.save_capture(capture, run_id)
+        outcome = (capture.status, capture.error)
+        tracker.finished(target, capture.status, capture.error, capture.retryable)
+    for detection_id in detection_ids:
+        store.link_detection(detection_id, post_pk)
+    review(store, post_pk, run_id)  # changes since the last capture, findings of its embeds
+    return outcome
+
+
 def _store_article(
     store: Store, ctx: FetchContext, article: Article, run_id: int, recorder: Recorder
 ) -> tuple[int, bool]:
     mime = "text/html" if article.is_html else "text/plain"
     _, raw_path = ctx.files.put_bytes(article.raw, mime)
     return store.save_article(article, raw_path, run_id, recorder.exchanges())
+
+
+def resolve_detection(
+    store: Store,
+    http: Http,
+    detection_id: int,
+    run_id: int,
+    registry: tuple[Platform, ...] = REGISTRY,
+) -> Resolution:
+    """Resolve a stored detection again (``embedarchive retry``), reusing what is stored."""
+    row = store.detection(detection_id)
+    detection = Detection(
+        platform=row["platform"],
+        kind=row["kind"],
+        markup=row["markup"],
+        offset=row["offset"],
+        url=row["url"],
+        id=row["post_id"],
+        author=row["author"],
+        handle=row["handle"],
+        date=row["date"],
+        text=row["text"],
+        links=tuple(json.loads(row["links"] or "[]")),
+        snippet=row["snippet"] or "",
+    )
+    return _resolution(store, http, detection, detection_id, run_id, registry)
 
 
 def _resolution(
@@ -195,4 +290,14 @@ def open_context(settings: Settings, store_files: Any, progress: Any = None) -> 
     return ctx
 
 
-__all__ = ["ArticleResult", "archive_article", "begin_run", "open_context", "software_versions"]
+__all__ = [
+    "ArticleResult",
+    "NoTracking",
+    "WorkTracker",
+    "archive_article",
+    "archive_target",
+    "begin_run",
+    "open_context",
+    "resolve_detection",
+    "software_versions",
+]

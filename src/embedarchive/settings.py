@@ -165,6 +165,18 @@ class Settings:
         metadata=_doc("Most candidate posts 'recover' fetches for one embed without a link."),
     )
 
+    retry_base_delay: float = field(
+        default=60.0,
+        metadata=_doc(
+            "Seconds before a transiently failed queue item may be retried ('embedarchive "
+            "retry'); doubles with each attempt, with random jitter."
+        ),
+    )
+    retry_max_delay: float = field(
+        default=6 * 3600.0,
+        metadata=_doc("Longest wait (seconds) between two retries of one queue item."),
+    )
+
     @property
     def db_path(self) -> Path:
         return self.archive_dir / "archive.db"

@@ -8,6 +8,8 @@ was asked. Two ways to simulate "no network", pick the one the test means:
 
 * ``platform.outage = True`` (or ``with platform.offline():``) — the server accepts each
   connection and hangs up without answering (httpx raises ``RemoteProtocolError``).
+* ``platform.delay = 0.2`` — every answer waits that many seconds first (a slow platform, so a
+  test can interrupt a run midway); ``reset()`` sets it back to 0.
 * ``platform.stop()`` then ``platform.start()`` — while stopped nothing listens, so
   connecting is refused (httpx raises ``ConnectError``); ``start()`` binds the same port
   again, so ``base_url`` and settings built from it stay valid.
@@ -21,6 +23,7 @@ that ``http.server`` writes itself.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -84,6 +87,8 @@ class _Handler(BaseHTTPRequestHandler):
         if platform.outage:
             self.close_connection = True
             return
+        if platform.delay:
+            time.sleep(platform.delay)
         reply = respond(
             self.path, headers, platform.base_url, dict(platform.failures), dict(platform.tweets)
         )
@@ -110,6 +115,7 @@ class FakePlatform:
         self.host = host
         self.port = port
         self.outage = False
+        self.delay = 0.0
         self.failures: dict[str, int] = {}
         #: Per-test X posts, id → syndication JSON text, or None for "deleted" (see
         #: ``routes.overridden``): lets a post change or disappear between two captures.
@@ -200,6 +206,7 @@ class FakePlatform:
         with self._lock:
             self._log.clear()
         self.outage = False
+        self.delay = 0.0
         self.failures.clear()
         self.tweets.clear()
 

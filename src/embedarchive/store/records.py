@@ -298,6 +298,13 @@ class Store:
             self._save_capture(related, run_id, capture_id)
         return post_pk
 
+    def save_exchanges(self, exchanges: Iterable[HttpExchange], run_id: int) -> None:
+        """Exchanges that belong to the run only (reading a feed or sitemap of a batch)."""
+        exchanges = tuple(exchanges)
+        if exchanges:
+            with self.atomic():
+                self._save_exchanges(exchanges, run_id)
+
     def _save_exchanges(
         self, exchanges: Iterable[HttpExchange], run_id: int, **link: int
     ) -> list[tuple[int, WarcRef, HttpExchange]]:

@@ -514,4 +514,129 @@ def m005_findings_and_history(db: Database) -> None:
             )
 
 
+def _differing_finding(*kinds: str, field: str | None = None) -> str:
+    """SQL: the detection's judged capture (``c``) has a finding of one of ``kinds`` (naming
+    ``field``, for an author-mismatch)."""
+    test = "f.kind in ({})".format(", ".join(f"'{k}'" for k in kinds))
+    if field:
+        test += f" and '{field}' in (select value from json_each(f.details, '$.fields'))"
+    return f"""exists (select 1 from findings f where f.detection_id = c.detection_id
+               and f.capture_id = c.capture_id and f.rule = c.rule and f.source = c.source
+               and {test})"""
+
+
+def _post_changed(pk: str) -> str:
+    """SQL: an embed of the post differs from its capture, or the post changed between captures.
+
+    A post that is gone is not "changed": its status (``unavailable``) says so.
+    """
+    return f"""(exists (select 1 from embed_comparisons e where e.post_pk = {pk} and e.differs)
+               or exists (select 1 from post_changes x where x.post_pk = {pk}
+                          and x.kind in ('text-edited', 'media-changed')))"""
+
+
+@migrations()
+def m006_findings_drive_comparisons(db: Database) -> None:
+    """``findings`` (m005) becomes the one source of truth for "as shown vs as captured".
+
+    ``embed_comparisons`` is redefined from the findings of each linked embed against its latest
+    judged capture (live first, the web-archive snapshot when only that was judged) instead of
+    comparing columns in SQL; ``compared`` is 0 when no finding exists yet. A post's search row is
+    ``changed`` when an embed of it differs (edited, author-mismatch, date-mismatch) or
+    ``post_changes`` recorded an edit or new media; the rows are refreshed when either table gets
+    a row, and the capture trigger that guessed edits from texts is dropped.
+    """
+    statements = [
+        "drop view search_post_docs",
+        "drop view embed_comparisons",
+        "drop trigger search_captures_ai",
+        f"""create view embed_comparisons as
+            select c.detection_id, c.post_pk, c.article_id, c.capture_id, c.source, c.rule,
+              c.capture_id is not null as compared,
+              {_differing_finding("edited")} as text_differs,
+              {_differing_finding("author-mismatch", field="handle")} as handle_differs,
+              {_differing_finding("author-mismatch", field="author")} as author_differs,
+              {_differing_finding("date-mismatch")} as date_differs,
+              {_differing_finding("deleted")} as deleted,
+              {_differing_finding("edited", "author-mismatch", "date-mismatch")} as differs
+            from (select d.id as detection_id, d.post_pk, d.article_id, l.capture_id, l.source,
+                    l.rule
+                  from detections d left join findings l on l.id = (
+                    select g.id from findings g where g.detection_id = d.id
+                    order by g.source = 'live' desc, g.capture_id desc, g.id desc limit 1)
+                  where d.post_pk is not null) c""",
+        f"""create view search_post_docs as
+            select p.id as id, p.id as post_pk, null as detection_id, p.platform, p.status,
+              {_post_changed("p.id")} as changed,
+              p.uploader as author, p.uploader_id as handle, p.created_at as posted_at,
+              coalesce(p.last_captured_at, p.first_captured_at) as captured_at, p.text,
+              (select group_concat(title, ' | ') from (select distinct a.title
+                 from detections d join articles a on a.id = d.article_id
+                 where d.post_pk = p.id and a.title is not null)) as article_titles,
+              (select group_concat(line, char(10)) from (select
+                 coalesce(d.author, '') || ' ' || coalesce(d.handle, '') || ' '
+                 || coalesce(d.text, '') as line
+                 from detections d where d.post_pk = p.id)) as renderings
+            from posts p""",
+        f"""create trigger search_findings_ai after insert on findings
+            when new.post_pk is not null begin {_refresh("post", "new.post_pk")} end""",
+        f"""create trigger search_post_changes_ai after insert on post_changes
+            when new.kind in ('text-edited', 'media-changed') begin
+              {_refresh("post", "new.post_pk")} end""",
+        f"""update search_items set changed = {_post_changed("search_items.post_pk")}
+            where post_pk is not null""",
+    ]
+    for sql in statements:
+        db.execute(sql)
+
+
+@migrations()
+def m007_work_queue(db: Database) -> None:
+    """The resumable work queue: every article and target of a batch before work starts.
+
+    ``queue_batches``: one row per batch (``key`` identifies the same inputs, so re-running the
+    same command continues an unfinished batch; ``spec`` the inputs and options as JSON).
+    ``queue``: one row per unit of work (``kind`` article, target, or detection: a short link
+    whose resolution failed), with its ``state`` (pending, running, done, failed, unavailable),
+    ``attempts``, ``last_error``, ``retryable`` and ``next_attempt_at`` (backoff for ``retry``).
+    Unlike the evidence, the queue is bookkeeping and is updated in place.
+    """
+    db.table("queue_batches").create(
+        {
+            "id": int,
+            "key": str,
+            "command": str,
+            "spec": str,
+            "created_at": str,
+            "finished_at": str,
+            "run_id": int,
+        },
+        pk="id",
+    )
+    db.table("queue_batches").create_index(["key"])
+    db.table("queue").create(
+        {
+            "id": int,
+            "batch_id": int,
+            "kind": str,
+            "key": str,
+            "position": int,
+            "parent_id": int,
+            "payload": str,
+            "state": str,
+            "attempts": int,
+            "last_error": str,
+            "retryable": int,
+            "next_attempt_at": str,
+            "started_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        foreign_keys=[("batch_id", "queue_batches", "id")],
+        defaults={"state": "pending", "attempts": 0, "retryable": 0},
+    )
+    db.table("queue").create_index(["batch_id", "kind", "key"], unique=True)
+    db.table("queue").create_index(["state", "next_attempt_at"])
+
+
 SCHEMA_VERSION = len(migrations.pending(Database(memory=True)))

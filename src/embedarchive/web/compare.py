@@ -1,8 +1,10 @@
-"""What the article showed beside what was captured, and a post's captures over time.
+"""What the article showed beside what was captured, and what changed between captures.
 
-Whether two values differ is decided once, in SQL (the ``embed_comparisons`` view of the
-m003 migration, which also feeds the search's "changed" status); this module only lays the
-values out and, for text that differs, marks the words that differ so a reader sees where.
+The verdict is never decided here: it is the ``findings`` table (``embedarchive check``, the
+rules of :mod:`embedarchive.findings`), read for each embed against the capture it was judged
+against. This module lays the values out beside each other, flags the fields the findings name,
+and, for text that a finding says was edited, marks the words that differ so a reader sees
+where. An embed with no finding yet is shown side by side but "not compared yet".
 """
 
 from __future__ import annotations
@@ -16,6 +18,14 @@ _TOKEN_RE = re.compile(r"\S+\s*|\s+")
 
 Segment = tuple[bool, str]
 """A piece of text and whether it is part of a difference."""
+
+KIND_LABELS = {
+    "match": "matches",
+    "edited": "text edited",
+    "deleted": "deleted",
+    "author-mismatch": "different author",
+    "date-mismatch": "different date",
+}
 
 
 @dataclass(frozen=True)
@@ -46,50 +56,79 @@ def word_diff(a: str, b: str) -> tuple[list[Segment], list[Segment]]:
     return left, right
 
 
+def verdict(kinds: list[str]) -> str:
+    """The one line a comparison is headed with, from its finding kinds."""
+    if not kinds:
+        return "Not compared yet"
+    if "deleted" in kinds:
+        return "Post no longer available"
+    if kinds == ["match"]:
+        return "Matches the capture"
+    return "Differs from the capture: " + ", ".join(KIND_LABELS.get(k, k) for k in kinds)
+
+
 def compare(
     detection: dict[str, Any],
-    post: dict[str, Any],
-    flags: dict[str, Any] | None,
+    captured: dict[str, Any],
+    findings: list[dict[str, Any]],
+    capture: dict[str, Any] | None,
     article_title: str | None,
-    last_error: str | None,
 ) -> dict[str, Any]:
-    """One embed of the post: its fields as shown and as captured, differences flagged."""
-    flags = flags or {}
-    shown_text, captured_text = detection.get("text"), post.get("text")
-    text = Field("Text", shown_text, captured_text, bool(flags.get("text_differs")), "text")
+    """One embed against one capture: its fields side by side, flagged where ``findings`` say.
+
+    ``captured`` holds the post as that capture saw it (``uploader``, ``uploader_id``,
+    ``created_at``, ``text``, ``url``); ``findings`` are the embed's findings against
+    ``capture`` (empty: not compared yet).
+    """
+    kinds = [f["kind"] for f in findings]
+    details = {f["kind"]: f.get("details") or {} for f in findings}
+    mismatch = details.get("author-mismatch", {}).get("fields") or []
+    shown_text, captured_text = detection.get("text"), captured.get("text")
+    text = Field("Text", shown_text, captured_text, "edited" in kinds, "text")
     if text.differs and shown_text and captured_text:
         left, right = word_diff(shown_text, captured_text)
         text = Field(text.label, shown_text, captured_text, True, "text", left, right)
+    url = captured.get("url")
     fields = [
-        Field("Author", detection.get("author"), post.get("uploader"), bool(flags.get("author_differs"))),
-        Field("Handle", detection.get("handle"), post.get("uploader_id"), bool(flags.get("handle_differs")), "handle"),
-        Field("Date", detection.get("date"), post.get("created_at"), bool(flags.get("date_differs")), "date"),
+        Field("Author", detection.get("author"), captured.get("uploader"), "author" in mismatch),
+        Field("Handle", detection.get("handle"), captured.get("uploader_id"), "handle" in mismatch, "handle"),
+        Field("Date", detection.get("date"), captured.get("created_at"), "date-mismatch" in kinds, "date"),
         text,
-        Field("Links", detection.get("links") or [], [post.get("url")] if post.get("url") else [], kind="links"),
+        Field("Links", detection.get("links") or [], [url] if url else [], kind="links"),
     ]  # fmt: skip
-    gone = post.get("status") != "archived"
+    gone = "deleted" in kinds
     return {
         "detection": detection,
         "article_title": article_title,
+        "capture": capture,
+        "source": findings[0]["source"] if findings else None,
         "fields": fields,
-        "differs": gone or any(f.differs for f in fields),
+        "kinds": kinds,
+        "verdict": verdict(kinds),
+        "compared": bool(kinds),
+        "differs": bool(kinds) and kinds != ["match"],
         "gone": gone,
-        "reason": last_error if gone else None,
+        "reason": details.get("deleted", {}).get("reason") if gone else None,
+        "similarity": details.get("edited", {}).get("similarity"),
     }
 
 
-def history(captures: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every capture, oldest first, noting when the captured text changed from the one before."""
+def history(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The post's history (``store.queries.post_history``), each change made ready to show:
+    an edit with its words marked, media added and removed, gone and back again."""
     out = []
-    previous: str | None = None
-    for capture in captures:
-        data = capture.get("data")
-        text = data.get("text") if isinstance(data, dict) else None
-        changed = text is not None and previous is not None and text != previous
-        segments: tuple[list[Segment], list[Segment]] = ([], [])
-        if changed and previous is not None and text is not None:
-            segments = word_diff(previous, text)
-        if text is not None:
-            previous = text
-        out.append({"capture": capture, "text": text, "text_changed": changed, "diff": segments})
+    for entry in entries:
+        changes = []
+        for change in entry["changes"]:
+            details = change.get("details") or {}
+            shown = dict(change, details=details, diff=([], []))
+            before, after = details.get("before"), details.get("after")
+            if (
+                change["kind"] == "text-edited"
+                and isinstance(before, str)
+                and isinstance(after, str)
+            ):
+                shown["diff"] = word_diff(before, after)
+            changes.append(shown)
+        out.append({**entry, "changes": changes})
     return out

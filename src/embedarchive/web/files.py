@@ -3,8 +3,10 @@
 Images, audio and video are served with their sniffed type so they show inline (``<video>``
 seeks with Range requests). Text-like files (an article's HTML, a JSON response) are served as
 ``text/plain``: the reader sees the source, the browser never runs it. Anything else is an
-``application/octet-stream`` download. Every file carries ``nosniff`` and a CSP that forbids
-everything, and may only come from the archive's ``media/`` folder.
+``application/octet-stream`` download, as are sealed WARC files and single WARC records (each
+record is its own gzip member, so the bytes from its offset are a ``.warc.gz`` by themselves).
+Every file carries ``nosniff`` and a CSP that forbids everything, and may only come from the
+archive's ``media/`` or ``warc/`` folder.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ class StoredFile:
     content_type: str
     filename: str
     inline: bool
+    #: (offset, length) of the part served, for one WARC record inside its file.
+    window: tuple[int, int] | None = None
 
 
 def locate(conn: sqlite3.Connection, archive_dir: Path, sha256: str) -> StoredFile | None:
@@ -71,6 +75,44 @@ def locate(conn: sqlite3.Connection, archive_dir: Path, sha256: str) -> StoredFi
     return StoredFile(path, sha256, "application/octet-stream", filename, False)
 
 
+def _under(archive_dir: Path, folder: str, rel: str | None) -> Path | None:
+    if not rel:
+        return None
+    root = (archive_dir / folder).resolve()
+    path = (archive_dir / rel).resolve()
+    return path if path.is_relative_to(root) and path.is_file() else None
+
+
+def locate_warc(conn: sqlite3.Connection, archive_dir: Path, sha256: str) -> StoredFile | None:
+    """A sealed WARC file by its sha256, as a download (from the archive's ``warc/`` only)."""
+    row = one(conn, "select path from warc_files where sha256 = ? limit 1", [sha256])
+    path = _under(archive_dir, "warc", row["path"] if row else None)
+    if path is None:
+        return None
+    return StoredFile(path, sha256, "application/octet-stream", f"{sha256}.warc.gz", False)
+
+
+def locate_record(conn: sqlite3.Connection, archive_dir: Path, record: int) -> StoredFile | None:
+    """One WARC record (its own gzip member, a valid ``.warc.gz`` by itself) of a sealed file."""
+    row = one(
+        conn,
+        """select w.path, w.sha256, r."offset", r.length from warc_records r
+           join warc_files w on w.name = r.warc_file where r.id = ?""",
+        [record],
+    )
+    path = _under(archive_dir, "warc", row["path"] if row else None)
+    if row is None or path is None or row["offset"] is None or not row["length"]:
+        return None
+    return StoredFile(
+        path,
+        f"{row['sha256']}-{row['offset']}",
+        "application/octet-stream",
+        f"record-{record}.warc.gz",
+        False,
+        (int(row["offset"]), int(row["length"])),
+    )
+
+
 def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     """The single range asked for, as inclusive (start, end); None for the whole file.
 
@@ -99,7 +141,7 @@ class FileResponse(Response):  # type: ignore[misc]
     """Streams (part of) a file from disk without loading it into memory."""
 
     def __init__(self, file: StoredFile, request: Any, download: bool) -> None:
-        size = file.path.stat().st_size
+        self.base, size = file.window or (0, file.path.stat().st_size)
         disposition = "inline" if file.inline and not download else "attachment"
         headers = {
             "accept-ranges": "bytes",
@@ -136,7 +178,7 @@ class FileResponse(Response):  # type: ignore[misc]
             await send({"type": "http.response.body", "body": b""})
             return
         with open(self.path, "rb") as fh:
-            fh.seek(self.start)
+            fh.seek(self.base + self.start)
             while remaining > 0:
                 chunk = await asyncio.to_thread(fh.read, min(CHUNK, remaining))
                 if not chunk:

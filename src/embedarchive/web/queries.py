@@ -8,36 +8,21 @@ the same reading as ``embedarchive show``.
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from sqlite_utils import Database
 
 from ..store.queries import post_detail
 from ..store.records import Store
+from . import evidence
 from .compare import compare, history
+from .sql import loads as _json
+from .sql import one, rows
 
 LATEST = 12
-
-
-def rows(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-    cursor = conn.execute(sql, params)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor]
-
-
-def one(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
-    found = rows(conn, sql, params)
-    return found[0] if found else None
-
-
-def _json(value: Any) -> Any:
-    try:
-        return json.loads(value) if isinstance(value, str) else value
-    except ValueError:
-        return value
+__all__ = ["article", "capture_raw", "card_media", "home", "one", "post", "rows"]
 
 
 def card_media(conn: sqlite3.Connection, post_pks: Iterable[int]) -> dict[int, list[dict]]:
@@ -120,20 +105,32 @@ def article(conn: sqlite3.Connection, article_id: int) -> dict[str, Any] | None:
     for e in exchanges:
         e["request_headers"] = _json(e["request_headers"]) or []
         e["response_headers"] = _json(e["response_headers"]) or []
+    evidence.link_exchanges(conn, exchanges)
     embeds = rows(
         conn,
         """select d.*, p.id as pk, p.uploader, p.uploader_id, p.created_at, p.text as post_text,
-                  p.status, p.url as post_url, p.platform as post_platform, s.changed
+                  p.status, p.url as post_url, p.platform as post_platform
            from detections d left join posts p on p.id = d.post_pk
-           left join search_items s on s.id = coalesce(d.post_pk, -d.id)
            where d.article_id = ? order by d.offset, d.id""",
         [article_id],
     )
+    kinds: dict[int, list[str]] = {}
+    for f in rows(
+        conn,
+        """select e.detection_id, f.kind from embed_comparisons e join findings f
+             on f.detection_id = e.detection_id and f.capture_id = e.capture_id
+            and f.rule = e.rule and f.source = e.source
+           where e.article_id = ? order by f.id""",
+        [article_id],
+    ):
+        kinds.setdefault(f["detection_id"], []).append(f["kind"])
+    media = card_media(conn, (e["pk"] for e in embeds))
+    recovered, _ = evidence.recoveries(conn, (e["id"] for e in embeds), ())
     for e in embeds:
         e["links"] = _json(e["links"]) or []
-    media = card_media(conn, (e["pk"] for e in embeds))
-    for e in embeds:
         e["media"] = media.get(e["pk"], [])
+        e["findings"] = kinds.get(e["id"], [])
+        e["recovery"] = recovered.get(e["id"])
     return {"article": found, "run": run, "exchanges": exchanges, "embeds": embeds}
 
 
@@ -151,18 +148,20 @@ def post(conn: sqlite3.Connection, post_pk: int) -> dict[str, Any] | None:
             [post_pk],
         )
     }
-    flags = {
-        r["detection_id"]: r
-        for r in rows(conn, "select * from embed_comparisons where post_pk = ?", [post_pk])
-    }
+    captures = {c["id"]: c for c in detail["captures"]}
     latest_media: list[dict[str, Any]] = next(
         (c["media"] for c in reversed(detail["captures"]) if c["media"]), []
     )
-    last_error = next((c["error"] for c in reversed(detail["captures"]) if c["error"]), None)
     comparisons = [
-        compare(d, detail, flags.get(d["id"]), titles.get(d["article_id"]), last_error)
-        for d in detail["detections"]
+        c for d in detail["detections"] for c in _comparisons(d, detail, captures, titles)
     ]
+    recovered, by_post = evidence.recoveries(
+        conn, (d["id"] for d in detail["detections"]), [post_pk]
+    )
+    for d in detail["detections"]:
+        d["recovery"] = recovered.get(d["id"])
+    evidence.warc_records(conn, detail["captures"])
+    head = evidence.manifests(conn, detail["captures"])
     quoted = None
     if detail["quoted_post_id"]:
         quoted = one(
@@ -178,10 +177,33 @@ def post(conn: sqlite3.Connection, post_pk: int) -> dict[str, Any] | None:
         "post": detail,
         "media": latest_media,
         "comparisons": comparisons,
-        "history": history(detail["captures"]),
+        "history": history(detail["history"]),
+        "recovery": by_post.get(post_pk),
+        "chain_head": head,
         "quoted": quoted,
         "changed": bool(changed and changed["changed"]),
     }
+
+
+def _comparisons(
+    detection: dict[str, Any],
+    post: dict[str, Any],
+    captures: dict[int, dict[str, Any]],
+    titles: dict[int, str],
+) -> Iterable[dict[str, Any]]:
+    """The embed against each capture its findings judged (live, then a Wayback snapshot when
+    the post is gone), or against the post as last captured when nothing was judged yet."""
+    title = titles.get(detection["article_id"])
+    by_source: dict[str, list[dict[str, Any]]] = {}
+    for f in detection["findings"]:
+        by_source.setdefault(f["source"], []).append(f)
+    if not by_source:
+        yield compare(detection, post, [], None, title)
+    for source in sorted(by_source, key=lambda s: s != "live"):
+        found = by_source[source]
+        capture = captures.get(found[0]["capture_id"])
+        data = capture["data"] if capture and isinstance(capture["data"], dict) else {}
+        yield compare(detection, data, found, capture, title)
 
 
 def capture_raw(conn: sqlite3.Connection, capture_id: int) -> dict[str, Any] | None:

@@ -10,7 +10,7 @@ from typing import Any
 from datasette.utils.asgi import Response
 
 from . import queries
-from .files import FileResponse, locate
+from .files import FileResponse, locate, locate_record, locate_warc
 from .render import render, static_files
 from .search import Filters, search
 from .security import FILE_CSP, PAGE_CSP
@@ -86,6 +86,20 @@ async def media(datasette: Any, request: Any) -> Response:
     return FileResponse(found, request, download=bool(request.args.get("download")))
 
 
+async def warc(datasette: Any, request: Any) -> Response:
+    """A sealed WARC file (``/warc/<sha256>``) or one record of it (``/warc-records/<id>``)."""
+    archive = Archive.of(datasette)
+    if request.method not in ("GET", "HEAD"):
+        return Response.text("method not allowed", status=405, headers={"allow": "GET, HEAD"})
+    if "sha" in request.url_vars:
+        found = await archive.read(locate_warc, archive.folder, request.url_vars["sha"])
+    else:
+        found = await archive.read(locate_record, archive.folder, int(request.url_vars["id"]))
+    if found is None:
+        return Response.text("no such sealed WARC file or record in the archive", status=404)
+    return FileResponse(found, request, download=True)
+
+
 async def capture_raw(datasette: Any, request: Any) -> Response:
     """A capture's raw platform response, as source text (never interpreted)."""
     archive = Archive.of(datasette)
@@ -120,6 +134,8 @@ ROUTES: tuple[tuple[str, Callable[..., Any]], ...] = (
     (r"^/articles/(?P<id>\d{1,18})$", article),
     (r"^/posts/(?P<id>\d{1,18})$", post),
     (r"^/media/(?P<sha>[0-9a-f]{64})$", media),
+    (r"^/warc/(?P<sha>[0-9a-f]{64})$", warc),
+    (r"^/warc-records/(?P<id>\d{1,18})$", warc),
     (r"^/captures/(?P<id>\d{1,18})/raw$", capture_raw),
     (r"^/-/embedarchive/(?P<name>[a-z0-9_-]+\.(?:css|js))$", static),
 )

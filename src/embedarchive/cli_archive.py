@@ -1,0 +1,225 @@
+"""``embedarchive archive`` (single articles and batches, resumable) and ``embedarchive retry``.
+
+Registered on the one click group in ``cli.py``; thin: inputs are expanded by ``batch.py``,
+the work is queued and run by ``queue.py`` / ``retry.py``. Exit codes: 0 everything archived
+or recorded as unavailable, 1 retryable failures remain, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from .cli import _settings, common_options, friendly_errors, json_option
+from .console import BatchProgress, RichProgress, items_table, summary_table, table
+from .errors import InputError
+
+
+@contextmanager
+def _fetching(loaded: Any, command: str) -> Any:
+    """Store, file store, a recorded run and the guarded client, closed in order."""
+    from .capture.http import Http, utcnow
+    from .manifest import discard_uncommitted
+    from .pipeline import begin_run
+    from .store.files import FileStore
+    from .store.records import Store
+
+    settings = loaded.settings
+    store = Store.open(settings.db_path, warc_max_bytes=settings.warc_max_bytes)
+    files = FileStore(settings.archive_dir)
+    files.open()
+    files.discard_partial()
+    discard_uncommitted(store.db, settings.archive_dir)
+    run_id = begin_run(store, loaded, command, sys.argv)
+    try:
+        with Http(settings) as http:
+            yield store, files, http, run_id
+    finally:
+        store.finish_run(run_id, utcnow())
+        store.close()
+
+
+def _json_line(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, default=str))
+
+
+@click.command()
+@click.argument("sources", nargs=-1)
+@click.option(
+    "--from",
+    "lists",
+    multiple=True,
+    metavar="FILE",
+    help="A list of article URLs or paths, one a line (# comments); - reads it from stdin.",
+)
+@click.option("--recursive", is_flag=True, help="Also the article files of sub-folders.")
+@click.option(
+    "--resume", is_flag=True, help="Continue the latest unfinished batch (no SOURCES needed)."
+)
+@click.option(
+    "--refresh", is_flag=True, help="Capture posts again even if already archived (adds a capture)."
+)
+@click.option("--operator", help="Record this name as the operator of the run (opt-in).")
+@click.option(
+    "--record-host", is_flag=True, default=None, help="Record this machine's host name (opt-in)."
+)
+@click.option(
+    "--cookies",
+    "cookies_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Netscape cookies file of your own logged-in session, for yt-dlp "
+    "(login-walled Instagram/Facebook posts). Read, never written; its contents never enter "
+    "the archive.",
+)
+@common_options
+@json_option
+@friendly_errors
+def archive(
+    sources: tuple[str, ...],
+    lists: tuple[str, ...],
+    recursive: bool,
+    resume: bool,
+    refresh: bool,
+    operator: str | None,
+    record_host: bool | None,
+    cookies_file: Path | None,
+    archive_dir: Path | None,
+    config_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Archive every embedded post of SOURCES: article URLs, .html/.txt files, folders of them,
+    RSS/Atom feeds, sitemaps, or - (the article on stdin). Work is queued first, so a killed
+    run is continued by --resume or by the same command."""
+    from .batch import BatchSpec, Expander, read_list
+    from .capture.context import FetchContext
+    from .capture.http import Recorder
+    from .queue import Outcome, Queue, run_batch
+
+    if resume and (sources or lists):
+        raise InputError("--resume continues the latest unfinished batch; give no SOURCES")
+    if not (resume or sources or lists):
+        raise InputError("nothing to archive: give SOURCES, --from FILE, or --resume")
+    loaded = _settings(
+        archive_dir,
+        config_file,
+        operator=operator,
+        record_host=record_host,
+        cookies_file=cookies_file,
+    )
+    settings = loaded.settings
+    stdin = sys.stdin.buffer
+    spec = BatchSpec(
+        sources,
+        tuple((name, read_list(name, stdin, settings.max_article_bytes)) for name in lists),
+        recursive,
+        refresh,
+    )
+    err_console = Console(stderr=True)
+    outcomes: list[Outcome] = []
+    with _fetching(loaded, "archive") as (store, files, http, run_id):
+        queue = Queue(store, settings)
+        found = queue.unfinished() if resume else queue.unfinished(spec.key)
+        if found is None and resume:
+            err_console.print("no unfinished batch to resume")
+            return
+        if found is not None:
+            batch_id = int(found["id"])
+        else:
+            recorder = Recorder()
+            expanded = Expander(http, recorder, stdin).expand(spec)
+            store.save_exchanges(recorder.exchanges(), run_id)
+            batch_id = queue.create_batch(spec.key, "archive", spec.to_json(), expanded, run_id)
+        queue.requeue_running(batch_id)
+        total = sum(queue.counts(batch_id).values())
+        done_before = total - len(queue.articles(batch_id))
+        with BatchProgress(err_console, total) as progress:
+            progress.already_done(done_before)
+            ctx = FetchContext(settings=settings, http=http, files=files, progress=progress)
+
+            def report(outcome: Outcome) -> None:
+                progress.article_done(outcome.result.found if outcome.result else 0)
+                if as_json:
+                    _json_line({"batch_id": batch_id, **outcome.to_json()})
+
+            outcomes = run_batch(queue, batch_id, store, ctx, run_id, report)
+        states = queue.counts(batch_id)
+        retryable_left = len([i for i in queue.failures(due_only=False) if i.batch_id == batch_id])
+    results = [o.result for o in outcomes if o.result is not None]
+    if not as_json:
+        out = Console()
+        if results:
+            out.print(items_table(results))
+            out.print(summary_table(results))
+        out.print(
+            table(
+                f"Batch {batch_id}",
+                ["articles", "done", "failed", "pending"],
+                [[total, states.get("done", 0), states.get("failed", 0), states.get("pending", 0)]],
+            )
+        )
+    for o in outcomes:
+        if o.error:
+            err_console.print(f"[red]error:[/] {o.error}", markup=False, highlight=False)
+    failed = sum(r.failed for r in results) + sum(
+        1 for o in outcomes if o.error and not o.bad_input
+    )
+    if (failed or retryable_left) and not as_json:
+        err_console.print(
+            f"[yellow]{failed} fetch(es) failed[/] and were recorded with their reason; "
+            "everything else is stored. Run the same command again later (or 'embedarchive "
+            "retry') to complete the archive."
+        )
+    if any(o.bad_input for o in outcomes):
+        sys.exit(2)
+    if failed:
+        sys.exit(1)
+
+
+@click.command()
+@common_options
+@json_option
+@friendly_errors
+def retry(archive_dir: Path | None, config_file: Path | None, as_json: bool) -> None:
+    """Re-attempt failed fetches whose error was transient, once their next attempt is due
+    (exponential backoff with jitter: retry_base_delay, retry_max_delay)."""
+    from .capture.context import FetchContext
+    from .queue import Queue
+    from .retry import Retried, retry_failed
+    from .store.records import Store
+
+    loaded = _settings(archive_dir, config_file)
+    Store.open(loaded.settings.db_path, create=False).close()
+    with _fetching(loaded, "retry") as (store, files, http, run_id):
+        queue = Queue(store, loaded.settings)
+        with RichProgress(Console(stderr=True)) as progress:
+            ctx = FetchContext(settings=loaded.settings, http=http, files=files, progress=progress)
+
+            def report(done: Retried) -> None:
+                if as_json:
+                    _json_line(done.__dict__)
+
+            retried = retry_failed(queue, store, ctx, run_id, report)
+        waiting = queue.failures(due_only=False)
+    if not as_json:
+        out = Console()
+        out.print(
+            table(
+                f"Retried {len(retried)} item(s)",
+                ["kind", "key", "state", "error"],
+                ([r.kind, r.key, r.state, (r.error or "")[:120]] for r in retried),
+            )
+        )
+        if waiting:
+            first = min(w.next_attempt_at or "" for w in waiting)
+            out.print(f"{len(waiting)} item(s) failed and will be retryable from {first}")
+    if waiting:
+        sys.exit(1)
+
+
+__all__ = ["archive", "retry"]

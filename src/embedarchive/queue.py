@@ -1,0 +1,360 @@
+"""The resumable work queue: a batch's articles and targets are rows before work starts.
+
+Guarantees, with the natural keys of the store (an article's source and bytes, a post's
+platform and id) and the temp files discarded at start:
+
+* a run killed at any moment (``kill -9``) is continued by ``archive --resume`` or by the same
+  command: items left ``running`` go back to ``pending``; ``done`` ones are not redone;
+* a target whose capture was committed just before the kill is recognised by its capture
+  (started after the item was), so it is not captured twice even with ``--refresh``;
+* a transient failure gets ``next_attempt_at`` = now + exponential backoff with jitter
+  (``retry_base_delay`` doubling per attempt, capped at ``retry_max_delay``); ``retry``
+  honours it.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .capture.context import FetchContext
+from .capture.http import utcnow
+from .errors import EmbedArchiveError, InputError
+from .models import Resolution, Target
+from .pipeline import ArticleResult, archive_article
+from .settings import Settings
+from .store.records import Store
+
+TERMINAL = ("done", "failed", "unavailable")
+
+
+def backoff(attempts: int, settings: Settings, rng: random.Random | None = None) -> float:
+    """Seconds to wait after ``attempts`` failures: base·2^(n-1), capped, jittered to 50–100 %."""
+    delay = min(settings.retry_max_delay, settings.retry_base_delay * 2 ** max(attempts - 1, 0))
+    return delay * (0.5 + 0.5 * (rng or random).random())
+
+
+def _later(seconds: float) -> str:
+    at = datetime.now(UTC) + timedelta(seconds=seconds)
+    return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def target_key(target: Target) -> str:
+    return f"{target.platform}:{target.id}"
+
+
+@dataclass(frozen=True)
+class Item:
+    id: int
+    batch_id: int
+    kind: str
+    key: str
+    state: str
+    attempts: int
+    payload: dict[str, Any]
+    next_attempt_at: str | None = None
+    last_error: str | None = None
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> Item:
+        return cls(
+            int(row["id"]),
+            int(row["batch_id"]),
+            row["kind"],
+            row["key"],
+            row["state"],
+            int(row["attempts"] or 0),
+            json.loads(row["payload"] or "{}"),
+            row["next_attempt_at"],
+            row["last_error"],
+        )
+
+
+class Queue:
+    """Queue rows of one archive; every method is one short transaction."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.db = store.db
+        self.settings = settings
+
+    # -- batches --------------------------------------------------------------
+    def unfinished(self, key: str | None = None) -> dict[str, Any] | None:
+        """The latest batch (with this key) that still has pending or running items."""
+        where = "key = ? and " if key else ""
+        rows = list(
+            self.db.query(
+                f"""select * from queue_batches b where {where} exists (select 1 from queue q
+                    where q.batch_id = b.id and q.state in ('pending', 'running'))
+                    order by id desc limit 1""",
+                [key] if key else [],
+            )
+        )
+        return rows[0] if rows else None
+
+    def create_batch(
+        self, key: str, command: str, spec: dict[str, Any], sources: Sequence[str], run_id: int
+    ) -> int:
+        """The batch and all its article items in one transaction (all or nothing)."""
+        with self.store.atomic():
+            batch_id = self._insert(
+                "queue_batches",
+                {
+                    "key": key,
+                    "command": command,
+                    "spec": json.dumps(spec, ensure_ascii=False),
+                    "created_at": utcnow(),
+                    "run_id": run_id,
+                },
+            )
+            now = utcnow()
+            self.db.table("queue").insert_all(
+                {
+                    "batch_id": batch_id,
+                    "kind": "article",
+                    "key": source,
+                    "position": i,
+                    "state": "pending",
+                    "attempts": 0,
+                    "updated_at": now,
+                }
+                for i, source in enumerate(sources)
+            )
+        return batch_id
+
+    def batch(self, batch_id: int) -> dict[str, Any]:
+        return dict(self.db.table("queue_batches").get(batch_id))
+
+    def requeue_running(self, batch_id: int | None = None) -> int:
+        """Items left ``running`` by a killed run go back to ``pending``."""
+        where = "state = 'running'" + (" and batch_id = ?" if batch_id is not None else "")
+        with self.store.atomic():
+            cursor = self.db.execute(
+                f"update queue set state = 'pending', updated_at = ? where {where}",
+                [utcnow()] + ([batch_id] if batch_id is not None else []),
+            )
+        return int(cursor.rowcount)
+
+    def finish_batch(self, batch_id: int) -> None:
+        if self.unfinished_items(batch_id) == 0:
+            with self.store.atomic():
+                self.db.table("queue_batches").update(batch_id, {"finished_at": utcnow()})
+
+    def unfinished_items(self, batch_id: int) -> int:
+        return int(
+            self.db.execute(
+                "select count(*) from queue where batch_id = ? and state in ('pending', 'running')",
+                [batch_id],
+            ).fetchone()[0]
+        )
+
+    def counts(self, batch_id: int) -> dict[str, int]:
+        rows = self.db.execute(
+            "select state, count(*) from queue where batch_id = ? and kind = 'article' group by state",
+            [batch_id],
+        ).fetchall()
+        return {state: int(n) for state, n in rows}
+
+    # -- items ----------------------------------------------------------------
+    def articles(self, batch_id: int, states: Sequence[str] = ("pending",)) -> list[Item]:
+        marks = ",".join("?" * len(states))
+        return [
+            Item.of(r)
+            for r in self.db.query(
+                f"""select * from queue where batch_id = ? and kind = 'article'
+                    and state in ({marks}) order by position, id""",
+                [batch_id, *states],
+            )
+        ]
+
+    def add(self, batch_id: int, kind: str, key: str, parent: int | None, payload: Any) -> int:
+        """Insert-or-keep an item; returns its id."""
+        with self.store.atomic():
+            self.db.execute(
+                """insert or ignore into queue (batch_id, kind, key, parent_id, payload, state,
+                   attempts, retryable, updated_at) values (?, ?, ?, ?, ?, 'pending', 0, 0, ?)""",
+                [batch_id, kind, key, parent, json.dumps(payload), utcnow()],
+            )
+        return int(
+            self.db.execute(
+                "select id from queue where batch_id = ? and kind = ? and key = ?",
+                [batch_id, kind, key],
+            ).fetchone()[0]
+        )
+
+    def item(self, batch_id: int, kind: str, key: str) -> dict[str, Any] | None:
+        rows = list(
+            self.db.query(
+                "select * from queue where batch_id = ? and kind = ? and key = ?",
+                [batch_id, kind, key],
+            )
+        )
+        return rows[0] if rows else None
+
+    def start(self, item_id: int) -> None:
+        now = utcnow()
+        with self.store.atomic():
+            self.db.execute(
+                """update queue set state = 'running', attempts = attempts + 1, started_at = ?,
+                   updated_at = ? where id = ?""",
+                [now, now, item_id],
+            )
+
+    def finish(
+        self, item_id: int, state: str, error: str | None = None, retryable: bool = False
+    ) -> None:
+        """Record an outcome; a retryable failure gets its next attempt time."""
+        attempts = int(
+            self.db.execute("select attempts from queue where id = ?", [item_id]).fetchone()[0]
+        )
+        next_at = (
+            _later(backoff(max(attempts, 1), self.settings))
+            if state == "failed" and retryable
+            else None
+        )
+        with self.store.atomic():
+            self.db.execute(
+                """update queue set state = ?, last_error = ?, retryable = ?,
+                   next_attempt_at = ?, updated_at = ? where id = ?""",
+                [state, error, int(retryable), next_at, utcnow(), item_id],
+            )
+
+    def failures(self, *, due_only: bool) -> list[Item]:
+        """Failed, retryable items (due now, or all), oldest first."""
+        due = " and (next_attempt_at is null or next_attempt_at <= ?)" if due_only else ""
+        return [
+            Item.of(r)
+            for r in self.db.query(
+                f"""select * from queue where state = 'failed' and retryable = 1{due}
+                    order by next_attempt_at, id""",
+                [utcnow()] if due_only else [],
+            )
+        ]
+
+    def _insert(self, table: str, row: dict[str, Any]) -> int:
+        pk = self.db.table(table).insert(row).last_pk
+        return int(pk)  # type: ignore[arg-type]
+
+
+class QueueTracker:
+    """The pipeline's ``WorkTracker`` for one article item: its targets become items too."""
+
+    def __init__(self, queue: Queue, batch_id: int, parent: int) -> None:
+        self.queue = queue
+        self.batch_id = batch_id
+        self.parent = parent
+
+    def _id(self, target: Target) -> int:
+        payload = {"platform": target.platform, "id": target.id, "url": target.url}
+        payload["kind"] = target.kind
+        return self.queue.add(self.batch_id, "target", target_key(target), self.parent, payload)
+
+    def planned(self, targets: Sequence[Target]) -> None:
+        for target in targets:
+            self._id(target)
+
+    def skip(self, target: Target) -> bool:
+        row = self.queue.item(self.batch_id, "target", target_key(target))
+        if row is None:
+            return False
+        if row["state"] in ("done", "unavailable"):
+            return True
+        if row["started_at"] is None:
+            return False
+        captured = self.queue.db.execute(
+            """select 1 from captures where platform = ? and post_id = ? and started_at >= ?
+               and status in ('archived', 'unavailable') limit 1""",
+            [target.platform, target.id, row["started_at"]],
+        ).fetchone()
+        return captured is not None
+
+    def started(self, target: Target) -> None:
+        self.queue.start(self._id(target))
+
+    def finished(self, target: Target, status: str, error: str | None, retryable: bool) -> None:
+        state = {"archived": "done", "already": "done", "unavailable": "unavailable"}.get(
+            status, "failed"
+        )
+        self.queue.finish(self._id(target), state, error, retryable)
+
+    def unresolved(self, detection_id: int, resolution: Resolution) -> None:
+        item = self.queue.add(
+            self.batch_id, "detection", str(detection_id), self.parent, {"id": detection_id}
+        )
+        self.queue.finish(item, "failed", resolution.error, resolution.retryable)
+
+
+@dataclass
+class Outcome:
+    """One article item's outcome, for the progress display, ``--json`` and the exit code."""
+
+    source: str
+    state: str
+    result: ArticleResult | None = None
+    error: str | None = None
+    retryable: bool = False
+    bad_input: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"source": self.source, "state": self.state}
+        if self.result is not None:
+            data.update(self.result.__dict__)
+        if self.error is not None:
+            data.update(error=self.error, retryable=self.retryable)
+        return data
+
+
+def run_article(
+    queue: Queue, item: Item, store: Store, ctx: FetchContext, run_id: int, refresh: bool
+) -> Outcome:
+    """Archive one article item, recording its state before and after."""
+    queue.start(item.id)
+    tracker = QueueTracker(queue, item.batch_id, item.id)
+    try:
+        result = archive_article(
+            item.key, store=store, ctx=ctx, run_id=run_id, refresh=refresh, tracker=tracker
+        )
+    except InputError as err:
+        queue.finish(item.id, "failed", str(err), False)
+        return Outcome(item.key, "failed", error=str(err), bad_input=True)
+    except EmbedArchiveError as err:
+        queue.finish(item.id, "failed", str(err), err.retryable)
+        return Outcome(item.key, "failed", error=str(err), retryable=err.retryable)
+    queue.finish(item.id, "done")
+    return Outcome(item.key, "done", result=result)
+
+
+def run_batch(
+    queue: Queue,
+    batch_id: int,
+    store: Store,
+    ctx: FetchContext,
+    run_id: int,
+    on_outcome: Callable[[Outcome], None],
+) -> list[Outcome]:
+    """Archive every pending article of the batch in order (after a kill: the rest of it)."""
+    refresh = bool(json.loads(queue.batch(batch_id)["spec"] or "{}").get("refresh"))
+    queue.requeue_running(batch_id)
+    outcomes = []
+    for item in queue.articles(batch_id):
+        outcome = run_article(queue, item, store, ctx, run_id, refresh)
+        outcomes.append(outcome)
+        on_outcome(outcome)
+    queue.finish_batch(batch_id)
+    return outcomes
+
+
+__all__ = [
+    "Item",
+    "Outcome",
+    "Queue",
+    "QueueTracker",
+    "backoff",
+    "run_article",
+    "run_batch",
+    "target_key",
+]

@@ -1,0 +1,170 @@
+"""``embedarchive retry``: re-attempt what failed transiently, when its next attempt is due.
+
+Covers the queue's failed, retryable items (articles, targets, short-link resolutions) and
+what earlier runs recorded outside any queue: posts whose latest capture failed retryably and
+detections whose resolution failed. Those are first added to the queue (a ``retry`` batch)
+with the backoff their failed attempts earned, so one rule — ``next_attempt_at`` has passed —
+decides what is fetched, and a killed retry is continued like any batch.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .capture.context import FetchContext
+from .capture.http import utcnow
+from .errors import EmbedArchiveError
+from .models import Target
+from .pipeline import archive_target, resolve_detection
+from .queue import Item, Outcome, Queue, QueueTracker, backoff, run_article, target_key
+from .store.records import Store
+
+
+@dataclass(frozen=True)
+class Retried:
+    kind: str
+    key: str
+    state: str
+    error: str | None = None
+
+
+def _after(at: str | None, seconds: float) -> str:
+    base = datetime.fromisoformat((at or utcnow()).replace("Z", "+00:00"))
+    return (
+        (base + timedelta(seconds=seconds))
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
+    )
+
+
+def import_earlier_failures(queue: Queue, run_id: int) -> int:
+    """Queue the failed posts and resolutions of earlier runs that no queue item covers yet."""
+    db = queue.db
+    open_keys = {
+        (r["kind"], r["key"])
+        for r in db.query(
+            "select kind, key from queue where state in ('pending', 'running', 'failed')"
+        )
+    }
+    items = []
+    for r in db.query(
+        """select p.platform, p.post_id, p.url, c.finished_at, c.error, p.id as pk,
+             (select count(*) from captures f where f.post_pk = p.id and f.status = 'failed'
+                and f.parent_capture_id is null) as failures
+           from posts p join captures c on c.id = p.last_capture_id
+           where p.status = 'failed' and c.retryable = 1"""
+    ):
+        target = Target(r["platform"], r["post_id"], r["url"])
+        if ("target", target_key(target)) in open_keys:
+            continue
+        payload = {"platform": target.platform, "id": target.id, "url": target.url}
+        items.append(
+            ("target", target_key(target), payload, r["failures"], r["finished_at"], r["error"])
+        )
+    for r in db.query(
+        "select id, resolution_error, resolved_at from detections where resolution = 'failed'"
+    ):
+        if ("detection", str(r["id"])) in open_keys:
+            continue
+        items.append(
+            ("detection", str(r["id"]), {"id": r["id"]}, 1, r["resolved_at"], r["resolution_error"])
+        )
+    if not items:
+        return 0
+    batch_id = queue.create_batch(f"retry:{run_id}", "retry", {"imported": len(items)}, (), run_id)
+    with queue.store.atomic():
+        queue.db.table("queue").insert_all(
+            {
+                "batch_id": batch_id,
+                "kind": kind,
+                "key": key,
+                "payload": json.dumps(payload),
+                "state": "failed",
+                "attempts": attempts,
+                "retryable": 1,
+                "last_error": error,
+                "next_attempt_at": _after(at, backoff(max(attempts, 1), queue.settings)),
+                "updated_at": utcnow(),
+            }
+            for kind, key, payload, attempts, at, error in items
+        )
+    return len(items)
+
+
+def retry_failed(
+    queue: Queue,
+    store: Store,
+    ctx: FetchContext,
+    run_id: int,
+    on_done: Callable[[Retried], None] = lambda _: None,
+) -> list[Retried]:
+    """Re-attempt every failed, retryable item whose ``next_attempt_at`` has passed."""
+    import_earlier_failures(queue, run_id)
+    done = []
+    for item in queue.failures(due_only=True):
+        outcome = _retry_item(queue, item, store, ctx, run_id)
+        done.append(outcome)
+        on_done(outcome)
+    return done
+
+
+def _retry_item(queue: Queue, item: Item, store: Store, ctx: FetchContext, run_id: int) -> Retried:
+    parent = queue.db.execute("select parent_id from queue where id = ?", [item.id]).fetchone()[0]
+    tracker = QueueTracker(queue, item.batch_id, parent)
+    if item.kind == "article":
+        refresh = bool(json.loads(queue.batch(item.batch_id)["spec"] or "{}").get("refresh"))
+        outcome: Outcome = run_article(queue, item, store, ctx, run_id, refresh)
+        return Retried(item.kind, item.key, outcome.state, outcome.error)
+    queue.start(item.id)
+    try:
+        if item.kind == "target":
+            p = item.payload
+            target = Target(p["platform"], p["id"], p["url"], p.get("kind", "post"))
+            status, error = archive_target(
+                target,
+                _unlinked(store, target),
+                store=store,
+                ctx=ctx,
+                run_id=run_id,
+                tracker=tracker,
+            )
+            state = queue.db.execute("select state from queue where id = ?", [item.id]).fetchone()[
+                0
+            ]
+            return Retried(item.kind, item.key, state, error if status != "already" else None)
+        resolution = resolve_detection(store, ctx.http, int(item.payload["id"]), run_id)
+        if resolution.target is not None:
+            archive_target(
+                resolution.target,
+                [int(item.payload["id"])],
+                store=store,
+                ctx=ctx,
+                run_id=run_id,
+                tracker=tracker,
+            )
+            queue.finish(item.id, "done")
+            return Retried(item.kind, item.key, "done")
+        state = "failed" if resolution.status == "failed" else "done"
+        queue.finish(item.id, state, resolution.error, resolution.retryable)
+        return Retried(item.kind, item.key, state, resolution.error)
+    except EmbedArchiveError as err:
+        queue.finish(item.id, "failed", str(err), err.retryable)
+        return Retried(item.kind, item.key, "failed", str(err))
+
+
+def _unlinked(store: Store, target: Target) -> list[int]:
+    """Detections that resolved to the target but were never linked to its post."""
+    return [
+        int(r["id"])
+        for r in store.db.query(
+            """select id from detections where platform = ? and resolved_post_id = ?
+               and post_pk is null""",
+            [target.platform, target.id],
+        )
+    ]
+
+
+__all__ = ["Retried", "import_earlier_failures", "retry_failed"]

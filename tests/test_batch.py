@@ -1,0 +1,169 @@
+"""Batch inputs: list files, folders, RSS/Atom feeds and sitemaps (served from 127.0.0.1), stdin."""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlite_utils import Database
+
+from embedarchive.batch import folder_articles, parse_list, sitemap_locs, sniff
+from embedarchive.cli import cli
+
+from .helpers import SEED, cli_env
+
+RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Desk</title>
+<item><title>One</title><link>{base}/a1.txt</link></item>
+<item><title>Two</title><link>/a2.txt</link></item>
+</channel></rss>"""
+ATOM = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Desk</title>
+<entry><title>One</title><link rel="alternate" href="{base}/a2.txt"/><id>1</id></entry>
+</feed>"""
+SITEMAP_INDEX = """<?xml version="1.0" encoding="UTF-8"?>
+<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<sitemap><loc>{base}/news-sitemap.xml</loc></sitemap></sitemapindex>"""
+SITEMAP = """<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<url><loc>{base}/a1.txt</loc></url><url><loc>{base}/a2.txt</loc></url></urlset>"""
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        """No per-request lines on stderr."""
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[str]:
+    """A news site on 127.0.0.1: two articles (the seed text) and its feeds and sitemaps."""
+    root = tmp_path / "site"
+    root.mkdir()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    seed = SEED.read_bytes()
+    (root / "a1.txt").write_bytes(seed)
+    (root / "a2.txt").write_bytes(seed + b"\nSecond edition.\n")
+    for name, text in {
+        "rss": RSS,
+        "atom": ATOM,
+        "sitemap-index": SITEMAP_INDEX,
+        "news-sitemap.xml": SITEMAP,
+    }.items():
+        (root / name).write_text(text.format(base=base), encoding="utf-8")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield base
+    server.shutdown()
+    server.server_close()
+
+
+def _archive(fake, archive_dir: Path, *args: str, input: str | None = None):
+    return CliRunner().invoke(cli, ["archive", *args], env=cli_env(fake, archive_dir), input=input)
+
+
+def _sources(archive_dir: Path) -> list[str]:
+    return sorted(r["source"] for r in Database(archive_dir / "archive.db")["articles"].rows)
+
+
+def test_list_ignores_comments_and_blank_lines() -> None:
+    assert parse_list("# desk list\n\nhttps://a.example/1\n  b.html  \n #x\n") == (
+        "https://a.example/1",
+        "b.html",
+    )
+
+
+def test_feed_and_sitemap_are_recognised_by_content() -> None:
+    assert sniff(b'\xef\xbb\xbf<?xml version="1.0"?>\n<!-- c --><rss version="2.0">') == "feed"
+    assert sniff(b"<feed xmlns='http://www.w3.org/2005/Atom'>") == "feed"
+    assert sniff(b"<rdf:RDF xmlns:rdf='x'>") == "feed"
+    assert sniff(b"<?xml version='1.0'?><sitemapindex>") == "sitemap"
+    assert sniff(b"<!DOCTYPE html><html><body>rss</body></html>") is None
+    assert sniff(b"A plain text article about <rss> feeds") is None
+
+
+def test_sitemap_parser_ignores_entities() -> None:
+    evil = b"""<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>
+    <urlset><url><loc>https://n.example/&e;</loc></url><url><loc>https://n.example/b</loc></url>
+    <url><loc>file:///etc/passwd</loc></url></urlset>"""
+    index, locs = sitemap_locs(evil)
+    assert not index
+    assert "https://n.example/b" in locs
+    assert not any("root:" in loc or loc.startswith("file:") for loc in locs)
+
+
+def test_folder_is_sorted_and_recursive_only_on_request(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    for name in ("b.html", "a.txt", "c.HTM", "notes.md", "sub/d.html"):
+        (tmp_path / name).write_text("x")
+    top = [Path(p).name for p in folder_articles(tmp_path, False)]
+    assert top == ["a.txt", "b.html", "c.HTM"]
+    assert [Path(p).name for p in folder_articles(tmp_path, True)][-1] == "d.html"
+
+
+def test_from_file_archives_each_article_once(
+    fake_platform, archive_dir: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy.txt"
+    copy.write_bytes(SEED.read_bytes() + b"\n(reprinted)\n")
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"# two articles\n{SEED}\n\n{copy}\n{SEED}\n", encoding="utf-8")
+    result = _archive(fake_platform, archive_dir, "--from", str(listing), "--json")
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["source"], r["state"]) for r in lines] == [(str(SEED), "done"), (str(copy), "done")]
+    assert (lines[0]["archived"], lines[1]["already"]) == (1, 1)
+    assert _sources(archive_dir) == sorted([str(SEED), str(copy)])
+
+
+def test_list_on_stdin(fake_platform, archive_dir: Path) -> None:
+    result = _archive(fake_platform, archive_dir, "--from", "-", input=f"{SEED}\n")
+    assert result.exit_code == 0, result.output
+    assert _sources(archive_dir) == [str(SEED)]
+
+
+def test_folder_of_articles(fake_platform, archive_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "desk"
+    folder.mkdir()
+    (folder / "one.txt").write_bytes(SEED.read_bytes())
+    (folder / "skip.json").write_text("{}")
+    result = _archive(fake_platform, archive_dir, str(folder))
+    assert result.exit_code == 0, result.output
+    assert _sources(archive_dir) == [str(folder / "one.txt")]
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/rss", ["a1.txt", "a2.txt"]),
+        ("/atom", ["a2.txt"]),
+        ("/sitemap-index", ["a1.txt", "a2.txt"]),
+    ],
+)
+def test_feeds_and_sitemaps_by_url(
+    fake_platform, archive_dir: Path, site: str, path: str, expected: list[str]
+) -> None:
+    result = _archive(fake_platform, archive_dir, site + path)
+    assert result.exit_code == 0, result.output
+    assert _sources(archive_dir) == [f"{site}/{name}" for name in expected]
+    db = Database(archive_dir / "archive.db")
+    purposes = [e["purpose"] for e in db["http_exchanges"].rows_where("article_id is null")]
+    assert purposes.count("batch-input") >= 1  # reading the feed is recorded as provenance
+    assert db["posts"].count == 1
+
+
+def test_feed_file_with_any_name(
+    fake_platform, archive_dir: Path, site: str, tmp_path: Path
+) -> None:
+    saved = tmp_path / "desk.dat"
+    saved.write_text(RSS.format(base=site), encoding="utf-8")
+    result = _archive(fake_platform, archive_dir, str(saved))
+    assert result.exit_code == 0, result.output
+    # a relative link cannot be resolved without the feed's URL: left out, not guessed
+    assert _sources(archive_dir) == [f"{site}/a1.txt"]

@@ -1,0 +1,172 @@
+"""The resumable work queue: kill -9 mid-batch then resume, re-running continues, retry backoff."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlite_utils import Database
+
+from embedarchive.batch import BatchSpec
+from embedarchive.cli import cli
+from embedarchive.queue import Queue, backoff
+from embedarchive.settings import Settings
+from embedarchive.store.records import Store
+
+from .helpers import ARTICLES, SEED, cli_env
+
+SOCIAL = ARTICLES / "social-telegram-bluesky-mastodon.html"
+
+
+def _articles(tmp_path: Path, n: int) -> list[Path]:
+    """``n`` distinct articles: the seed text and the social page, each reprinted with a footer."""
+    paths = []
+    for i in range(n):
+        source = SOCIAL if i % 2 else SEED
+        path = tmp_path / f"article-{i:02d}{source.suffix}"
+        path.write_bytes(source.read_bytes() + f"\n<!-- reprint {i} -->\n".encode())
+        paths.append(path)
+    return paths
+
+
+def _done_articles(db_path: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=1) as db:
+            row = db.execute(
+                "select count(*) from queue where kind = 'article' and state = 'done'"
+            ).fetchone()
+            return int(row[0])
+    except sqlite3.Error:
+        return 0
+
+
+def test_kill_9_mid_batch_then_resume(fake_platform, archive_dir: Path, tmp_path: Path) -> None:
+    sources = _articles(tmp_path, 6)
+    listing = tmp_path / "list.txt"
+    listing.write_text("\n".join(map(str, sources)) + "\n", encoding="utf-8")
+    fake_platform.delay = 0.1
+    env = {**os.environ, **cli_env(fake_platform, archive_dir)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "embedarchive", "archive", "--from", str(listing)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while _done_articles(archive_dir / "archive.db") < 2 and time.monotonic() < deadline:
+        assert proc.poll() is None, "the batch finished before it could be killed"
+        time.sleep(0.05)
+    time.sleep(random.uniform(0, 0.3))  # somewhere inside the next article
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert _done_articles(archive_dir / "archive.db") < len(sources)
+
+    fake_platform.delay = 0.0
+    resumed = CliRunner().invoke(
+        cli, ["archive", "--resume"], env=cli_env(fake_platform, archive_dir)
+    )
+    assert resumed.exit_code == 0, resumed.output
+
+    db = Database(archive_dir / "archive.db")
+    per_source = {
+        r["source"]: r["n"]
+        for r in db.query("select source, count(*) as n from articles group by source")
+    }
+    assert per_source == {str(p): 1 for p in sources}
+    assert db["queue_batches"].count == 1
+    assert {r["state"] for r in db["queue"].rows_where("kind = 'article'")} == {"done"}
+    assert db["posts"].count == 4  # the seed's X post, and the social page's three
+    archived = db.execute(
+        "select post_pk, count(*) from captures where status = 'archived' and "
+        "parent_capture_id is null group by post_pk having count(*) > 1"
+    ).fetchall()
+    assert archived == []  # every post captured once, kill or not
+    duplicates = db.execute(
+        "select article_id, platform, offset from detections group by 1, 2, 3 having count(*) > 1"
+    ).fetchall()
+    assert duplicates == []
+    assert not [p for p in (archive_dir / "media").rglob("*") if p.suffix == ".part"]
+    assert list((archive_dir / "tmp").iterdir()) == []
+    verified = CliRunner().invoke(cli, ["verify"], env=cli_env(fake_platform, archive_dir))
+    assert verified.exit_code == 0, verified.output
+
+
+def test_rerunning_the_same_command_continues_the_batch(
+    fake_platform, archive_dir: Path, tmp_path: Path
+) -> None:
+    sources = [str(p) for p in _articles(tmp_path, 2)]
+    settings = Settings(archive_dir=archive_dir)
+    store = Store.open(settings.db_path)
+    queue = Queue(store, settings)
+    spec = BatchSpec(tuple(sources))
+    batch = queue.create_batch(spec.key, "archive", spec.to_json(), sources, 0)
+    first = queue.articles(batch)[0]
+    queue.start(first.id)  # as a killed run leaves it
+    store.close()
+
+    result = CliRunner().invoke(cli, ["archive", *sources], env=cli_env(fake_platform, archive_dir))
+    assert result.exit_code == 0, result.output
+    db = Database(archive_dir / "archive.db")
+    assert db["queue_batches"].count == 1
+    assert [r["state"] for r in db["queue"].rows_where("kind = 'article'")] == ["done", "done"]
+    assert db["articles"].count == 2
+
+    again = CliRunner().invoke(cli, ["archive", *sources], env=cli_env(fake_platform, archive_dir))
+    assert again.exit_code == 0  # a finished batch: the same command starts a new one
+    assert db["queue_batches"].count == 2 and db["articles"].count == 2
+
+
+def test_backoff_doubles_with_jitter_and_a_cap() -> None:
+    settings = Settings(retry_base_delay=10, retry_max_delay=100)
+    rng = random.Random(1)
+    delays = [backoff(n, settings, rng) for n in (1, 2, 3, 10)]
+    assert 5 <= delays[0] <= 10 and 10 <= delays[1] <= 20 and 20 <= delays[2] <= 40
+    assert 50 <= delays[3] <= 100
+
+
+def test_retry_honours_next_attempt_at(fake_platform, archive_dir: Path) -> None:
+    env = cli_env(fake_platform, archive_dir, EMBEDARCHIVE_RETRY_BASE_DELAY="3600")
+    fake_platform.fail("/syndication/", 503)
+    fake_platform.fail("/oembed", 503)
+    first = CliRunner().invoke(cli, ["archive", str(SEED)], env=env)
+    assert first.exit_code == 1, first.output
+    db = Database(archive_dir / "archive.db")
+    (item,) = db["queue"].rows_where("kind = 'target' and state = 'failed'")
+    assert item["retryable"] == 1 and item["next_attempt_at"] > item["updated_at"]
+
+    fake_platform.reset()
+    early = CliRunner().invoke(cli, ["retry"], env=env)
+    assert early.exit_code == 1, early.output  # not due yet: nothing fetched
+    assert fake_platform.requests == []
+
+    db.execute("update queue set next_attempt_at = '2000-01-01T00:00:00.000Z'")
+    db.conn.commit()
+    due = CliRunner().invoke(cli, ["retry"], env=env)
+    assert due.exit_code == 0, due.output
+    assert fake_platform.requests_to("/syndication/")
+    (post,) = db["posts"].rows
+    assert post["status"] == "archived"
+    assert db["queue"].get(item["id"])["state"] == "done"
+
+
+def test_retry_picks_up_failures_of_earlier_runs(fake_platform, archive_dir: Path) -> None:
+    env = cli_env(fake_platform, archive_dir, EMBEDARCHIVE_RETRY_BASE_DELAY="0")
+    fake_platform.fail("/syndication/", 503)
+    fake_platform.fail("/oembed", 503)
+    assert CliRunner().invoke(cli, ["archive", str(SEED)], env=env).exit_code == 1
+    db = Database(archive_dir / "archive.db")
+    db.execute("delete from queue")  # as an archive made before the queue existed
+    db.conn.commit()
+    fake_platform.reset()
+    result = CliRunner().invoke(cli, ["retry", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert '"kind": "target"' in result.stdout and '"state": "done"' in result.stdout
+    assert next(db["posts"].rows)["status"] == "archived"
