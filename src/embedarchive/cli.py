@@ -427,24 +427,15 @@ def _with_fetching(
 ) -> Any:
     """Run ``work(store, ctx, run_id)`` on the existing archive, as a recorded run."""
     from .capture.context import FetchContext
-    from .capture.http import Http, utcnow
-    from .pipeline import begin_run
-    from .store.files import FileStore
+    from .session import fetching_run
 
     loaded = _settings(archive_dir, config_file)
-    settings = loaded.settings
-    store = _open_existing(settings)
-    files = FileStore(settings.archive_dir)
-    files.open()
-    files.discard_partial()
-    run_id = begin_run(store, loaded, command, sys.argv)
-    try:
-        with Http(settings) as http, RichProgress(Console(stderr=True)) as progress:
-            ctx = FetchContext(settings=settings, http=http, files=files, progress=progress)
-            return work(store, ctx, run_id)
-    finally:
-        store.finish_run(run_id, utcnow())
-        store.close()
+    with (
+        fetching_run(loaded, command, create=False) as (store, files, http, run_id),
+        RichProgress(Console(stderr=True)) as progress,
+    ):
+        ctx = FetchContext(settings=loaded.settings, http=http, files=files, progress=progress)
+        return work(store, ctx, run_id)
 
 
 @cli.command()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,30 +18,7 @@ from rich.console import Console
 from .cli import _settings, common_options, friendly_errors, json_option
 from .console import BatchProgress, RichProgress, items_table, summary_table, table
 from .errors import InputError
-
-
-@contextmanager
-def _fetching(loaded: Any, command: str) -> Any:
-    """Store, file store, a recorded run and the guarded client, closed in order."""
-    from .capture.http import Http, utcnow
-    from .manifest import discard_uncommitted
-    from .pipeline import begin_run
-    from .store.files import FileStore
-    from .store.records import Store
-
-    settings = loaded.settings
-    store = Store.open(settings.db_path, warc_max_bytes=settings.warc_max_bytes)
-    files = FileStore(settings.archive_dir)
-    files.open()
-    files.discard_partial()
-    discard_uncommitted(store.db, settings.archive_dir)
-    run_id = begin_run(store, loaded, command, sys.argv)
-    try:
-        with Http(settings) as http:
-            yield store, files, http, run_id
-    finally:
-        store.finish_run(run_id, utcnow())
-        store.close()
+from .session import fetching_run
 
 
 def _json_line(data: Any) -> None:
@@ -122,7 +98,7 @@ def archive(
     )
     err_console = Console(stderr=True)
     outcomes: list[Outcome] = []
-    with _fetching(loaded, "archive") as (store, files, http, run_id):
+    with fetching_run(loaded, "archive") as (store, files, http, run_id):
         queue = Queue(store, settings)
         found = queue.unfinished() if resume else queue.unfinished(spec.key)
         if found is None and resume:
@@ -191,11 +167,9 @@ def retry(archive_dir: Path | None, config_file: Path | None, as_json: bool) -> 
     from .capture.context import FetchContext
     from .queue import Queue
     from .retry import Retried, retry_failed
-    from .store.records import Store
 
     loaded = _settings(archive_dir, config_file)
-    Store.open(loaded.settings.db_path, create=False).close()
-    with _fetching(loaded, "retry") as (store, files, http, run_id):
+    with fetching_run(loaded, "retry", create=False) as (store, files, http, run_id):
         queue = Queue(store, loaded.settings)
         with RichProgress(Console(stderr=True)) as progress:
             ctx = FetchContext(settings=loaded.settings, http=http, files=files, progress=progress)

@@ -1,0 +1,43 @@
+"""Opening an archive for a run that fetches: one place for the start-of-run housekeeping.
+
+Every fetching command (archive, retry, recheck, recover) starts the same way — discard what
+an interrupted run left half-written, record the run — and ends by recording its end.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from .capture.http import Http, utcnow
+from .manifest import discard_uncommitted
+from .pipeline import begin_run
+from .settings import LoadedSettings
+from .store.files import FileStore
+from .store.records import Store
+
+
+@contextmanager
+def fetching_run(
+    loaded: LoadedSettings, command: str, *, create: bool = True
+) -> Iterator[tuple[Store, FileStore, Http, int]]:
+    """Store, file store, guarded client and run id; closed (and the run finished) in order."""
+    settings = loaded.settings
+    if not create:
+        Store.open(settings.db_path, create=False).close()  # a missing archive is an error
+    store = Store.open(settings.db_path, warc_max_bytes=settings.warc_max_bytes)
+    files = FileStore(settings.archive_dir)
+    files.open()
+    files.discard_partial()
+    discard_uncommitted(store.db, settings.archive_dir)
+    run_id = begin_run(store, loaded, command, sys.argv)
+    try:
+        with Http(settings) as http:
+            yield store, files, http, run_id
+    finally:
+        store.finish_run(run_id, utcnow())
+        store.close()
+
+
+__all__ = ["fetching_run"]
