@@ -114,7 +114,8 @@ def test_from_file_archives_each_article_once(
     copy.write_bytes(SEED.read_bytes() + b"\n(reprinted)\n")
     listing = tmp_path / "list.txt"
     listing.write_text(f"# two articles\n{SEED}\n\n{copy}\n{SEED}\n", encoding="utf-8")
-    result = _archive(fake_platform, archive_dir, "--from", str(listing), "--json")
+    # one job: lines in list order, and the first article is the one that captures the post
+    result = _archive(fake_platform, archive_dir, "--from", str(listing), "--json", "--jobs", "1")
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(r["source"], r["state"]) for r in lines] == [(str(SEED), "done"), (str(copy), "done")]

@@ -401,6 +401,10 @@ def test_settings_and_env_point_at_the_fake(
         "bluesky_plc_url": f"{base}/plc",
         "mastodon_api_url": f"{base}/mastodon",
         "allow_private_network": True,
+        "per_host_rate": 0,
+        "per_host_connections": 16,
+        "http_retries": 0,
+        "host_failure_threshold": 1000,
         "archive_dir": archive_dir,
     }
     assert fake_env["EMBEDARCHIVE_ALLOW_PRIVATE_NETWORK"] == "1"

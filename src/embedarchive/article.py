@@ -37,12 +37,18 @@ _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
 def _known(encoding: str | None) -> str | None:
+    """A text encoding's canonical name; None for unknown names and for bytes-to-bytes codecs
+    (``<meta charset="base64">`` names a codec that ``bytes.decode`` refuses)."""
     if not encoding:
         return None
     try:
-        return codecs.lookup(encoding.strip().strip("\"'")).name
-    except LookupError:
+        name = codecs.lookup(encoding.strip().strip("\"'")).name
+        b"a".decode(name)
+    except UnicodeError:
+        return name  # a text encoding, just not of this sample byte (utf-16, idna…)
+    except (LookupError, ValueError):
         return None
+    return name
 
 
 def decode(raw: bytes, declared: str | None = None, is_html: bool = False) -> tuple[str, str]:
@@ -58,7 +64,7 @@ def decode(raw: bytes, declared: str | None = None, is_html: bool = False) -> tu
         if candidate:
             try:
                 return raw.decode(candidate), candidate
-            except UnicodeDecodeError:
+            except UnicodeError:  # not only UnicodeDecodeError: "idna" raises its parent
                 continue
     try:
         return raw.decode("utf-8"), "utf-8"

@@ -20,6 +20,13 @@ from .console import BatchProgress, RichProgress, items_table, summary_table, ta
 from .errors import InputError
 from .session import fetching_run
 
+jobs_option = click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    help="Articles fetched at the same time (setting jobs; per-host limits still apply).",
+)
+
 
 def _json_line(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, default=str))
@@ -53,6 +60,7 @@ def _json_line(data: Any) -> None:
     "(login-walled Instagram/Facebook posts). Read, never written; its contents never enter "
     "the archive.",
 )
+@jobs_option
 @common_options
 @json_option
 @friendly_errors
@@ -65,6 +73,7 @@ def archive(
     operator: str | None,
     record_host: bool | None,
     cookies_file: Path | None,
+    jobs: int | None,
     archive_dir: Path | None,
     config_file: Path | None,
     as_json: bool,
@@ -87,6 +96,7 @@ def archive(
         operator=operator,
         record_host=record_host,
         cookies_file=cookies_file,
+        jobs=jobs,
     )
     settings = loaded.settings
     stdin = sys.stdin.buffer
@@ -123,7 +133,7 @@ def archive(
                 if as_json:
                     _json_line({"batch_id": batch_id, **outcome.to_json()})
 
-            outcomes = run_batch(queue, batch_id, store, ctx, run_id, report)
+            outcomes = run_batch(queue, batch_id, store, ctx, run_id, report, settings.jobs)
         states = queue.counts(batch_id)
         retryable_left = len([i for i in queue.failures(due_only=False) if i.batch_id == batch_id])
     results = [o.result for o in outcomes if o.result is not None]
@@ -158,17 +168,20 @@ def archive(
 
 
 @click.command()
+@jobs_option
 @common_options
 @json_option
 @friendly_errors
-def retry(archive_dir: Path | None, config_file: Path | None, as_json: bool) -> None:
+def retry(
+    jobs: int | None, archive_dir: Path | None, config_file: Path | None, as_json: bool
+) -> None:
     """Re-attempt failed fetches whose error was transient, once their next attempt is due
     (exponential backoff with jitter: retry_base_delay, retry_max_delay)."""
     from .capture.context import FetchContext
     from .queue import Queue
     from .retry import Retried, retry_failed
 
-    loaded = _settings(archive_dir, config_file)
+    loaded = _settings(archive_dir, config_file, jobs=jobs)
     with fetching_run(loaded, "retry", create=False) as (store, files, http, run_id):
         queue = Queue(store, loaded.settings)
         with RichProgress(Console(stderr=True)) as progress:
@@ -178,7 +191,7 @@ def retry(archive_dir: Path | None, config_file: Path | None, as_json: bool) -> 
                 if as_json:
                     _json_line(done.__dict__)
 
-            retried = retry_failed(queue, store, ctx, run_id, report)
+            retried = retry_failed(queue, store, ctx, run_id, report, loaded.settings.jobs)
         waiting = queue.failures(due_only=False)
     if not as_json:
         out = Console()

@@ -13,6 +13,7 @@ import socket
 import sqlite3
 import sys
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -55,7 +56,8 @@ class ArticleResult:
 class WorkTracker(Protocol):
     """Where a run reports its units of work (the resumable queue, ``queue.py``).
 
-    ``planned`` is called with every target of an article before any is captured;
+    ``planned`` is called with every target of an article before any is captured; ``claim``
+    is held while a target is checked, captured and stored (one worker per post at a time);
     ``skip`` says a target was already completed by this batch (even if killed before it
     could say so); ``finished`` gets each target's outcome (``already`` for no fetch).
     """
@@ -65,6 +67,7 @@ class WorkTracker(Protocol):
     def started(self, target: Target) -> None: ...
     def finished(self, target: Target, status: str, error: str | None, retryable: bool) -> None: ...
     def unresolved(self, detection_id: int, resolution: Resolution) -> None: ...
+    def claim(self, target: Target) -> AbstractContextManager[None]: ...
 
 
 class NoTracking:
@@ -84,6 +87,9 @@ class NoTracking:
 
     def unresolved(self, detection_id: int, resolution: Resolution) -> None:
         return None
+
+    def claim(self, target: Target) -> AbstractContextManager[None]:
+        return nullcontext()
 
 
 def software_versions() -> dict[str, str]:
@@ -199,6 +205,22 @@ def archive_target(
     """Capture one target unless it is already archived (or done by this batch), link the
     detections that showed it, and review it. Returns (status or ``already``, detail)."""
     tracker = tracker or NoTracking()
+    with tracker.claim(target):
+        return _archive_target(
+            target, detection_ids, store, ctx, run_id, refresh, registry, tracker
+        )
+
+
+def _archive_target(
+    target: Target,
+    detection_ids: Sequence[int],
+    store: Store,
+    ctx: FetchContext,
+    run_id: int,
+    refresh: bool,
+    registry: tuple[Platform, ...],
+    tracker: WorkTracker,
+) -> tuple[str, str | None]:
     existing = store.find_post(target.platform, target.id)
     done = existing is not None and (
         tracker.skip(target) or (existing["status"] in ("archived", "unavailable") and not refresh)
@@ -215,7 +237,7 @@ def archive_target(
         tracker.finished(target, capture.status, capture.error, capture.retryable)
     for detection_id in detection_ids:
         store.link_detection(detection_id, post_pk)
-    review(store, post_pk, run_id)  # changes since the last capture, findings of its embeds
+    store.call(review, store, post_pk, run_id)  # changes since the last capture, findings
     return outcome
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,6 +29,7 @@ from .models import Resolution, Target
 from .pipeline import ArticleResult, archive_article
 from .settings import Settings
 from .store.records import Store
+from .workers import Claims, Serialized, Writer, run_concurrently
 
 TERMINAL = ("done", "failed", "unavailable")
 
@@ -235,6 +237,23 @@ class Queue:
             )
         ]
 
+    def captured_since(self, target: Target, started_at: str) -> bool:
+        """Whether the target has a final capture started at or after ``started_at``."""
+        return (
+            self.db.execute(
+                """select 1 from captures where platform = ? and post_id = ? and started_at >= ?
+                   and status in ('archived', 'unavailable') limit 1""",
+                [target.platform, target.id, started_at],
+            ).fetchone()
+            is not None
+        )
+
+    def state(self, item_id: int) -> tuple[str, int | None]:
+        """An item's state and parent item."""
+        row = self.db.execute("select state, parent_id from queue where id = ?", [item_id])
+        state, parent = row.fetchone()
+        return str(state), parent
+
     def _insert(self, table: str, row: dict[str, Any]) -> int:
         pk = self.db.table(table).insert(row).last_pk
         return int(pk)  # type: ignore[arg-type]
@@ -243,10 +262,13 @@ class Queue:
 class QueueTracker:
     """The pipeline's ``WorkTracker`` for one article item: its targets become items too."""
 
-    def __init__(self, queue: Queue, batch_id: int, parent: int) -> None:
+    def __init__(
+        self, queue: Queue, batch_id: int, parent: int | None, claims: Claims | None = None
+    ) -> None:
         self.queue = queue
         self.batch_id = batch_id
         self.parent = parent
+        self.claims = claims
 
     def _id(self, target: Target) -> int:
         payload = {"platform": target.platform, "id": target.id, "url": target.url}
@@ -265,12 +287,10 @@ class QueueTracker:
             return True
         if row["started_at"] is None:
             return False
-        captured = self.queue.db.execute(
-            """select 1 from captures where platform = ? and post_id = ? and started_at >= ?
-               and status in ('archived', 'unavailable') limit 1""",
-            [target.platform, target.id, row["started_at"]],
-        ).fetchone()
-        return captured is not None
+        return bool(self.queue.captured_since(target, row["started_at"]))
+
+    def claim(self, target: Target) -> AbstractContextManager[None]:
+        return self.claims.claim(target_key(target)) if self.claims else nullcontext()
 
     def started(self, target: Target) -> None:
         self.queue.start(self._id(target))
@@ -309,11 +329,17 @@ class Outcome:
 
 
 def run_article(
-    queue: Queue, item: Item, store: Store, ctx: FetchContext, run_id: int, refresh: bool
+    queue: Queue,
+    item: Item,
+    store: Store,
+    ctx: FetchContext,
+    run_id: int,
+    refresh: bool,
+    claims: Claims | None = None,
 ) -> Outcome:
     """Archive one article item, recording its state before and after."""
     queue.start(item.id)
-    tracker = QueueTracker(queue, item.batch_id, item.id)
+    tracker = QueueTracker(queue, item.batch_id, item.id, claims)
     try:
         result = archive_article(
             item.key, store=store, ctx=ctx, run_id=run_id, refresh=refresh, tracker=tracker
@@ -335,15 +361,36 @@ def run_batch(
     ctx: FetchContext,
     run_id: int,
     on_outcome: Callable[[Outcome], None],
+    jobs: int = 1,
 ) -> list[Outcome]:
-    """Archive every pending article of the batch in order (after a kill: the rest of it)."""
+    """Archive every pending article of the batch (after a kill: the rest of it), ``jobs`` at
+    a time; with one job in order on this thread, else on workers with this thread as the one
+    writer (``workers.py``)."""
     refresh = bool(json.loads(queue.batch(batch_id)["spec"] or "{}").get("refresh"))
     queue.requeue_running(batch_id)
+    items = queue.articles(batch_id)
     outcomes = []
-    for item in queue.articles(batch_id):
-        outcome = run_article(queue, item, store, ctx, run_id, refresh)
-        outcomes.append(outcome)
-        on_outcome(outcome)
+    if jobs <= 1:
+        for item in items:
+            outcome = run_article(queue, item, store, ctx, run_id, refresh)
+            outcomes.append(outcome)
+            on_outcome(outcome)
+    else:
+        writer = Writer()
+        shared_queue: Any = Serialized(queue, writer)
+        shared_store: Any = Serialized(store, writer)
+        claims = Claims()
+        outcomes = run_concurrently(
+            jobs,
+            lambda item: run_article(
+                shared_queue, item, shared_store, ctx, run_id, refresh, claims
+            ),
+            items,
+            writer,
+            on_outcome,
+        )
+        order = {item.key: i for i, item in enumerate(items)}
+        outcomes.sort(key=lambda o: order.get(o.source, len(order)))
     queue.finish_batch(batch_id)
     return outcomes
 

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from .capture.context import FetchContext
 from .capture.http import utcnow
@@ -21,6 +22,7 @@ from .models import Target
 from .pipeline import archive_target, resolve_detection
 from .queue import Item, Outcome, Queue, QueueTracker, backoff, run_article, target_key
 from .store.records import Store
+from .workers import Claims, Serialized, Writer, run_concurrently
 
 
 @dataclass(frozen=True)
@@ -100,23 +102,45 @@ def retry_failed(
     ctx: FetchContext,
     run_id: int,
     on_done: Callable[[Retried], None] = lambda _: None,
+    jobs: int = 1,
 ) -> list[Retried]:
-    """Re-attempt every failed, retryable item whose ``next_attempt_at`` has passed."""
+    """Re-attempt every failed, retryable item whose ``next_attempt_at`` has passed, ``jobs``
+    at a time (one writer: see ``workers.py``)."""
     import_earlier_failures(queue, run_id)
-    done = []
-    for item in queue.failures(due_only=True):
-        outcome = _retry_item(queue, item, store, ctx, run_id)
-        done.append(outcome)
-        on_done(outcome)
-    return done
+    items = queue.failures(due_only=True)
+    if jobs <= 1:
+        done = []
+        for item in items:
+            outcome = _retry_item(queue, item, store, ctx, run_id)
+            done.append(outcome)
+            on_done(outcome)
+        return done
+    writer = Writer()
+    shared_queue: Any = Serialized(queue, writer)
+    shared_store: Any = Serialized(store, writer)
+    claims = Claims()
+    return run_concurrently(
+        jobs,
+        lambda item: _retry_item(shared_queue, item, shared_store, ctx, run_id, claims),
+        items,
+        writer,
+        on_done,
+    )
 
 
-def _retry_item(queue: Queue, item: Item, store: Store, ctx: FetchContext, run_id: int) -> Retried:
-    parent = queue.db.execute("select parent_id from queue where id = ?", [item.id]).fetchone()[0]
-    tracker = QueueTracker(queue, item.batch_id, parent)
+def _retry_item(
+    queue: Queue,
+    item: Item,
+    store: Store,
+    ctx: FetchContext,
+    run_id: int,
+    claims: Claims | None = None,
+) -> Retried:
+    _, parent = queue.state(item.id)
+    tracker = QueueTracker(queue, item.batch_id, parent, claims)
     if item.kind == "article":
         refresh = bool(json.loads(queue.batch(item.batch_id)["spec"] or "{}").get("refresh"))
-        outcome: Outcome = run_article(queue, item, store, ctx, run_id, refresh)
+        outcome: Outcome = run_article(queue, item, store, ctx, run_id, refresh, claims)
         return Retried(item.kind, item.key, outcome.state, outcome.error)
     queue.start(item.id)
     try:
@@ -125,15 +149,13 @@ def _retry_item(queue: Queue, item: Item, store: Store, ctx: FetchContext, run_i
             target = Target(p["platform"], p["id"], p["url"], p.get("kind", "post"))
             status, error = archive_target(
                 target,
-                _unlinked(store, target),
+                store.call(_unlinked, store, target),
                 store=store,
                 ctx=ctx,
                 run_id=run_id,
                 tracker=tracker,
             )
-            state = queue.db.execute("select state from queue where id = ?", [item.id]).fetchone()[
-                0
-            ]
+            state, _ = queue.state(item.id)
             return Retried(item.kind, item.key, state, error if status != "already" else None)
         resolution = resolve_detection(store, ctx.http, int(item.payload["id"]), run_id)
         if resolution.target is not None:

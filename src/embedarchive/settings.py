@@ -38,6 +38,13 @@ class Settings:
     )
     connect_timeout: float = field(default=10.0, metadata=_doc("Seconds to connect."))
     read_timeout: float = field(default=30.0, metadata=_doc("Seconds between bytes of a response."))
+    total_timeout: float = field(
+        default=600.0,
+        metadata=_doc(
+            "Seconds one whole response (article, API answer, media file) may take; a server "
+            "that trickles bytes slower than the read timeout is cut off here."
+        ),
+    )
     max_redirects: int = field(default=10, metadata=_doc("Redirect hops followed per request."))
     max_article_bytes: int = field(default=50_000_000, metadata=_doc("Size cap of an article."))
     max_json_bytes: int = field(default=20_000_000, metadata=_doc("Size cap of an API response."))
@@ -175,6 +182,39 @@ class Settings:
     retry_max_delay: float = field(
         default=6 * 3600.0,
         metadata=_doc("Longest wait (seconds) between two retries of one queue item."),
+    )
+
+    jobs: int = field(
+        default=4,
+        metadata=_doc("Articles archived at the same time by 'archive' and 'retry' (--jobs)."),
+    )
+    per_host_connections: int = field(
+        default=4, metadata=_doc("Most requests open at the same time to one host.")
+    )
+    per_host_rate: float = field(
+        default=10.0,
+        metadata=_doc("Most requests started per second to one host (0: no limit)."),
+    )
+    http_retries: int = field(
+        default=3,
+        metadata=_doc(
+            "Times a request answered 429/503 is sent again (after its Retry-After, else "
+            "exponential backoff with jitter from http_backoff_base)."
+        ),
+    )
+    http_backoff_base: float = field(
+        default=1.0, metadata=_doc("First wait (seconds) before re-sending a 429/503 request.")
+    )
+    http_backoff_max: float = field(
+        default=60.0,
+        metadata=_doc("Longest wait (seconds) for one Retry-After or backoff; longer is failed."),
+    )
+    host_failure_threshold: int = field(
+        default=5,
+        metadata=_doc(
+            "After this many failures in a row (429, 5xx, no connection) a host is paused "
+            "with exponential backoff before its next request."
+        ),
     )
 
     @property

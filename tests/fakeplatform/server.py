@@ -10,6 +10,10 @@ was asked. Two ways to simulate "no network", pick the one the test means:
   connection and hangs up without answering (httpx raises ``RemoteProtocolError``).
 * ``platform.delay = 0.2`` — every answer waits that many seconds first (a slow platform, so a
   test can interrupt a run midway); ``reset()`` sets it back to 0.
+* ``platform.throttle("/syndication/", times=2, retry_after="1")`` — the next ``times``
+  requests under the prefix are answered 429 with that ``Retry-After`` (rate limiting).
+* ``platform.active`` / ``platform.max_active`` — requests being answered now, and the most
+  at once since ``reset()`` (per-host connection limits).
 * ``platform.stop()`` then ``platform.start()`` — while stopped nothing listens, so
   connecting is refused (httpx raises ``ConnectError``); ``start()`` binds the same port
   again, so ``base_url`` and settings built from it stay valid.
@@ -87,8 +91,17 @@ class _Handler(BaseHTTPRequestHandler):
         if platform.outage:
             self.close_connection = True
             return
-        if platform.delay:
-            time.sleep(platform.delay)
+        with platform._busy():
+            if platform.delay:
+                time.sleep(platform.delay)
+            throttled = platform._throttled(self.path)
+        if throttled is not None:
+            status, retry_after = throttled
+            self.send_response(status)
+            self.send_header("retry-after", retry_after)
+            self.send_header("content-length", "0")
+            self.end_headers()
+            return
         reply = respond(
             self.path, headers, platform.base_url, dict(platform.failures), dict(platform.tweets)
         )
@@ -122,6 +135,9 @@ class FakePlatform:
         self.tweets: dict[str, str | None] = {}
         self._log: list[RecordedRequest] = []
         self._lock = threading.Lock()
+        self._throttles: dict[str, list[Any]] = {}
+        self.active = 0
+        self.max_active = 0
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -189,6 +205,30 @@ class FakePlatform:
         with self._lock:
             self._log.append(request)
 
+    @contextmanager
+    def _busy(self) -> Iterator[None]:
+        with self._lock:
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.active -= 1
+
+    def throttle(self, prefix: str, times: int, retry_after: str, status: int = 429) -> None:
+        """Answer the next ``times`` requests under ``prefix`` with ``status`` and Retry-After."""
+        with self._lock:
+            self._throttles[prefix] = [times, retry_after, status]
+
+    def _throttled(self, path: str) -> tuple[int, str] | None:
+        with self._lock:
+            for prefix, rule in self._throttles.items():
+                if path.startswith(prefix) and rule[0] > 0:
+                    rule[0] -= 1
+                    return int(rule[2]), str(rule[1])
+        return None
+
     def fail(self, prefix: str, status: int) -> None:
         """Answer every path starting with ``prefix`` with ``status`` and a JSON error body."""
         self.failures[prefix] = status
@@ -205,6 +245,8 @@ class FakePlatform:
     def reset(self) -> None:
         with self._lock:
             self._log.clear()
+            self._throttles.clear()
+            self.max_active = self.active
         self.outage = False
         self.delay = 0.0
         self.failures.clear()
@@ -223,6 +265,13 @@ class FakePlatform:
             **bluesky.settings_overrides(base),
             **mastodon.settings_overrides(base),
             "allow_private_network": True,
+            # one local host serves every platform: no per-host pacing, a 429/503 from
+            # ``fail()`` is final at once and the host is never paused (tests of these
+            # manners set them themselves)
+            "per_host_rate": 0,
+            "per_host_connections": 16,
+            "http_retries": 0,
+            "host_failure_threshold": 1000,
         }
 
     def env(self) -> dict[str, str]:

@@ -31,6 +31,7 @@ from ..settings import Settings
 
 RECORDER_KEY = "embedarchive.recorder"
 PURPOSE_KEY = "embedarchive.purpose"
+DEADLINE_KEY = "embedarchive.deadline"
 
 
 def utcnow() -> str:
@@ -171,12 +172,25 @@ class Spool:
 
 
 class _HashingStream(httpx.SyncByteStream):
-    """Hashes (and spools) the bytes exactly as received on the wire; records when closed."""
+    """Hashes (and spools) the bytes exactly as received on the wire; records when closed.
 
-    def __init__(self, inner: httpx.SyncByteStream, on_close: Any, spool: Spool) -> None:
+    Past ``deadline`` (``Http``'s ``total_timeout``) the transfer is given up: the read timeout
+    only bounds the wait for each chunk, so a server trickling bytes would never be cut off.
+    """
+
+    def __init__(
+        self,
+        inner: httpx.SyncByteStream,
+        on_close: Any,
+        spool: Spool,
+        url: str,
+        deadline: float | None,
+    ) -> None:
         self._inner = inner
         self._on_close = on_close
         self._spool = spool
+        self._url = url
+        self._deadline = deadline
         self._sha = hashlib.sha256()
         self._size = 0
         self._done = False
@@ -185,6 +199,8 @@ class _HashingStream(httpx.SyncByteStream):
     def __iter__(self) -> Iterator[bytes]:
         try:
             for chunk in self._inner:
+                if self._deadline is not None and time.monotonic() > self._deadline:
+                    raise FetchError(f"reading {self._url} took longer than the total timeout")
                 self._sha.update(chunk)
                 self._size += len(chunk)
                 self._spool.write(chunk)
@@ -261,7 +277,10 @@ class RecordingTransport(httpx.BaseTransport):
             )
 
         assert isinstance(response.stream, httpx.SyncByteStream)
-        response.stream = _HashingStream(response.stream, on_close, Spool(self._spool_dir))
+        deadline = request.extensions.get(DEADLINE_KEY)
+        response.stream = _HashingStream(
+            response.stream, on_close, Spool(self._spool_dir), str(request.url), deadline
+        )
         return response
 
     def close(self) -> None:
@@ -325,8 +344,17 @@ class Http:
         params: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
     ) -> Iterator[httpx.Response]:
-        """Open a streamed GET; network failures become ``FetchError`` with a one-line reason."""
-        extensions = {RECORDER_KEY: recorder, PURPOSE_KEY: purpose}
+        """Open a streamed GET; network failures become ``FetchError`` with a one-line reason.
+
+        The whole response, redirects included, must arrive within ``total_timeout``. Stacked content codings (``gzip, gzip``) are refused before any byte is decoded: httpx
+        decodes a whole network chunk at once, which for one layer is bounded (about 1000 ×
+        64 KiB) but for two is not, so no size cap could stop them in time.
+        """
+        extensions = {
+            RECORDER_KEY: recorder,
+            PURPOSE_KEY: purpose,
+            DEADLINE_KEY: time.monotonic() + self.settings.total_timeout,
+        }
         try:
             with self.client.stream(
                 "GET",
@@ -336,6 +364,15 @@ class Http:
                 follow_redirects=follow_redirects,
                 extensions=extensions,
             ) as response:
+                codings = [
+                    c.lower()
+                    for c in response.headers.get_list("content-encoding", split_commas=True)
+                    if c and c.lower() != "identity"
+                ]
+                if len(codings) > 1:
+                    raise TooLargeError(
+                        f"{url}: stacked content encodings ({', '.join(codings)}) are refused"
+                    )
                 yield response
         except httpx.TooManyRedirects:
             raise FetchError(f"too many redirects fetching {url}", retryable=False) from None

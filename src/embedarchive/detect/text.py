@@ -35,6 +35,7 @@ short codes are case-sensitive.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass
 
@@ -75,12 +76,13 @@ class _Attribution:
 def detect_text(text: str, registry: tuple[Platform, ...] = REGISTRY) -> list[Detection]:
     """Every embed trace in ``text``, sorted by offset, duplicates merged."""
     lines = _lines(text)
+    starts = [line.start for line in lines]
     base = _base_gap(lines)
     detections: list[Detection] = []
     claimed: list[tuple[int, int]] = []
     floor = 0
     for attr in _attributions(text, registry):
-        span = _post_span(text, lines, base, floor, attr.dash)
+        span = _post_span(text, lines, starts, base, floor, attr.dash)
         start, end = span if span else (attr.dash, attr.dash)
         detections.append(_post_detection(text, registry, attr, start, end))
         claimed.append((start, attr.end))
@@ -232,11 +234,15 @@ def _base_gap(lines: list[_Line]) -> int:
 
 
 def _post_span(
-    text: str, lines: list[_Line], base: int, floor: int, dash: int
+    text: str, lines: list[_Line], starts: list[int], base: int, floor: int, dash: int
 ) -> tuple[int, int] | None:
     units = []
     hugging = False
-    for line in lines:
+    # Only the lines from the floor (or the one holding the dash) to the dash matter; looking
+    # them up keeps a long document with many attributions linear, not quadratic.
+    last = bisect_right(starts, dash)
+    first = max(0, min(bisect_left(starts, floor), last - 1))
+    for line in lines[first:last]:
         if line.start <= dash <= line.end:
             hugging = line.start < dash or line.gap < base
         if line.start < floor or line.start >= dash:

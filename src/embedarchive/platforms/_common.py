@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,6 +43,20 @@ def json_body(got: Fetched, what: str) -> Any:
         return json.loads(got.body)
     except ValueError:
         raise UnexpectedResponseError(f"{what} answered malformed JSON") from None
+
+
+@contextmanager
+def reading(what: str) -> Iterator[None]:
+    """Reading an answer's fields: a value of the wrong type anywhere (a list where an object
+    was promised, a string for a number, a timestamp out of range) is the platform answering in
+    a shape we do not understand, so an ``UnexpectedResponseError``, never a traceback.
+    """
+    try:
+        yield
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError, OverflowError) as err:
+        raise UnexpectedResponseError(
+            f"{what} answered JSON of an unexpected shape ({type(err).__name__})"
+        ) from None
 
 
 def json_error(got: Fetched) -> str | None:

@@ -28,7 +28,7 @@ from ..capture.http import Recorder
 from ..errors import UnavailableError, UnexpectedResponseError
 from ..models import Capture, MediaRef, PostData, Target
 from ..settings import Settings
-from ._common import fail_unless_ok, iso_utc, json_body, json_error
+from ._common import fail_unless_ok, iso_utc, json_body, json_error, reading
 from .base import Platform
 
 _DID = r"did:plc:[a-z2-7]{24}|did:web:[A-Za-z0-9.-]+(?:%3[Aa]\d{1,5})?"
@@ -228,8 +228,10 @@ def fetch_appview(target: Target, ctx: FetchContext, recorder: Recorder) -> Meth
     if not isinstance(view, dict) or not isinstance(view.get("record"), dict):
         raise UnexpectedResponseError(f"bluesky getPostThread answered an unknown shape ({kind})")
     blobs = _Blobs(ctx, recorder)
-    post = _post(view, view["record"], blobs, got.body.decode("utf-8", "replace"))
-    return MethodResult(replace(post, id=target.id, url=target.url, quoted=_quoted(view, blobs)))
+    with reading("bluesky getPostThread"):
+        post = _post(view, view["record"], blobs, got.body.decode("utf-8", "replace"))
+        quoted = _quoted(view, blobs)
+    return MethodResult(replace(post, id=target.id, url=target.url, quoted=quoted))
 
 
 def _id_of(uri: object) -> str | None:

@@ -32,7 +32,7 @@ from ..capture.context import FetchContext
 from ..capture.http import Recorder
 from ..errors import UnavailableError, UnexpectedResponseError
 from ..models import Capture, MediaRef, PostData, Target
-from ._common import fail_unless_ok, html_to_text, iso_utc, json_body, json_error
+from ._common import fail_unless_ok, html_to_text, iso_utc, json_body, json_error, reading
 from .base import Platform
 
 #: Hosts with Mastodon-shaped URLs that are platforms of their own.
@@ -141,7 +141,8 @@ def fetch_api(target: Target, ctx: FetchContext, recorder: Recorder) -> MethodRe
     data = json_body(got, "mastodon status")
     if not isinstance(data, dict) or not data.get("id"):
         raise UnexpectedResponseError("mastodon status answered JSON that is not a status")
-    post = post_from_status(data, instance, got.body.decode("utf-8", "replace"))
+    with reading("mastodon status"):
+        post = post_from_status(data, instance, got.body.decode("utf-8", "replace"))
     return MethodResult(post)
 
 

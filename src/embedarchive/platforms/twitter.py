@@ -13,11 +13,12 @@ from bs4 import BeautifulSoup
 
 from ..capture.collect import Method, MethodResult, capture_with_methods
 from ..capture.context import FetchContext
-from ..capture.http import Recorder
+from ..capture.http import Fetched, Recorder
 from ..capture.ytdlp import fetch_with_ytdlp
 from ..errors import FetchError, UnavailableError, UnexpectedResponseError
 from ..models import Capture, MediaRef, PostData, Target
 from ..settings import Settings
+from ._common import reading
 from .base import AmpMarker, Platform
 
 _HOSTS = (
@@ -293,7 +294,8 @@ def fetch_syndication(target: Target, ctx: FetchContext, recorder: Recorder) -> 
         raise UnavailableError("syndication: empty answer (post not found)")
     if typename not in (None, "Tweet") or not data.get("id_str"):
         raise UnexpectedResponseError(f"syndication answered an unknown shape ({typename})")
-    return MethodResult(_post_from_syndication(data, got.body.decode("utf-8", "replace")))
+    with reading("syndication"):
+        return MethodResult(_post_from_syndication(data, got.body.decode("utf-8", "replace")))
 
 
 def fetch_oembed(target: Target, ctx: FetchContext, recorder: Recorder) -> MethodResult:
@@ -308,7 +310,11 @@ def fetch_oembed(target: Target, ctx: FetchContext, recorder: Recorder) -> Metho
         raise FetchError(
             f"oembed answered HTTP {got.status}", retryable=got.status >= 500 or got.status == 429
         )
-    data = _json(got.body, got.content_type, url)
+    with reading("oembed"):
+        return MethodResult(_post_from_oembed(target, _json(got.body, got.content_type, url), got))
+
+
+def _post_from_oembed(target: Target, data: Any, got: Fetched) -> PostData:
     soup = BeautifulSoup(str(data.get("html") or ""), "lxml")
     para = soup.find("p")
     text = para.get_text() if para else None
@@ -323,18 +329,16 @@ def fetch_oembed(target: Target, ctx: FetchContext, recorder: Recorder) -> Metho
             created = datetime.strptime(date_text, "%B %d, %Y").date().isoformat()
         except ValueError:
             created = None
-    return MethodResult(
-        PostData(
-            platform="twitter",
-            id=target.id,
-            url=canonical_status_url(target.id, handle_match.group(1) if handle_match else None),
-            uploader=data.get("author_name"),
-            uploader_id=handle_match.group(1) if handle_match else None,
-            created_at=created,
-            text=text,
-            lang=str(para.get("lang")) if para and para.get("lang") else None,
-            raw=got.body.decode("utf-8", "replace"),
-        )
+    return PostData(
+        platform="twitter",
+        id=target.id,
+        url=canonical_status_url(target.id, handle_match.group(1) if handle_match else None),
+        uploader=data.get("author_name"),
+        uploader_id=handle_match.group(1) if handle_match else None,
+        created_at=created,
+        text=text,
+        lang=str(para.get("lang")) if para and para.get("lang") else None,
+        raw=got.body.decode("utf-8", "replace"),
     )
 
 
@@ -394,7 +398,10 @@ def fetch_fxtwitter(target: Target, ctx: FetchContext, recorder: Recorder) -> Me
         raise UnavailableError(f"fxtwitter: {message or got.status}")
     if got.status != 200 or not isinstance(data, dict) or not isinstance(data.get("tweet"), dict):
         raise FetchError(f"fxtwitter answered HTTP {got.status} {message or ''}".strip())
-    return MethodResult(_post_from_fxtwitter(data["tweet"], got.body.decode("utf-8", "replace")))
+    with reading("fxtwitter"):
+        return MethodResult(
+            _post_from_fxtwitter(data["tweet"], got.body.decode("utf-8", "replace"))
+        )
 
 
 def fetch_ytdlp(target: Target, ctx: FetchContext, recorder: Recorder) -> MethodResult:

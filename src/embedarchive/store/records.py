@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
@@ -17,6 +17,8 @@ from ..models import Article, Capture, Detection, HttpExchange, Resolution
 from .evidence import Evidence
 from .schema import migrations
 from .warc import WarcRef
+
+T = TypeVar("T")
 
 
 def _j(value: Any) -> str:
@@ -64,6 +66,11 @@ class Store:
         if pk is None:
             raise StoreError(f"insert into {table} returned no row id")
         return int(pk)
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` with this store: the seam where a concurrent batch runs it on its one
+        writer thread (``workers.Serialized``); here simply the call."""
+        return fn(*args)
 
     def schema_version(self) -> int:
         return len(migrations.applied(self.db))

@@ -1,0 +1,206 @@
+"""A small HTTP server on 127.0.0.1 that misbehaves on purpose, one fault per path.
+
+Written on raw sockets (not ``http.server``) so it can lie: a Content-Length it never honours,
+a reset instead of an answer, bytes one at a time, a body that never ends. Runs in a thread,
+as httpx's own tests do; every request is logged so tests can prove what was (not) asked.
+
+Routes are chosen by the first path segment, so an API base URL may point at one and the
+client's own path after it is ignored (``/html/api/v1/statuses/1`` is ``/html``). Query
+``?n=`` sets sizes where it makes sense:
+
+``/json``            200 application/json ``{"ok": true}``
+``/bytes?n=``        200 application/octet-stream, n bytes with an honest Content-Length
+``/reset``           the request is read, then the connection is reset (RST)
+``/truncated``       Content-Length 100000, 1000 bytes sent, then the connection closes
+``/stall``           headers sent, then nothing (a read timeout)
+``/silent``          nothing at all, not even a status line
+``/trickle``         headers, then one byte every 0.2 s for ever
+``/loop/a``          302 → ``/loop/b`` → 302 → ``/loop/a`` …
+``/redirect?to=``    302 to ``to``
+``/html-as-json``    an HTML error page labelled application/json
+``/html``            an HTML error page labelled text/html (where JSON was expected)
+``/malformed-json``  application/json that does not parse
+``/gzip-bomb?n=``    ``Content-Encoding: gzip``: a few kB that decode to n zero bytes
+                     (``&layers=2``: ``gzip, gzip``, which decodes to n from even less)
+``/endless``         200 with no length, zero bytes until the client leaves
+``/429``, ``/503``   the status with ``Retry-After: 1``
+"""
+
+from __future__ import annotations
+
+import gzip
+import socket
+import socketserver
+import struct
+import threading
+import time
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+_HTML = b"<!doctype html><html><head><title>Oops</title></head><body><h1>502 Bad Gateway</h1></body></html>"
+
+
+class _Handler(socketserver.BaseRequestHandler):
+    server: _Server
+
+    def handle(self) -> None:
+        sock: socket.socket = self.request
+        sock.settimeout(10)
+        data = b""
+        try:
+            while b"\r\n\r\n" not in data:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+        except OSError:
+            return
+        line = data.split(b"\r\n", 1)[0].decode("latin-1")
+        target = line.split(" ")[1] if line.count(" ") >= 2 else "/"
+        parts = urlsplit(target)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        self.server.log.append(parts.path)
+        try:
+            self.route(sock, parts.path, query)
+        except OSError:
+            pass  # the client left (timeouts, caps): that is the point of most paths
+
+    def send(self, sock: socket.socket, status: str, headers: dict[str, str], body: bytes) -> None:
+        head = f"HTTP/1.1 {status}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        sock.sendall(head.encode("latin-1") + b"Connection: close\r\n\r\n" + body)
+
+    def route(self, sock: socket.socket, path: str, query: dict[str, str]) -> None:
+        n = int(query.get("n", "1000"))
+        stop = self.server.stopping
+        segments = path.split("/")
+        if segments[1] != "loop":
+            path = "/" + segments[1]
+        if path == "/json":
+            body = b'{"ok": true}'
+            self.send(sock, "200 OK", _length("application/json", body), body)
+        elif path == "/bytes":
+            body = bytes(range(256)) * (n // 256) + bytes(n % 256)
+            self.send(sock, "200 OK", _length("application/octet-stream", body), body)
+        elif path == "/reset":
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.close()
+        elif path == "/truncated":
+            headers = {"Content-Type": "application/json", "Content-Length": "100000"}
+            self.send(sock, "200 OK", headers, b"[" + b"1," * 499 + b"1")
+        elif path == "/stall":
+            self.send(sock, "200 OK", {"Content-Type": "application/json"}, b"")
+            stop.wait(30)
+        elif path == "/silent":
+            stop.wait(30)
+        elif path == "/trickle":
+            self.send(sock, "200 OK", {"Content-Type": "application/octet-stream"}, b"")
+            while not stop.wait(0.2):
+                sock.sendall(b"x")
+        elif path in ("/loop/a", "/loop/b"):
+            other = "/loop/b" if path == "/loop/a" else "/loop/a"
+            self.send(sock, "302 Found", {"Location": other, "Content-Length": "0"}, b"")
+        elif path == "/redirect":
+            self.send(sock, "302 Found", {"Location": query["to"], "Content-Length": "0"}, b"")
+        elif path == "/html-as-json":
+            self.send(sock, "200 OK", _length("application/json", _HTML), _HTML)
+        elif path == "/html":
+            self.send(sock, "200 OK", _length("text/html; charset=utf-8", _HTML), _HTML)
+        elif path == "/malformed-json":
+            body = b'{"id_str": "1", "text": "unterminated'
+            self.send(sock, "200 OK", _length("application/json", body), body)
+        elif path == "/gzip-bomb":
+            layers = int(query.get("layers", "1"))
+            body = self.server.bomb(n, layers)
+            headers = _length("application/json", body)
+            headers["Content-Encoding"] = ", ".join(["gzip"] * layers)
+            self.send(sock, "200 OK", headers, body)
+        elif path == "/endless":
+            self.send(sock, "200 OK", {"Content-Type": "application/octet-stream"}, b"")
+            block = bytes(65536)
+            while not stop.is_set():
+                sock.sendall(block)
+        elif path in ("/429", "/503"):
+            status = "429 Too Many Requests" if path == "/429" else "503 Service Unavailable"
+            body = b'{"error": "slow down"}'
+            headers = {**_length("application/json", body), "Retry-After": "1"}
+            self.send(sock, status, headers, body)
+        else:
+            self.send(sock, "404 Not Found", {"Content-Length": "0"}, b"")
+
+
+def _length(content_type: str, body: bytes) -> dict[str, str]:
+    return {"Content-Type": content_type, "Content-Length": str(len(body))}
+
+
+class _Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.log: list[str] = []
+        self.stopping = threading.Event()
+        self._bombs: dict[tuple[int, int], bytes] = {}
+
+    def bomb(self, size: int, layers: int) -> bytes:
+        if (size, layers) not in self._bombs:
+            body = bytes(size)
+            for _ in range(layers):
+                body = gzip.compress(body, compresslevel=9)
+            self._bombs[size, layers] = body
+        return self._bombs[size, layers]
+
+
+class FaultServer:
+    """``with FaultServer() as server: server.url("/reset")``."""
+
+    def __init__(self) -> None:
+        self._server = _Server()
+        self.port: int = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def requests(self) -> list[str]:
+        """The paths asked for, in order."""
+        return list(self._server.log)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def __enter__(self) -> FaultServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._server.stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class Unanswered:
+    """A listening socket whose backlog is full, so a new connection is never accepted: the
+    only reliable local way to make ``connect`` itself time out."""
+
+    def __init__(self) -> None:
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(0)
+        self.port: int = self._listener.getsockname()[1]
+        self._fillers: list[socket.socket] = []
+        for _ in range(4):  # fill the accept queue (Linux lets backlog + 1 through)
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", self.port))
+            self._fillers.append(filler)
+        time.sleep(0.05)
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def __enter__(self) -> Unanswered:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for filler in self._fillers:
+            filler.close()
+        self._listener.close()

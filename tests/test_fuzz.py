@@ -1,0 +1,272 @@
+"""Property tests: detectors and parsers never raise on what an article or a platform may send.
+
+Example counts are bounded (``max_examples``) so the file runs in well under a minute; the
+properties are what must hold for *any* input, not only for the generated ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from embedarchive.article import build_article, decode
+from embedarchive.capture.context import FetchContext
+from embedarchive.capture.http import Http, Recorder
+from embedarchive.detect import detect, detect_html, detect_text
+from embedarchive.detect.dates import find_date, iso_date
+from embedarchive.errors import EmbedArchiveError, InputError
+from embedarchive.models import Detection, Target
+from embedarchive.platforms import bluesky, mastodon, telegram, twitter
+from embedarchive.settings import Settings, load_settings
+from embedarchive.store.files import FileStore
+
+FAST = settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+SLOW = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+
+#: Pieces of real embed code, mixed into generated documents so the rules have work to do.
+MARKERS = [
+    "https://twitter.com/jack/status/20",
+    "https://x.com/a_b/status/1590000000000000001?s=20",
+    "pic.twitter.com/AbCdEf123",
+    "https://t.co/WcgraWqkiA",
+    "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+    "https://youtu.be/dQw4w9WgXcQ",
+    "https://www.instagram.com/p/C7tq2Nsu7Gd/",
+    "https://www.tiktok.com/@scout2015/video/6718335390845095173",
+    "https://t.me/durov/68",
+    "https://bsky.app/profile/a.bsky.social/post/3k7qmjev5lr2s",
+    "https://mastodon.social/@raymondcamden/116205264348332986",
+    "https://vimeo.com/76979871",
+    "— Name (@handle) November 14, 2022",
+    "&mdash; Jörg (@jo_rg) 14. November 2022",
+    "♬ original sound - someone",
+]
+TAGS = ["p", "div", "blockquote", "a", "iframe", "amp-twitter", "script", "textarea", "span"]
+TAGS += ["article", "main", "nav", "aside", "br", "noscript", "template", "table", "td", "li"]
+ATTRS = ["href", "src", "class", "data-href", "data-tweetid", "cite", "data-id", "itemprop"]
+ATTRS += ["data-src", "data-telegram-post", "data-bluesky-uri", "type", "data-tweet-id"]
+CLASSES = ["twitter-tweet", "instagram-media", "tiktok-embed", "bluesky-embed", "fb-post"]
+CLASSES += ["mastodon-embed", "sidebar", "related-posts", "rll-youtube-player"]
+
+text_with_markers = st.lists(
+    st.one_of(st.text(max_size=40), st.sampled_from(MARKERS), st.sampled_from(["\n", "\n\n"])),
+    max_size=25,
+).map("".join)
+attr_value = st.one_of(st.sampled_from(MARKERS), st.sampled_from(CLASSES), st.text(max_size=20))
+
+
+@st.composite
+def html_documents(draw: st.DrawFn, depth: int = 0) -> str:
+    parts = []
+    for _ in range(draw(st.integers(0, 4))):
+        kind = draw(st.sampled_from(["text", "element", "element", "junk"]))
+        if kind == "text" or depth > 3:
+            parts.append(html.escape(draw(text_with_markers), quote=False))
+        elif kind == "junk":
+            parts.append(draw(st.sampled_from(["<", ">", "</p>", "<!--", "-->", "&amp", "<a"])))
+        else:
+            tag = draw(st.sampled_from(TAGS))
+            attrs = draw(st.dictionaries(st.sampled_from(ATTRS), attr_value, max_size=3))
+            rendered = "".join(f' {k}="{html.escape(v)}"' for k, v in attrs.items())
+            parts.append(f"<{tag}{rendered}>{draw(html_documents(depth + 1))}</{tag}>")
+    return "".join(parts)
+
+
+def check_offsets(found: list[Detection], document: str) -> None:
+    for d in found:
+        assert 0 <= d.offset <= len(document), d
+        assert d.platform and d.markup
+    assert [d.offset for d in found] == sorted(d.offset for d in found)
+
+
+def keys(found: list[Detection]) -> set[tuple[str, str | None]]:
+    return {(d.platform, d.id) for d in found}
+
+
+# --- detectors ------------------------------------------------------------------------------
+
+
+@FAST
+@given(st.text())
+def test_detect_text_never_raises_on_any_text(text: str) -> None:
+    found = detect_text(text)
+    check_offsets(found, text)
+    assert detect_text(text) == found
+
+
+@FAST
+@given(text_with_markers)
+def test_detect_text_with_embed_markers_is_stable(text: str) -> None:
+    found = detect_text(text)
+    check_offsets(found, text)
+    assert detect_text(text) == found
+    for d in found:
+        if d.markup == "link":
+            assert text[d.offset :].startswith(d.snippet)
+
+
+@FAST
+@given(st.one_of(st.text(), text_with_markers))
+def test_detect_html_never_raises_on_any_text(text: str) -> None:
+    check_offsets(detect_html(text), text)
+
+
+@SLOW
+@given(html_documents())
+def test_generated_html_gives_stable_detections_with_offsets_in_range(document: str) -> None:
+    found = detect_html(document)
+    check_offsets(found, document)
+    assert detect_html(document) == found
+    for d in found:
+        if d.id is not None:
+            assert d.url  # an id without its canonical URL would be unusable downstream
+
+
+@SLOW
+@given(st.sampled_from([m for m in MARKERS if "://" in m]), st.sampled_from(CLASSES[:4]))
+def test_entity_escaped_attributes_name_the_same_posts(url: str, cls: str) -> None:
+    """``&amp;``/``&#x2F;``-escaped embed code is the same embed as the plain one."""
+    plain = f'<blockquote class="{cls}"><a href="{url}?a=1&b=2">{url}</a></blockquote>'
+    escaped_url = "".join(f"&#x{ord(c):x};" if c in "/:" else c for c in url)
+    escaped = (
+        f'<blockquote class="{cls}"><a href="{escaped_url}?a=1&amp;b=2">'
+        f"{html.escape(url)}</a></blockquote>"
+    )
+    assert keys(detect_html(plain)) == keys(detect_html(escaped))
+
+
+@FAST
+@given(st.binary(max_size=3000), st.booleans())
+def test_any_bytes_become_an_article_or_an_input_error(raw: bytes, as_html: bool) -> None:
+    try:
+        article = build_article(raw, source="fuzz", source_kind="file", is_html=as_html)
+    except InputError as err:
+        assert "\n" not in str(err)
+        return
+    assert article.is_html is as_html and article.sha256
+    check_offsets(detect(article), article.text)
+
+
+@FAST
+@given(st.binary(max_size=3000), st.one_of(st.none(), st.text(max_size=20)), st.booleans())
+def test_decode_never_raises(raw: bytes, declared: str | None, is_html: bool) -> None:
+    text, encoding = decode(raw, declared, is_html)
+    assert isinstance(text, str) and encoding
+
+
+@FAST
+@given(st.one_of(st.text(max_size=80), st.from_regex(r"\d{1,2} [A-Za-z]{3,9} \d{4}.{0,20}")))
+def test_dates_never_raise(text: str) -> None:
+    found = find_date(text)
+    if found is not None:
+        date_text, end = found
+        assert 0 < end <= len(text) and date_text
+    date = iso_date(text)
+    assert date is None or len(date) >= 10
+
+
+# --- platform parsers ---------------------------------------------------------------------------
+
+JSON_KEYS = [
+    "id", "id_str", "text", "user", "entities", "urls", "media", "mediaDetails", "type",
+    "video_info", "variants", "url", "bitrate", "quoted_tweet", "__typename", "tombstone",
+    "created_at", "favorite_count", "html", "author_url", "author_name", "tweet", "author",
+    "photos", "videos", "created_timestamp", "quote", "message", "thread", "post", "record",
+    "$type", "embed", "images", "image", "ref", "$link", "external", "thumb", "did",
+    "service", "serviceEndpoint", "account", "acct", "media_attachments", "reblog",
+    "content", "in_reply_to_id", "langs", "reply", "parent", "uri", "value", "createdAt",
+]  # fmt: skip
+json_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=False),
+        st.text(max_size=20),
+        st.sampled_from(["photo", "video/mp4", "Tweet", "app.bsky.embed.images", "did:plc:x"]),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(
+            st.one_of(st.sampled_from(JSON_KEYS), st.text(max_size=5)), inner, max_size=6
+        ),
+    ),
+    max_leaves=30,
+)
+
+
+def fuzz_settings(archive_dir: Path) -> Settings:
+    known = {f.name for f in dataclasses.fields(Settings)}
+    overrides: dict[str, Any] = {
+        "archive_dir": archive_dir,
+        "allow_private_network": True,
+        "per_host_rate": 0,
+        "http_retries": 0,
+        "host_failure_threshold": 1_000_000,
+    }
+    return load_settings({k: v for k, v in overrides.items() if k in known}, environ={}).settings
+
+
+def answer(body: bytes, content_type: str, tmp: Path, method: Any, target: Target) -> None:
+    """Run a platform method against a server that answers every request with ``body``."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": content_type}, content=body)
+
+    s = fuzz_settings(tmp)
+    files = FileStore(tmp)
+    files.open()
+    with Http(s, transport=httpx.MockTransport(handler)) as http:
+        try:
+            method(target, FetchContext(s, http, files), Recorder())
+        except EmbedArchiveError as err:
+            assert str(err) and "\n" not in str(err)
+
+
+TWEET = Target("twitter", "20", "https://twitter.com/jack/status/20")
+SKEET = Target("bluesky", "did:plc:abc/3k7q", "https://bsky.app/profile/did:plc:abc/post/3k7q")
+TOOT = Target("mastodon", "mastodon.social/1", "https://mastodon.social/@a/1")
+METHODS = [
+    (twitter.fetch_syndication, TWEET),
+    (twitter.fetch_oembed, TWEET),
+    (twitter.fetch_fxtwitter, TWEET),
+    (bluesky.fetch_appview, SKEET),
+    (mastodon.fetch_api, TOOT),
+]
+
+
+@SLOW
+@given(json_values, st.sampled_from(range(len(METHODS))))
+def test_platform_json_parsers_raise_only_our_errors(
+    tmp_path_factory: Any, data: Any, which: int
+) -> None:
+    method, target = METHODS[which]
+    body = json.dumps(data).encode()
+    answer(body, "application/json", tmp_path_factory.mktemp("j"), method, target)
+
+
+@SLOW
+@given(st.binary(max_size=500), st.sampled_from(range(len(METHODS))))
+def test_platform_parsers_raise_only_our_errors_on_any_bytes(
+    tmp_path_factory: Any, body: bytes, which: int
+) -> None:
+    method, target = METHODS[which]
+    answer(body, "application/json", tmp_path_factory.mktemp("b"), method, target)
+
+
+@SLOW
+@given(html_documents())
+def test_telegram_widget_parser_raises_only_our_errors(tmp_path_factory: Any, page: str) -> None:
+    target = Target("telegram", "durov/68", "https://t.me/durov/68")
+    wrapped = f'<div class="tgme_widget_message" data-post="durov/68">{page}</div>'
+    for body in (page, wrapped):
+        answer(
+            body.encode(), "text/html", tmp_path_factory.mktemp("t"), telegram.fetch_widget, target
+        )
