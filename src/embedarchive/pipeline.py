@@ -29,7 +29,7 @@ from .models import Article, Capture, Detection, Resolution, Target
 from .plan import resolve
 from .platforms import REGISTRY, Platform, by_name
 from .recheck import review
-from .settings import LoadedSettings, Settings, describe
+from .settings import LoadedSettings, describe
 from .store.records import Store
 
 
@@ -47,10 +47,6 @@ class ArticleResult:
     unresolved: int = 0
     already: int = 0
     items: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.failed == 0
 
 
 class WorkTracker(Protocol):
@@ -305,13 +301,6 @@ def _capture(target: Target, ctx: FetchContext, registry: tuple[Platform, ...]) 
     return platform.fetch(target, ctx)
 
 
-def open_context(settings: Settings, store_files: Any, progress: Any = None) -> FetchContext:
-    ctx = FetchContext(settings=settings, http=Http(settings), files=store_files)
-    if progress is not None:
-        ctx.progress = progress
-    return ctx
-
-
 __all__ = [
     "ArticleResult",
     "NoTracking",
@@ -319,7 +308,6 @@ __all__ = [
     "archive_article",
     "archive_target",
     "begin_run",
-    "open_context",
     "resolve_detection",
     "software_versions",
 ]

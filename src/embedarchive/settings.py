@@ -7,7 +7,6 @@ and users with mirrors or alternative front-ends can point the tool elsewhere.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tomllib
 from collections.abc import Mapping
@@ -354,7 +353,3 @@ def describe(loaded: LoadedSettings) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-def replace(settings: Settings, **changes: Any) -> Settings:
-    return dataclasses.replace(settings, **changes)
