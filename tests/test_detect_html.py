@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from pathlib import Path
 
 import pytest
 
+from embedarchive.article import build_article
 from embedarchive.detect import detect, detect_html
-from embedarchive.models import Article, Detection
+from embedarchive.models import Detection
 
 FIXTURES = Path(__file__).parent / "fixtures" / "articles"
 SHARED_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -364,16 +364,8 @@ def test_one_post_in_several_forms_is_one_detection_at_its_best_markup() -> None
 
 def test_detect_reads_an_html_article_as_html() -> None:
     html = page(BLOCKQUOTE)
-    raw = html.encode("utf-8")
-    article = Article(
-        source="https://example.com/a",
-        source_kind="url",
-        raw=raw,
-        sha256=hashlib.sha256(raw).hexdigest(),
-        encoding="utf-8",
-        text=html,
-        is_html=True,
-        retrieved_at="2025-11-15T00:00:00Z",
+    article = build_article(
+        html.encode("utf-8"), source="https://example.com/a", source_kind="url", is_html=True
     )
     assert [d.markup for d in detect(article)] == ["blockquote"]
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from pathlib import Path
 
 import pytest
 
+from embedarchive.article import build_article
 from embedarchive.detect import detect, detect_text
-from embedarchive.models import Article, Detection
+from embedarchive.models import Detection
 
 FIXTURES = Path(__file__).parent / "fixtures" / "articles"
 TEXT_CORPUS = FIXTURES / "text"
@@ -87,16 +87,8 @@ def test_seed_article_yields_exactly_the_trhaber_post() -> None:
 
 def test_detect_reads_a_text_article_as_text() -> None:
     text = (FIXTURES / "seed-article-hu.txt").read_text(encoding="utf-8")
-    raw = text.encode("utf-8")
-    article = Article(
-        source="seed-article-hu.txt",
-        source_kind="file",
-        raw=raw,
-        sha256=hashlib.sha256(raw).hexdigest(),
-        encoding="utf-8",
-        text=text,
-        is_html=False,
-        retrieved_at="2025-11-15T00:00:00Z",
+    article = build_article(
+        text.encode("utf-8"), source="seed-article-hu.txt", source_kind="file", is_html=False
     )
     assert detect(article) == detect_text(text)
     assert only(detect(article)).handle == "trhaber_com"
