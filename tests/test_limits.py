@@ -17,9 +17,9 @@ from .helpers import settings_for
 
 
 def _limited(settings: Settings) -> Http:
-    """The client with the per-host limiter outermost (not yet wired into ``Http`` itself)."""
+    """The client every command uses: the per-host limiter is its outermost transport."""
     http = Http(settings)
-    http.client._transport = HostLimiter(http.client._transport, settings)
+    assert isinstance(http.client._transport, HostLimiter)
     return http
 
 

@@ -189,39 +189,31 @@ class Settings:
     )
     per_host_connections: int = field(
         default=4,
-        metadata=_doc(
-            "Not applied yet (limiter not wired in): Most requests open at the same time to one host."
-        ),
+        metadata=_doc("Most requests open at the same time to one host."),
     )
     per_host_rate: float = field(
         default=10.0,
-        metadata=_doc(
-            "Not applied yet (limiter not wired in): Most requests started per second to one host (0: no limit)."
-        ),
+        metadata=_doc("Most requests started per second to one host (0: no limit)."),
     )
     http_retries: int = field(
         default=3,
         metadata=_doc(
-            "Not applied yet (limiter not wired in): Times a request answered 429/503 is sent again (after its Retry-After, else "
+            "Times a request answered 429/503 is sent again (after its Retry-After, else "
             "exponential backoff with jitter from http_backoff_base)."
         ),
     )
     http_backoff_base: float = field(
         default=1.0,
-        metadata=_doc(
-            "Not applied yet (limiter not wired in): First wait (seconds) before re-sending a 429/503 request."
-        ),
+        metadata=_doc("First wait (seconds) before re-sending a 429/503 request."),
     )
     http_backoff_max: float = field(
         default=60.0,
-        metadata=_doc(
-            "Not applied yet (limiter not wired in): Longest wait (seconds) for one Retry-After or backoff; longer is failed."
-        ),
+        metadata=_doc("Longest wait (seconds) for one Retry-After or backoff; longer is failed."),
     )
     host_failure_threshold: int = field(
         default=5,
         metadata=_doc(
-            "Not applied yet (limiter not wired in): After this many failures in a row (429, 5xx, no connection) a host is paused "
+            "After this many failures in a row (429, 5xx, no connection) a host is paused "
             "with exponential backoff before its next request."
         ),
     )

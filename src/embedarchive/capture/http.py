@@ -28,6 +28,7 @@ import httpx
 from ..errors import BlockedAddressError, FetchError, TooLargeError
 from ..models import BodyFile, HttpExchange
 from ..settings import Settings
+from .limits import HostLimiter
 
 RECORDER_KEY = "embedarchive.recorder"
 PURPOSE_KEY = "embedarchive.purpose"
@@ -309,11 +310,14 @@ class Http:
     def __init__(self, settings: Settings, transport: httpx.BaseTransport | None = None) -> None:
         self.settings = settings
         inner = transport or PinnedTransport(settings.allow_private_network)
+        recording = RecordingTransport(
+            GuardTransport(inner, settings.allow_private_network),
+            spool_dir=settings.archive_dir / "tmp",
+        )
         self.client = httpx.Client(
-            transport=RecordingTransport(
-                GuardTransport(inner, settings.allow_private_network),
-                spool_dir=settings.archive_dir / "tmp",
-            ),
+            # Outermost, so every attempt (each refused 429 too) is recorded and every thread
+            # sharing this client shares the per-host limits.
+            transport=HostLimiter(recording, settings),
             timeout=httpx.Timeout(
                 settings.read_timeout,
                 connect=settings.connect_timeout,
