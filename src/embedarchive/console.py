@@ -138,27 +138,36 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> 
     return t
 
 
+#: A batch's tables list every row up to this many; beyond it only what needs attention and a
+#: total (a 10,000-embed table helps no one and takes seconds to draw). --json has every row.
+LISTED = 50
+SETTLED = ("archived", "already archived", "already unavailable", "unavailable")
+COUNTS = ("found", "archived", "already", "unavailable", "unresolved", "failed")
+
+
 def summary_table(results: Sequence[Any]) -> Table:
-    return table(
-        "Summary",
-        ["article", "found", "archived", "already", "unavailable", "unresolved", "failed"],
-        (
-            [
-                r.source,
-                r.found,
-                r.archived,
-                r.already,
-                r.unavailable,
-                r.unresolved,
-                Text(str(r.failed), style="red" if r.failed else ""),
-            ]
-            for r in results
-        ),
-    )
+    shown = [r for r in results if len(results) <= LISTED or r.failed or r.unresolved]
+    rows: list[list[Any]] = [
+        [r.source, *(getattr(r, c) for c in COUNTS[:-1]), _failed(r.failed)] for r in shown
+    ]
+    if len(shown) < len(results):
+        totals = [sum(getattr(r, c) for r in results) for c in COUNTS]
+        rows.append(
+            [Text(f"all {len(results)} articles", style="bold"), *totals[:-1], _failed(totals[-1])]
+        )
+    return table("Summary", ["article", *COUNTS], rows)
+
+
+def _failed(count: int) -> Text:
+    return Text(str(count), style="red" if count else "")
 
 
 def items_table(results: Sequence[Any]) -> Table:
-    return table(
+    items = [(r, item) for r in results for item in r.items]
+    if len(items) > LISTED:
+        items = [(r, item) for r, item in items if item.get("status") not in SETTLED]
+    hidden = sum(len(r.items) for r in results) - len(items)
+    t = table(
         "Embeds",
         ["article", "platform", "post", "status", "note"],
         (
@@ -169,10 +178,12 @@ def items_table(results: Sequence[Any]) -> Table:
                 styled(item.get("status")),
                 (item.get("error") or "")[:120],
             ]
-            for r in results
-            for item in r.items
+            for r, item in items
         ),
     )
+    if hidden:
+        t.caption = f"{hidden} archived embeds not listed (--json lists every one)"
+    return t
 
 
 def post_panel(post: dict[str, Any]) -> Panel:

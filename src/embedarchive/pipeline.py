@@ -31,6 +31,7 @@ from .platforms import REGISTRY, Platform, by_name
 from .recheck import review
 from .settings import LoadedSettings, describe
 from .store.records import Store
+from .store.scans import detector_fingerprint, record_scan, settled_embeds
 
 
 @dataclass
@@ -129,8 +130,15 @@ def archive_article(
     recorder = Recorder()
     article = load(source, ctx.http, recorder, ctx.settings.max_article_bytes)
     article_id, created = _store_article(store, ctx, article, run_id, recorder)
+    detector = detector_fingerprint(tuple(p.name for p in registry))
+    if not (created or refresh):
+        settled = store.call(settled_embeds, store, article_id, detector)
+        if settled is not None:
+            return _already_settled(source, article_id, settled)
     detections = detect(article, registry)
     detection_ids = store.save_detections(article_id, detections)
+    found = len(set(detection_ids))
+    store.call(record_scan, store, article_id, detector, found, run_id, utcnow())
     result = ArticleResult(source, article_id, created, found=len(detections))
 
     targets: dict[Target, list[int]] = {}
@@ -184,6 +192,28 @@ def archive_article(
             result.already += 1
         else:
             setattr(result, status, getattr(result, status) + 1)
+    return result
+
+
+def _already_settled(source: str, article_id: int, rows: list[dict[str, Any]]) -> ArticleResult:
+    """The result of an unchanged article whose every embed is settled, from the store alone:
+    no detection, no request, no write but the queue's."""
+    result = ArticleResult(source, article_id, False, found=len(rows))
+    result.already = len({r["post_pk"] for r in rows if r["post_pk"] is not None})
+    for row in rows:
+        item: dict[str, Any] = {
+            "detection_id": row["detection_id"],
+            "platform": row["platform"],
+            "handle": row["handle"],
+            "resolution": row["resolution"],
+            "url": row["resolved_url"] or row["url"],
+        }
+        if row["post_pk"] is None:
+            result.unresolved += 1
+            item.update(status="unresolved", error=row["resolution_error"])
+        else:
+            item["status"] = f"already {row['post_status']}"
+        result.items.append(item)
     return result
 
 

@@ -639,4 +639,33 @@ def m007_work_queue(db: Database) -> None:
     db.table("queue").create_index(["state", "next_attempt_at"])
 
 
+@migrations()
+def m008_article_scans(db: Database) -> None:
+    """Which detector read which stored article, and how many embeds it found.
+
+    ``detector`` is a fingerprint of the detection code and registry, so a re-run over
+    unchanged bytes can reuse the stored detections, while a newer detector reads the article
+    again. A scan is written after its detections, so a run killed in between simply reads
+    the article again. Append-only, like the detections it vouches for.
+    """
+    db.table("article_scans").create(
+        {
+            "id": int,
+            "article_id": int,
+            "detector": str,
+            "found": int,
+            "scanned_at": str,
+            "run_id": int,
+        },
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id"), ("run_id", "runs", "id")],
+    )
+    db.table("article_scans").create_index(["article_id", "detector"], unique=True)
+    for action in ("update", "delete"):
+        db.execute(
+            f"""create trigger article_scans_no_{action} before {action} on article_scans
+                begin select raise(abort, 'article scans are append-only evidence'); end"""
+        )
+
+
 SCHEMA_VERSION = len(migrations.pending(Database(memory=True)))
