@@ -15,7 +15,8 @@ Routes (``base`` is the server's own ``http://127.0.0.1:<port>``):
 * ``/page/two-videos.html`` — a page with two ``<video>`` elements (one post, two videos).
 * ``/feed.rss`` — an RSS feed of three videos: yt-dlp reads it as a playlist of links.
 * ``/slow/<file>`` — a media file trickled out slowly (0.5 KB every 0.2 s).
-* ``/redirect?to=<url>`` — a 302 to ``to``. Anything else is a 404.
+* ``/redirect?to=<url>`` — a 302 to ``to``.
+* ``/busy`` — 429 with ``Retry-After: 1`` (a site rate-limiting yt-dlp). Anything else is a 404.
 """
 
 from __future__ import annotations
@@ -125,6 +126,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self._text(200, two_videos(base), "text/html", body)
             elif url.path == "/feed.rss":
                 self._text(200, rss(base), "application/rss+xml", body)
+            elif url.path == "/busy":
+                self.send_response(429)
+                self.send_header("retry-after", "1")
+                self.send_header("content-length", "0")
+                self.end_headers()
             elif url.path == "/redirect":
                 self.send_response(302)
                 self.send_header("location", params["to"])

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import pytest
 
 from embedarchive.capture.http import Http, Recorder
 from embedarchive.capture.limits import HostLimiter, retry_after
-from embedarchive.settings import Settings
+from embedarchive.capture.ytdlp import fetch_with_ytdlp
+from embedarchive.errors import EmbedArchiveError
+from embedarchive.settings import Settings, load_settings
+from embedarchive.store.files import FileStore
 
+from .fakemedia import FakeMedia
 from .helpers import settings_for
 
 
@@ -98,3 +104,43 @@ def test_a_host_that_keeps_failing_is_paused() -> None:
             assert client.get("https://down.example/").status_code == 500
         assert client.get("https://other.example/").status_code == 500
     assert len(waits) == 1 and 2.0 <= waits[0] <= 4.0  # only the third request to down.example
+
+
+@pytest.fixture
+def site() -> Iterator[FakeMedia]:
+    with FakeMedia() as media:
+        yield media
+
+
+def _ytdlp(http: Http, url: str, settings: Settings) -> None:
+    files = FileStore(settings.archive_dir)
+    files.open()
+    fetch_with_ytdlp(url, settings, files, recorder=Recorder(), limiter=http.limiter)
+
+
+def test_ytdlp_requests_wait_their_hosts_turn(site: FakeMedia, archive_dir: Path) -> None:
+    settings = settings_for_media(archive_dir, per_host_rate=1.0)
+    t0 = time.monotonic()
+    with Http(settings) as http:
+        _ytdlp(http, site.url("/page/video.html"), settings)
+    sent = len(site.requests)
+    assert sent >= 2
+    assert time.monotonic() - t0 >= (sent - 1) * 1.0 - 0.01, (sent, time.monotonic() - t0)
+
+
+def test_a_429_to_ytdlp_pauses_the_host_for_every_client(
+    site: FakeMedia, archive_dir: Path
+) -> None:
+    settings = settings_for_media(archive_dir, per_host_rate=0)
+    with Http(settings) as http:
+        with pytest.raises(EmbedArchiveError):
+            _ytdlp(http, site.url("/busy"), settings)
+        t0 = time.monotonic()
+        got = http.get(site.url("/media/video-low.mp4"), Recorder(), "t", max_bytes=10**7)
+    assert got.status == 200
+    assert time.monotonic() - t0 >= 0.8  # the rest of the Retry-After: 1 that yt-dlp was given
+
+
+def settings_for_media(archive_dir: Path, **extra: object) -> Settings:
+    overrides = {"archive_dir": archive_dir, "allow_private_network": True, **extra}
+    return load_settings(overrides, environ={}).settings

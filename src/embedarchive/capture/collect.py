@@ -73,7 +73,12 @@ def download_all(
         try:
             if ref.via_ytdlp:
                 _, got = fetch_with_ytdlp(
-                    ref.url, ctx.settings, ctx.files, progress=ctx.progress, recorder=recorder
+                    ref.url,
+                    ctx.settings,
+                    ctx.files,
+                    progress=ctx.progress,
+                    recorder=recorder,
+                    limiter=ctx.http.limiter,
                 )
                 files.extend(got)
             else:

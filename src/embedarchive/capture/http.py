@@ -314,10 +314,11 @@ class Http:
             GuardTransport(inner, settings.allow_private_network),
             spool_dir=settings.archive_dir / "tmp",
         )
+        #: Outermost, so every attempt (each refused 429 too) is recorded and every thread
+        #: sharing this client shares the per-host limits (yt-dlp's requests are paced by it).
+        self.limiter = HostLimiter(recording, settings)
         self.client = httpx.Client(
-            # Outermost, so every attempt (each refused 429 too) is recorded and every thread
-            # sharing this client shares the per-host limits.
-            transport=HostLimiter(recording, settings),
+            transport=self.limiter,
             timeout=httpx.Timeout(
                 settings.read_timeout,
                 connect=settings.connect_timeout,

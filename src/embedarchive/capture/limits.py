@@ -120,6 +120,21 @@ class HostLimiter(httpx.BaseTransport):
         with host.lock:
             host.failures = 0
 
+    def pace(self, url: str) -> None:
+        """Wait for the host's turn for a request another client sends (yt-dlp's own): the
+        rate limit and any pause (Retry-After, failing host) apply; connection slots do not,
+        since yt-dlp may leave responses open until its run ends."""
+        self._wait_turn(self._host(httpx.URL(url)))
+
+    def outcome(self, url: str, status: int | None, retry_after_value: str | None = None) -> None:
+        """Count the answer to a paced request (``None``: no answer) toward the host's state."""
+        host = self._host(httpx.URL(url))
+        if status is None or status in RETRY_STATUSES or status >= 500:
+            asked = retry_after(retry_after_value) if status in RETRY_STATUSES else None
+            self._failed(host, min(asked or 0.0, self._settings.http_backoff_max))
+        else:
+            self._succeeded(host)
+
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         host = self._host(request.url)
         attempt = 0

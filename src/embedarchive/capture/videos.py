@@ -74,6 +74,7 @@ def ytdlp_method() -> Method:
             ctx.files,
             progress=ctx.progress,
             recorder=recorder,
+            limiter=ctx.http.limiter,
         )
         return MethodResult(post_from_info(target, info), media=files)
 

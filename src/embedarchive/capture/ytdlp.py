@@ -31,6 +31,7 @@ from ..models import MediaFile
 from ..settings import Settings
 from ..store.files import FileStore
 from .http import Recorder, check_public_host
+from .limits import HostLimiter
 from .media import CHUNK, NullProgress, ProgressSink, probe_video, sniff_mime
 from .ytdlp_support import (
     Guard,
@@ -157,6 +158,7 @@ def fetch_with_ytdlp(
     progress: ProgressSink | None = None,
     download: bool = True,
     recorder: Recorder | None = None,
+    limiter: HostLimiter | None = None,
 ) -> tuple[dict[str, Any], tuple[MediaFile, ...]]:
     """Extract (and download) one video or one post's media; returns provenance info and files.
 
@@ -168,7 +170,9 @@ def fetch_with_ytdlp(
     check_public_host(url, settings.allow_private_network)
     workdir = store.temp_dir()
     try:
-        return _fetch(url, settings, store, workdir, progress or NullProgress(), download, recorder)
+        return _fetch(
+            url, settings, store, workdir, progress or NullProgress(), download, recorder, limiter
+        )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -181,10 +185,11 @@ def _fetch(
     progress: ProgressSink,
     download: bool,
     recorder: Recorder | None,
+    limiter: HostLimiter | None,
 ) -> tuple[dict[str, Any], tuple[MediaFile, ...]]:
     import yt_dlp
 
-    guard = Guard(settings, recorder or Recorder(), spool=recorder is not None)
+    guard = Guard(settings, recorder or Recorder(), spool=recorder is not None, limiter=limiter)
     logger = Logger()
     bridge = ProgressBridge(progress, on_file_done=guard.allow)
     refused: list[tuple[str, bool]] = []

@@ -28,6 +28,7 @@ from ..errors import (
 from ..models import BodyFile, HttpExchange
 from ..settings import Settings
 from .http import Recorder, Spool, check_public_host, utcnow
+from .limits import HostLimiter
 from .media import ProgressSink
 
 #: Headers never written to the record: the user's own session (``Set-Cookie`` too when a
@@ -56,8 +57,17 @@ class Guard:
     sum of an HLS/DASH download's fragments.
     """
 
-    def __init__(self, settings: Settings, recorder: Recorder, *, spool: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        recorder: Recorder,
+        *,
+        spool: bool = True,
+        limiter: HostLimiter | None = None,
+    ) -> None:
         self.allow_private = settings.allow_private_network
+        #: The run's per-host limiter: yt-dlp's requests wait their host's turn like ours.
+        self.limiter = limiter
         self.recorder = recorder
         #: Bodies are kept for WARC records only when someone will store the exchanges.
         self.spool_dir = settings.archive_dir / "tmp" if spool else None
@@ -83,6 +93,12 @@ class Guard:
         http_url = "http" + url[2:] if scheme in ("ws", "wss") else url
         check_public_host(http_url, self.allow_private)
         self._public.add(key)
+
+    def outcome(self, url: str, status: int | None, response: Any) -> None:
+        if self.limiter is not None:
+            headers = getattr(response, "headers", None)
+            asked = headers.get("Retry-After") if headers is not None else None
+            self.limiter.outcome(url, status, asked)
 
     def check_time(self) -> None:
         if time.monotonic() > self.deadline:
@@ -192,15 +208,21 @@ def guarded_ytdlp_class() -> Callable[..., Any]:
                 req = Request(req)
             guard.check_time()
             guard.check_url(getattr(req, "url", None) or req.full_url)
+            url = getattr(req, "url", None) or req.full_url
+            if guard.limiter is not None:
+                guard.limiter.pace(url)
             started, t0 = utcnow(), time.monotonic()
             try:
                 response = super().urlopen(req)
             except HTTPError as err:
                 _record(guard, req, started, t0, status=err.status, error=f"HTTP {err.status}")
+                guard.outcome(url, err.status, getattr(err, "response", None))
                 raise
             except Exception as err:
                 _record(guard, req, started, t0, error=f"{type(err).__name__}: {err}")
+                guard.outcome(url, None, None)
                 raise
+            guard.outcome(url, response.status, response)
             if response.url != req.url:
                 try:
                     guard.check_url(response.url)

@@ -406,7 +406,12 @@ def fetch_fxtwitter(target: Target, ctx: FetchContext, recorder: Recorder) -> Me
 
 def fetch_ytdlp(target: Target, ctx: FetchContext, recorder: Recorder) -> MethodResult:
     info, files = fetch_with_ytdlp(
-        target.url, ctx.settings, ctx.files, progress=ctx.progress, recorder=recorder
+        target.url,
+        ctx.settings,
+        ctx.files,
+        progress=ctx.progress,
+        recorder=recorder,
+        limiter=ctx.http.limiter,
     )
     timestamp = info.get("timestamp")
     return MethodResult(
