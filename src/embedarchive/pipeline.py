@@ -247,24 +247,52 @@ def _archive_target(
     registry: tuple[Platform, ...],
     tracker: WorkTracker,
 ) -> tuple[str, str | None]:
+    existing = store.call(_begin_target, store, tracker, target, refresh)
+    if existing is not None:
+        store.call(_settle_target, store, tracker, target, detection_ids, run_id, existing)
+        return ("already", existing["status"])
+    capture = _capture(target, ctx, registry)
+    store.call(_settle_target, store, tracker, target, detection_ids, run_id, capture)
+    return (capture.status, capture.error)
+
+
+# The two steps below each run as one call on the store's writer (a concurrent batch has one
+# writer thread for every worker): a handful of round trips per target instead of a dozen.
+
+
+def _begin_target(
+    store: Store, tracker: WorkTracker, target: Target, refresh: bool
+) -> dict[str, Any] | None:
+    """The stored post if the target needs no fetch (archived, unavailable, or done by this
+    batch); otherwise None, with the target marked started."""
     existing = store.find_post(target.platform, target.id)
-    done = existing is not None and (
+    if existing is not None and (
         tracker.skip(target) or (existing["status"] in ("archived", "unavailable") and not refresh)
-    )
-    if existing is not None and done:
-        outcome: tuple[str, str | None] = ("already", existing["status"])
-        post_pk = int(existing["id"])
-        tracker.finished(target, "already", None, False)
+    ):
+        return existing
+    tracker.started(target)
+    return None
+
+
+def _settle_target(
+    store: Store,
+    tracker: WorkTracker,
+    target: Target,
+    detection_ids: Sequence[int],
+    run_id: int,
+    done: Capture | dict[str, Any],
+) -> None:
+    """Store the capture (or take the post already stored), report the outcome to the
+    tracker, link the detections that showed the post, and review it."""
+    if isinstance(done, Capture):
+        post_pk = store.save_capture(done, run_id)
+        tracker.finished(target, done.status, done.error, done.retryable)
     else:
-        tracker.started(target)
-        capture = _capture(target, ctx, registry)
-        post_pk = store.save_capture(capture, run_id)
-        outcome = (capture.status, capture.error)
-        tracker.finished(target, capture.status, capture.error, capture.retryable)
+        post_pk = int(done["id"])
+        tracker.finished(target, "already", None, False)
     for detection_id in detection_ids:
         store.link_detection(detection_id, post_pk)
-    store.call(review, store, post_pk, run_id)  # changes since the last capture, findings
-    return outcome
+    review(store, post_pk, run_id)  # changes since the last capture, findings
 
 
 def _store_article(
