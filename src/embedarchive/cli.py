@@ -11,18 +11,13 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
-from rich.markup import escape
 
 from . import __version__
 from .console import (
-    RichProgress,
     finding_line,
-    findings_table,
     history_table,
     post_panel,
     print_json,
-    recheck_table,
-    recovery_table,
     table,
 )
 from .errors import EmbedArchiveError
@@ -331,223 +326,12 @@ def _open_existing(settings: Any) -> Any:
     return Store.open(settings.db_path, warc_max_bytes=settings.warc_max_bytes)
 
 
-@cli.command()
-@click.argument("article", required=False)
-@common_options
-@json_option
-@friendly_errors
-def check(
-    article: str | None, archive_dir: Path | None, config_file: Path | None, as_json: bool
-) -> None:
-    """Compare each embed as ARTICLE (row id or source; default: all) showed it with the post
-    as captured: match, edited, deleted, author-mismatch, date-mismatch."""
-    from .findings import current_findings, record_findings
-    from .store.queries import find_article
-
-    store = _open_existing(_settings(archive_dir, config_file).settings)
-    try:
-        article_id = int(find_article(store, article)["id"]) if article else None
-        record_findings(store)
-        rows = current_findings(store, article_id)
-    finally:
-        store.close()
-    if as_json:
-        print_json(Console(), rows)
-    else:
-        Console().print(findings_table(rows))
-
-
-@cli.command()
-@click.option(
-    "--older-than",
-    help="Only posts whose latest capture is older than this (30m, 12h, 7d, 2w). Default: all.",
-)
-@click.option("--platform", help="Only posts of this platform.")
-@common_options
-@json_option
-@friendly_errors
-def recheck(
-    older_than: str | None,
-    platform: str | None,
-    archive_dir: Path | None,
-    config_file: Path | None,
-    as_json: bool,
-) -> None:
-    """Capture archived posts again (new captures; nothing is overwritten) and record what
-    changed: text edited, media changed, now unavailable, available again."""
-    from .recheck import parse_duration
-    from .recheck import recheck as run_recheck
-
-    age = parse_duration(older_than) if older_than else None
-    items = _with_fetching(
-        "recheck",
-        archive_dir,
-        config_file,
-        lambda store, ctx, run_id: run_recheck(
-            store, ctx, run_id, older_than=age, platform=platform
-        ),
-    )
-    if as_json:
-        print_json(Console(), [i.__dict__ for i in items])
-    else:
-        Console().print(recheck_table(items))
-    if any(i.status == "failed" for i in items):
-        sys.exit(1)
-
-
-@cli.command()
-@click.argument("article", required=False)
-@common_options
-@json_option
-@friendly_errors
-def recover(
-    article: str | None, archive_dir: Path | None, config_file: Path | None, as_json: bool
-) -> None:
-    """Look up in the Wayback Machine the X posts that are gone (earliest and latest snapshot
-    become captures) and the textified X embeds of ARTICLE (default: all) whose link is gone
-    (snowflake id range + text similarity)."""
-    from .recover import recover as run_recover
-    from .store.queries import find_article
-
-    def work(store: Any, ctx: Any, run_id: int) -> Any:
-        article_id = int(find_article(store, article)["id"]) if article else None
-        return run_recover(store, ctx, run_id, article_id)
-
-    results = _with_fetching("recover", archive_dir, config_file, work)
-    if as_json:
-        print_json(Console(), [r.__dict__ for r in results])
-    else:
-        Console().print(recovery_table(results))
-    if any(r.outcome == "failed" for r in results):
-        sys.exit(1)
-
-
-def _with_fetching(
-    command: str, archive_dir: Path | None, config_file: Path | None, work: Callable[..., Any]
-) -> Any:
-    """Run ``work(store, ctx, run_id)`` on the existing archive, as a recorded run."""
-    from .capture.context import FetchContext
-    from .session import fetching_run
-
-    loaded = _settings(archive_dir, config_file)
-    with (
-        fetching_run(loaded, command, create=False) as (store, files, http, run_id),
-        RichProgress(Console(stderr=True)) as progress,
-    ):
-        ctx = FetchContext(settings=loaded.settings, http=http, files=files, progress=progress)
-        return work(store, ctx, run_id)
-
-
-@cli.command()
-@click.option(
-    "--bundle",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Check an exported bundle on its own (no archive needed).",
-)
-@common_options
-@json_option
-@friendly_errors
-def verify(
-    bundle: Path | None, archive_dir: Path | None, config_file: Path | None, as_json: bool
-) -> None:
-    """Re-hash every file; check WARC digests, the manifest chain and timestamps (exit 1 if any fail)."""
-    from .bundle import verify_bundle
-    from .verify import verify_archive
-
-    settings = _settings(archive_dir, config_file).settings
-    with RichProgress(Console(stderr=True)) as progress:
-        if bundle is not None:
-            report = verify_bundle(bundle, progress=progress, tsa_ca_file=settings.tsa_ca_file)
-        else:
-            report = verify_archive(
-                settings.archive_dir, progress=progress, tsa_ca_file=settings.tsa_ca_file
-            )
-    if as_json:
-        print_json(Console(), report.to_json())
-    else:
-        out = Console(highlight=False)
-        for problem in report.problems:
-            out.print(f"[red]{problem['kind']}:[/] {escape(problem['message'])}", soft_wrap=True)
-        for note in report.notes:
-            out.print(f"[dim]note:[/] {escape(note)}", soft_wrap=True)
-        out.print(
-            table(
-                f"verify {bundle or settings.archive_dir}: "
-                + ("[green]OK[/]" if report.passed else "[red]FAILED[/]"),
-                ["checked", "ok", "missing", "altered", "orphaned"],
-                [[report.checked, report.ok, report.missing, report.altered, report.orphaned]],
-            )
-        )
-    if not report.passed:
-        sys.exit(1)
-
-
-@cli.command()
-@common_options
-@json_option
-@friendly_errors
-def seal(archive_dir: Path | None, config_file: Path | None, as_json: bool) -> None:
-    """Get an RFC 3161 timestamp over the latest manifest (the hash chain's head)."""
-    from .seal import seal as run_seal
-
-    sealed = run_seal(_settings(archive_dir, config_file).settings)
-    data = {
-        "manifest_seq": sealed.manifest_seq,
-        "manifest_sha256": sealed.manifest_sha256,
-        "token": sealed.token_path,
-        "time": sealed.token.gen_time,
-        "tsa": sealed.token.tsa_name,
-        "backfilled_rows": sealed.backfilled,
-    }
-    if as_json:
-        print_json(Console(), data)
-        return
-    Console(highlight=False).print(
-        f"sealed manifest {sealed.manifest_seq} ({sealed.manifest_sha256[:16]}…) at "
-        f"{sealed.token.gen_time} by {escape(sealed.token.tsa_name or 'the TSA')}; "
-        f"token {sealed.token_path}"
-    )
-
-
-@cli.command()
-@click.argument("articles", nargs=-1, required=True)
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="The bundle to write (a .wacz file).",
-)
-@common_options
-@json_option
-@friendly_errors
-def export(
-    articles: tuple[str, ...],
-    out: Path,
-    archive_dir: Path | None,
-    config_file: Path | None,
-    as_json: bool,
-) -> None:
-    """Write ARTICLES (id, source or sha256) as a self-contained WACZ bundle with a report."""
-    from .export import export_bundle
-
-    settings = _settings(archive_dir, config_file).settings
-    done = export_bundle(settings.archive_dir, articles, out)
-    data = {k: str(v) if isinstance(v, Path) else v for k, v in done.__dict__.items()}
-    if as_json:
-        print_json(Console(), data)
-        return
-    Console(highlight=False).print(
-        f"wrote {done.path} ({done.size} bytes): {done.articles} article(s), "
-        f"{done.captures} capture(s), {done.records} WARC record(s), {done.manifests} "
-        f"manifest(s), {done.timestamps} timestamp token(s)",
-        markup=False,
-    )
-
-
 from .cli_archive import archive, retry  # noqa: E402  (they use the helpers above)
+from .cli_checks import check, recheck, recover  # noqa: E402
+from .cli_evidence import export, seal, verify  # noqa: E402
 
-cli.add_command(archive)
-cli.add_command(retry)
+for _command in (archive, retry, check, recheck, recover, verify, seal, export):
+    cli.add_command(_command)
 
 
 def main() -> None:
