@@ -107,18 +107,33 @@ def test_broken_answers_fail_retryably(
     assert result.retryable
 
 
-def test_oembed_answers_when_syndication_is_down(fake_platform, archive_dir: Path) -> None:
+def test_oembed_keeps_the_text_when_syndication_is_down_and_the_capture_stays_retryable(
+    fake_platform, archive_dir: Path
+) -> None:
+    """oEmbed has the text but not the video: a partial capture, kept, and retried later."""
     result = capture(
         fake_platform,
         archive_dir,
         TWEETS["seed"],
         twitter_syndication_url="http://127.0.0.1:9/tweet-result",
     )
-    assert result.status == "archived"
     assert result.method == "oembed"
     assert [a.outcome for a in result.attempts] == ["failed", "ok"]
     assert result.post is not None and result.post.uploader_id == "trhaber_com"
     assert result.post.text and "Rus ordusunun" in result.post.text
+    assert (result.status, result.retryable) == ("failed", True)
+    assert result.error and result.error.startswith("captured by oembed only; syndication failed")
+
+
+def test_oembed_after_a_final_refusal_is_a_complete_capture(
+    fake_platform, archive_dir: Path
+) -> None:
+    """A tombstone on syndication (age-restricted) is no transient failure: oEmbed's answer is
+    all there is to get, and the capture is archived."""
+    fake_platform.fail("/syndication", 404)
+    result = capture(fake_platform, archive_dir, TWEETS["seed"])
+    assert [a.outcome for a in result.attempts] == ["unavailable", "ok"]
+    assert (result.status, result.method) == ("archived", "oembed")
 
 
 def test_fxtwitter_is_opt_in_and_works(fake_platform, archive_dir: Path) -> None:

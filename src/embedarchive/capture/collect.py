@@ -1,13 +1,15 @@
 """Generic capture: try a platform's methods in order, then download the media of what answered.
 
 Every attempt is recorded. A platform saying "gone" makes the capture ``unavailable`` (final,
-evidence kept); only when no method answered at all is it ``failed`` (retryable).
+evidence kept); only when no method answered at all is it ``failed`` (retryable). A later
+method answering after an earlier one failed transiently is a partial capture (oEmbed has
+text, not media): it is kept, but ``failed`` and retryable, so ``retry`` gets the fuller one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..errors import EmbedArchiveError, FetchError, UnavailableError
 from ..models import Attempt, Capture, CaptureStatus, MediaFile, PostData, Target
@@ -36,6 +38,7 @@ def capture_with_methods(
     attempts: list[Attempt] = []
     unavailable: str | None = None
     last_error: EmbedArchiveError | None = None
+    failed_method = ""
     for name, method in methods:
         try:
             result = method(target, ctx, recorder)
@@ -45,10 +48,14 @@ def capture_with_methods(
             continue
         except EmbedArchiveError as err:
             attempts.append(Attempt(name, "failed", str(err)))
-            last_error = err
+            last_error, failed_method = err, name
             continue
         attempts.append(Attempt(name, "ok"))
-        return _complete(target, ctx, recorder, started, name, result, tuple(attempts))
+        capture = _complete(target, ctx, recorder, started, name, result, tuple(attempts))
+        if last_error is not None and last_error.retryable and capture.status == "archived":
+            partial = f"captured by {name} only; {failed_method} failed: {last_error}"
+            return replace(capture, status="failed", error=partial, retryable=True)
+        return capture
     status: CaptureStatus = "unavailable" if unavailable else "failed"
     error = unavailable or (str(last_error) if last_error else "no fetch method is enabled")
     return Capture(
