@@ -56,6 +56,18 @@ def test_clean_archive_passes(env: dict[str, str]) -> None:
     assert table.exit_code == 0 and "OK" in table.stdout and "checked" in table.stdout
 
 
+def test_runs_that_store_nothing_else_are_vouched_for_too(env: dict[str, str]) -> None:
+    """A re-run of a finished article stores no article, post or capture: its run row alone."""
+    assert run(["archive", str(SEED)], env).exit_code == 0
+    assert run(["retry"], env).exit_code == 0
+    code, report = verify(env)
+    assert code == 0, report["problems"]
+    db = Database(Path(env["EMBEDARCHIVE_ARCHIVE_DIR"]) / "archive.db")
+    assert db["runs"].count >= 3
+    kinds = [r["kind"] for r in db["manifests"].rows_where(order_by="seq")]
+    assert kinds.count("run") == db["runs"].count
+
+
 def test_one_byte_changed_in_a_media_file_is_altered(
     env: dict[str, str], archive_dir: Path
 ) -> None:
@@ -108,7 +120,7 @@ def test_edited_old_manifest_breaks_the_chain(env: dict[str, str], archive_dir: 
     db = Database(archive_dir / "archive.db")
     first = next(db["manifests"].rows_where("seq = 1"))
     path = writable(archive_dir / first["path"])
-    path.write_bytes(path.read_bytes().replace(b'"kind": "article"', b'"kind": "articlE"'))
+    path.write_bytes(path.read_bytes().replace(b'"kind": "', b'"kind": "edited-', 1))
     code, report = verify(env)
     assert code == 1
     assert any(first["path"] in m for m in messages(report, "altered"))

@@ -62,7 +62,10 @@ class Evidence:
         return recover_open_files(self.root, self.db, self._sealed)
 
     def run_started(self, run_id: int, row: dict[str, Any]) -> None:
+        """Vouch for the run row at once: a run that stores nothing else (a re-run of a
+        finished batch, a run killed early) is in the chain like any other."""
         self._run = {"id": run_id, **row}
+        write_manifest(self.db, self.root, "run", f"run:{run_id}", {"runs": [run_id]})
 
     def between_transactions(self) -> None:
         if self._writer is not None and not self.db.conn.in_transaction:

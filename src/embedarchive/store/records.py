@@ -104,8 +104,8 @@ class Store:
     def begin_run(self, row: dict[str, Any]) -> int:
         with self.atomic():
             run_id = self._insert("runs", row)
-        if self.evidence is not None:
-            self.evidence.run_started(run_id, row)
+            if self.evidence is not None:
+                self.evidence.run_started(run_id, row)
         return run_id
 
     def finish_run(self, run_id: int, finished_at: str) -> None:
