@@ -170,3 +170,77 @@ def test_retry_picks_up_failures_of_earlier_runs(fake_platform, archive_dir: Pat
     assert result.exit_code == 0, result.output
     assert '"kind": "target"' in result.stdout and '"state": "done"' in result.stdout
     assert next(db["posts"].rows)["status"] == "archived"
+
+
+def _failed_target(fake_platform, archive_dir: Path, env: dict[str, str]) -> dict:
+    """Archive the seed while X answers 503: its one target ends failed and retryable."""
+    fake_platform.fail("/syndication/", 503)
+    fake_platform.fail("/oembed", 503)
+    assert CliRunner().invoke(cli, ["archive", str(SEED)], env=env).exit_code == 1
+    (item,) = Database(archive_dir / "archive.db")["queue"].rows_where(
+        "kind = 'target' and state = 'failed'"
+    )
+    fake_platform.reset()
+    return dict(item)
+
+
+def _state(db_path: Path, item_id: int) -> str | None:
+    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=1) as db:
+        row = db.execute("select state from queue where id = ?", [item_id]).fetchone()
+        return str(row[0]) if row else None
+
+
+def test_kill_9_during_retry_then_retry_again(
+    fake_platform, archive_dir: Path, tmp_path: Path
+) -> None:
+    """A retry killed while capturing leaves its item ``running``; the next retry takes it up."""
+    env = cli_env(fake_platform, archive_dir, EMBEDARCHIVE_RETRY_BASE_DELAY="0")
+    item = _failed_target(fake_platform, archive_dir, env)
+    fake_platform.delay = 2.0  # the capture is under way for a while
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "embedarchive", "retry"],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while _state(archive_dir / "archive.db", item["id"]) != "running":
+        assert proc.poll() is None and time.monotonic() < deadline, "retry never started the item"
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert _state(archive_dir / "archive.db", item["id"]) == "running"
+
+    fake_platform.delay = 0.0
+    again = CliRunner().invoke(cli, ["retry"], env=env)
+    assert again.exit_code == 0, again.output
+    db = Database(archive_dir / "archive.db")
+    assert db["queue"].get(item["id"])["state"] == "done"
+    assert [p["status"] for p in db["posts"].rows] == ["archived"]
+    assert db["queue"].count_where("state in ('pending', 'running')") == 0
+
+
+def test_same_command_after_a_killed_retry_starts_a_new_batch(
+    fake_platform, archive_dir: Path
+) -> None:
+    """A finished batch whose target a killed retry left ``running`` is not continued for ever
+    (it has no article left to run): the same command archives the post in a new batch."""
+    env = cli_env(fake_platform, archive_dir, EMBEDARCHIVE_RETRY_BASE_DELAY="3600")
+    item = _failed_target(fake_platform, archive_dir, env)
+    store = Store.open(archive_dir / "archive.db")
+    Queue(store, Settings(archive_dir=archive_dir)).start(item["id"])  # as a killed retry leaves it
+    store.close()
+
+    again = CliRunner().invoke(cli, ["archive", str(SEED)], env=env)
+    assert again.exit_code == 0, again.output
+    db = Database(archive_dir / "archive.db")
+    assert db["queue_batches"].count == 2
+    assert [p["status"] for p in db["posts"].rows] == ["archived"]
+    interrupted = db["queue"].get(item["id"])
+    assert interrupted["state"] == "failed" and interrupted["retryable"] == 1
+    assert interrupted["last_error"].startswith("interrupted")
+
+    fetched = len(fake_platform.requests_to("/syndication/"))
+    assert CliRunner().invoke(cli, ["retry"], env=env).exit_code == 0  # due at once
+    assert db["queue"].get(item["id"])["state"] == "done"
+    assert len(fake_platform.requests_to("/syndication/")) == fetched  # already archived

@@ -110,6 +110,7 @@ def archive(
     outcomes: list[Outcome] = []
     with fetching_run(loaded, "archive") as (store, files, http, run_id):
         queue = Queue(store, settings)
+        queue.requeue_running()  # whatever a killed archive or retry run left half done
         found = queue.unfinished() if resume else queue.unfinished(spec.key)
         if found is None and resume:
             err_console.print("no unfinished batch to resume")
@@ -121,7 +122,6 @@ def archive(
             expanded = Expander(http, recorder, stdin).expand(spec)
             store.save_exchanges(recorder.exchanges(), run_id)
             batch_id = queue.create_batch(spec.key, "archive", spec.to_json(), expanded, run_id)
-        queue.requeue_running(batch_id)
         total = sum(queue.counts(batch_id).values())
         done_before = total - len(queue.articles(batch_id))
         with BatchProgress(err_console, total) as progress:

@@ -4,7 +4,9 @@ Guarantees, with the natural keys of the store (an article's source and bytes, a
 platform and id) and the temp files discarded at start:
 
 * a run killed at any moment (``kill -9``) is continued by ``archive --resume`` or by the same
-  command: items left ``running`` go back to ``pending``; ``done`` ones are not redone;
+  command: articles left ``running`` go back to ``pending``; ``done`` ones are not redone;
+  targets and short links left ``running`` (by a killed ``archive`` or ``retry``) become
+  retryable failures that are due at once (``requeue_running``);
 * a target whose capture was committed just before the kill is recognised by its capture
   (started after the item was), so it is not captured twice even with ``--refresh``;
 * a transient failure gets ``next_attempt_at`` = now + exponential backoff with jitter
@@ -17,21 +19,19 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .capture.context import FetchContext
 from .capture.http import utcnow
-from .errors import EmbedArchiveError, InputError
-from .models import Resolution, Target
+from .errors import EmbedArchiveError, InputError, StoreError
+from .models import Target
 from .pipeline import ArticleResult, archive_article
 from .settings import Settings
 from .store.records import Store
+from .tracker import QueueTracker
 from .workers import Claims, Serialized, Writer, run_concurrently
-
-TERMINAL = ("done", "failed", "unavailable")
 
 
 def backoff(attempts: int, settings: Settings, rng: random.Random | None = None) -> float:
@@ -43,10 +43,6 @@ def backoff(attempts: int, settings: Settings, rng: random.Random | None = None)
 def _later(seconds: float) -> str:
     at = datetime.now(UTC) + timedelta(seconds=seconds)
     return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def target_key(target: Target) -> str:
-    return f"{target.platform}:{target.id}"
 
 
 @dataclass(frozen=True)
@@ -86,13 +82,13 @@ class Queue:
 
     # -- batches --------------------------------------------------------------
     def unfinished(self, key: str | None = None) -> dict[str, Any] | None:
-        """The latest batch (with this key) that still has pending or running items."""
+        """The latest batch (with this key) that still has articles to archive."""
         where = "key = ? and " if key else ""
         rows = list(
             self.db.query(
                 f"""select * from queue_batches b where {where} exists (select 1 from queue q
-                    where q.batch_id = b.id and q.state in ('pending', 'running'))
-                    order by id desc limit 1""",
+                    where q.batch_id = b.id and q.kind = 'article'
+                    and q.state in ('pending', 'running')) order by id desc limit 1""",
                 [key] if key else [],
             )
         )
@@ -132,14 +128,29 @@ class Queue:
         return dict(self.db.table("queue_batches").get(batch_id))
 
     def requeue_running(self, batch_id: int | None = None) -> int:
-        """Items left ``running`` by a killed run go back to ``pending``."""
-        where = "state = 'running'" + (" and batch_id = ?" if batch_id is not None else "")
+        """Take up what a killed run left ``running`` (call it before any work: one writer).
+
+        An article goes back to ``pending``: ``archive --resume`` or the same command runs it
+        again, and it plans its targets again. A target or short link becomes a retryable
+        failure due now, so ``retry`` takes it up even when no article will (a killed
+        ``retry``); an article run again still finds what the killed run committed.
+        """
+        where = " and batch_id = ?" if batch_id is not None else ""
+        args = [batch_id] if batch_id is not None else []
+        now = utcnow()
         with self.store.atomic():
-            cursor = self.db.execute(
-                f"update queue set state = 'pending', updated_at = ? where {where}",
-                [utcnow()] + ([batch_id] if batch_id is not None else []),
-            )
-        return int(cursor.rowcount)
+            articles = self.db.execute(
+                f"""update queue set state = 'pending', updated_at = ?
+                    where state = 'running' and kind = 'article'{where}""",
+                [now, *args],
+            ).rowcount
+            others = self.db.execute(
+                f"""update queue set state = 'failed', retryable = 1, next_attempt_at = ?,
+                    last_error = 'interrupted: the run stopped before this item finished',
+                    updated_at = ? where state = 'running' and kind <> 'article'{where}""",
+                [now, now, *args],
+            ).rowcount
+        return int(articles) + int(others)
 
     def finish_batch(self, batch_id: int) -> None:
         if self.unfinished_items(batch_id) == 0:
@@ -147,9 +158,11 @@ class Queue:
                 self.db.table("queue_batches").update(batch_id, {"finished_at": utcnow()})
 
     def unfinished_items(self, batch_id: int) -> int:
+        """Articles of the batch still to archive (targets are done by them, or by ``retry``)."""
         return int(
             self.db.execute(
-                "select count(*) from queue where batch_id = ? and state in ('pending', 'running')",
+                """select count(*) from queue where batch_id = ? and kind = 'article'
+                   and state in ('pending', 'running')""",
                 [batch_id],
             ).fetchone()[0]
         )
@@ -259,55 +272,6 @@ class Queue:
         return int(pk)  # type: ignore[arg-type]
 
 
-class QueueTracker:
-    """The pipeline's ``WorkTracker`` for one article item: its targets become items too."""
-
-    def __init__(
-        self, queue: Queue, batch_id: int, parent: int | None, claims: Claims | None = None
-    ) -> None:
-        self.queue = queue
-        self.batch_id = batch_id
-        self.parent = parent
-        self.claims = claims
-
-    def _id(self, target: Target) -> int:
-        payload = {"platform": target.platform, "id": target.id, "url": target.url}
-        payload["kind"] = target.kind
-        return self.queue.add(self.batch_id, "target", target_key(target), self.parent, payload)
-
-    def planned(self, targets: Sequence[Target]) -> None:
-        for target in targets:
-            self._id(target)
-
-    def skip(self, target: Target) -> bool:
-        row = self.queue.item(self.batch_id, "target", target_key(target))
-        if row is None:
-            return False
-        if row["state"] in ("done", "unavailable"):
-            return True
-        if row["started_at"] is None:
-            return False
-        return bool(self.queue.captured_since(target, row["started_at"]))
-
-    def claim(self, target: Target) -> AbstractContextManager[None]:
-        return self.claims.claim(target_key(target)) if self.claims else nullcontext()
-
-    def started(self, target: Target) -> None:
-        self.queue.start(self._id(target))
-
-    def finished(self, target: Target, status: str, error: str | None, retryable: bool) -> None:
-        state = {"archived": "done", "already": "done", "unavailable": "unavailable"}.get(
-            status, "failed"
-        )
-        self.queue.finish(self._id(target), state, error, retryable)
-
-    def unresolved(self, detection_id: int, resolution: Resolution) -> None:
-        item = self.queue.add(
-            self.batch_id, "detection", str(detection_id), self.parent, {"id": detection_id}
-        )
-        self.queue.finish(item, "failed", resolution.error, resolution.retryable)
-
-
 @dataclass
 class Outcome:
     """One article item's outcome, for the progress display, ``--json`` and the exit code."""
@@ -344,6 +308,8 @@ def run_article(
         result = archive_article(
             item.key, store=store, ctx=ctx, run_id=run_id, refresh=refresh, tracker=tracker
         )
+    except StoreError:
+        raise  # the archive cannot be written (a full disk): the run stops, not just this item
     except InputError as err:
         queue.finish(item.id, "failed", str(err), False)
         return Outcome(item.key, "failed", error=str(err), bad_input=True)
@@ -399,9 +365,7 @@ __all__ = [
     "Item",
     "Outcome",
     "Queue",
-    "QueueTracker",
     "backoff",
     "run_article",
     "run_batch",
-    "target_key",
 ]

@@ -20,8 +20,9 @@ from .capture.http import utcnow
 from .errors import EmbedArchiveError
 from .models import Target
 from .pipeline import archive_target, resolve_detection
-from .queue import Item, Outcome, Queue, QueueTracker, backoff, run_article, target_key
+from .queue import Item, Outcome, Queue, backoff, run_article
 from .store.records import Store
+from .tracker import QueueTracker, target_key
 from .workers import Claims, Serialized, Writer, run_concurrently
 
 
@@ -105,7 +106,8 @@ def retry_failed(
     jobs: int = 1,
 ) -> list[Retried]:
     """Re-attempt every failed, retryable item whose ``next_attempt_at`` has passed, ``jobs``
-    at a time (one writer: see ``workers.py``)."""
+    at a time (one writer: see ``workers.py``); first what a killed run left ``running``."""
+    queue.requeue_running()
     import_earlier_failures(queue, run_id)
     items = queue.failures(due_only=True)
     if jobs <= 1:
