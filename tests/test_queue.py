@@ -48,7 +48,7 @@ def _done_articles(db_path: Path) -> int:
 
 
 def test_kill_9_mid_batch_then_resume(fake_platform, archive_dir: Path, tmp_path: Path) -> None:
-    sources = _articles(tmp_path, 6)
+    sources = _articles(tmp_path, 24)  # enough that the kill lands before the end
     listing = tmp_path / "list.txt"
     listing.write_text("\n".join(map(str, sources)) + "\n", encoding="utf-8")
     fake_platform.delay = 0.1

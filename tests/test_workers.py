@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from click.testing import CliRunner
 from sqlite_utils import Database
 
 from embedarchive.cli import cli
-from embedarchive.workers import Serialized, Writer, run_concurrently
+from embedarchive.workers import Crew, Serialized, Writer, run_concurrently
 
 from .helpers import ARTICLES, SEED, cli_env
 
@@ -97,3 +99,65 @@ def test_a_worker_bug_stops_the_batch_without_hanging() -> None:
     with pytest.raises(RuntimeError, match="bug"):
         run_concurrently(2, work, range(50), writer, lambda _: None)
     assert os.getpid()  # reached without a hang
+
+
+class _Gauge:
+    """How many calls run at the same moment, at most."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.active = self.most = 0
+
+    def call(self, seconds: float, value: int) -> int:
+        with self.lock:
+            self.active += 1
+            self.most = max(self.most, self.active)
+        time.sleep(seconds)
+        with self.lock:
+            self.active -= 1
+        return value
+
+
+def test_an_articles_targets_are_shared_out_to_idle_threads() -> None:
+    gauge, crew = _Gauge(), Crew(4)
+
+    def article(i: int) -> list[int]:
+        return crew.map([functools.partial(gauge.call, 0.2, i * 10 + t) for t in range(4)])
+
+    t0 = time.monotonic()
+    results = run_concurrently(4, article, [1], Writer(), lambda _: None, crew)
+    assert results == [[10, 11, 12, 13]]  # in order
+    assert time.monotonic() - t0 < 0.6  # four 0.2 s targets at once, not one after another
+    assert gauge.most == 4
+
+
+def test_the_crew_never_runs_more_than_jobs_at_once() -> None:
+    gauge, crew = _Gauge(), Crew(3)
+
+    def article(i: int) -> int:
+        return sum(crew.map([functools.partial(gauge.call, 0.01, 1) for _ in range(i % 5)]))
+
+    results = run_concurrently(3, article, range(40), Writer(), lambda _: None, crew)
+    assert sorted(results) == sorted(i % 5 for i in range(40))
+    assert gauge.most <= 3
+
+
+def test_a_target_error_reaches_its_article_and_stops_the_batch() -> None:
+    crew = Crew(2)
+
+    def target(i: int) -> int:
+        if i == 7:
+            raise RuntimeError("bug in a target")
+        return i
+
+    def article(i: int) -> list[int]:
+        return crew.map([functools.partial(target, i), functools.partial(target, i + 100)])
+
+    with pytest.raises(RuntimeError, match="bug in a target"):
+        run_concurrently(2, article, range(30), Writer(), lambda _: None, crew)
+
+
+def test_outside_a_crew_map_runs_one_call_after_another() -> None:
+    order: list[int] = []
+    assert Crew(4).map([functools.partial(order.append, i) for i in range(3)]) == [None] * 3
+    assert order == [0, 1, 2]

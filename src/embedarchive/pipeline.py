@@ -7,6 +7,7 @@ picks up exactly what is missing.
 
 from __future__ import annotations
 
+import functools
 import json
 import platform as _platform
 import socket
@@ -165,8 +166,9 @@ def archive_article(
         result.items.append(item)
 
     tracker.planned(list(targets))
-    outcomes = {
-        target: archive_target(
+    captures = [
+        functools.partial(
+            archive_target,
             target,
             ids,
             store=store,
@@ -177,7 +179,8 @@ def archive_article(
             tracker=tracker,
         )
         for target, ids in targets.items()
-    }
+    ]
+    outcomes = dict(zip(targets, ctx.share(captures), strict=True))
     for item in result.items:
         target_url = item.get("url")
         match = next((o for t, o in outcomes.items() if t.url == target_url), None)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,7 +31,7 @@ from .pipeline import ArticleResult, archive_article
 from .settings import Settings
 from .store.records import Store
 from .tracker import QueueTracker
-from .workers import Claims, Serialized, Writer, run_concurrently
+from .workers import Claims, Crew, Serialized, Writer, run_concurrently
 
 
 def backoff(attempts: int, settings: Settings, rng: random.Random | None = None) -> float:
@@ -346,14 +346,17 @@ def run_batch(
         shared_queue: Any = Serialized(queue, writer)
         shared_store: Any = Serialized(store, writer)
         claims = Claims()
+        crew = Crew(jobs)
+        shared_ctx = replace(ctx, share=crew.map)  # an article's targets go to idle threads too
         outcomes = run_concurrently(
             jobs,
             lambda item: run_article(
-                shared_queue, item, shared_store, ctx, run_id, refresh, claims
+                shared_queue, item, shared_store, shared_ctx, run_id, refresh, claims
             ),
             items,
             writer,
             on_outcome,
+            crew,
         )
         order = {item.key: i for i, item in enumerate(items)}
         outcomes.sort(key=lambda o: order.get(o.source, len(order)))

@@ -12,10 +12,12 @@ capture and then finds the post archived, exactly as a one-at-a-time run would.
 
 from __future__ import annotations
 
+import functools
 import queue as _queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, wait
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
@@ -127,30 +129,138 @@ class Claims:
             yield
 
 
+class Crew:
+    """A batch's ``jobs`` threads. Each starts the next item when it has nothing else to do,
+    and an item can hand out sub-tasks (an article its targets: :meth:`map`), which any idle
+    thread takes first. So at most ``jobs`` things run at once, and the last articles of a
+    batch do not leave threads idle while they capture their posts one after another."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = max(jobs, 1)
+        self._cond = threading.Condition()
+        self._tasks: deque[tuple[Future[Any], Callable[[], Any]]] = deque()
+        self._members: set[int] = set()
+        self._busy_items = 0
+        self._stopped = False
+        self._threads: list[threading.Thread] = []
+
+    def map(self, calls: Sequence[Callable[[], R]]) -> list[R]:
+        """Run every call, helped by idle crew threads; results in order, an error raised.
+        Outside the crew's threads (or for one call) simply one after another."""
+        if len(calls) <= 1 or threading.get_ident() not in self._members:
+            return [call() for call in calls]
+        futures: list[Future[R]] = [Future() for _ in calls]
+        with self._cond:
+            if self._stopped:
+                raise WriterClosed("the batch stopped")
+            self._tasks.extend(zip(futures, calls, strict=True))
+            self._cond.notify_all()
+        for future in futures:
+            while not future.done():
+                task = self._take()
+                if task is None:
+                    wait([future])  # another thread is running it
+                else:
+                    _run(*task)
+        return [future.result() for future in futures]
+
+    def _take(self) -> tuple[Future[Any], Callable[[], Any]] | None:
+        with self._cond:
+            return self._tasks.popleft() if self._tasks else None
+
+    def run(self, work: Callable[[Any], T], items: Iterable[Any]) -> list[Future[T]]:
+        """Start the threads on ``items``; one future per item."""
+        pairs: list[tuple[Future[T], Any]] = [(Future(), item) for item in items]
+        queue = iter(pairs)
+        lock = threading.Lock()
+
+        def loop() -> None:
+            with self._cond:
+                self._members.add(threading.get_ident())
+            while True:
+                task = self._take()
+                if task is not None:
+                    _run(*task)
+                    continue
+                with lock:
+                    pair = None if self._stopped else next(queue, None)
+                if pair is None:
+                    with self._cond:
+                        while not (self._tasks or self._stopped or not self._busy_items):
+                            self._cond.wait()
+                        if not self._tasks:
+                            return
+                    continue
+                future, item = pair
+                if not future.set_running_or_notify_cancel():
+                    continue
+                with self._cond:
+                    self._busy_items += 1
+                try:
+                    _run(future, functools.partial(work, item))
+                finally:
+                    with self._cond:
+                        self._busy_items -= 1
+                        self._cond.notify_all()
+
+        self._threads = [
+            threading.Thread(target=loop, name=f"embedarchive-{i}", daemon=True)
+            for i in range(self.jobs if pairs else 0)
+        ]
+        for thread in self._threads:
+            thread.start()
+        return [future for future, _ in pairs]
+
+    def stop(self) -> None:
+        """Start nothing more, fail queued sub-tasks, and wait for the threads to end."""
+        with self._cond:
+            self._stopped = True
+            tasks, self._tasks = list(self._tasks), deque()
+            self._cond.notify_all()
+        for future, _ in tasks:
+            if future.set_running_or_notify_cancel():
+                future.set_exception(WriterClosed("the batch stopped"))
+        for thread in self._threads:
+            thread.join()
+
+
+def _run(future: Future[Any], call: Callable[[], Any]) -> None:
+    try:
+        future.set_result(call())
+    except BaseException as err:
+        future.set_exception(err)
+
+
+def run_all(calls: Sequence[Callable[[], R]]) -> list[R]:
+    """What :meth:`Crew.map` is without a crew: one call after another."""
+    return [call() for call in calls]
+
+
 def run_concurrently(
     jobs: int,
     work: Callable[[Any], T],
     items: Iterable[Any],
     writer: Writer,
     on_done: Callable[[T], None],
+    crew: Crew | None = None,
 ) -> list[T]:
-    """``work(item)`` for every item on ``jobs`` threads; results in completion order.
+    """``work(item)`` for every item on ``jobs`` threads (a :class:`Crew`); results in
+    completion order.
 
     ``on_done`` runs on the writer thread. A worker's exception (a bug) stops the batch and
     is raised here after the other workers have given up.
     """
     results: list[T] = []
-    pool = ThreadPoolExecutor(max_workers=max(jobs, 1), thread_name_prefix="embedarchive")
+    crew = crew or Crew(jobs)
     try:
-        futures = [pool.submit(work, item) for item in items]
-        for future in writer.serve(futures):
+        for future in writer.serve(crew.run(work, items)):
             result = future.result()
             results.append(result)
             on_done(result)
     finally:
         writer.close()
-        pool.shutdown(wait=True, cancel_futures=True)
+        crew.stop()
     return results
 
 
-__all__ = ["Claims", "Serialized", "Writer", "WriterClosed", "run_concurrently"]
+__all__ = ["Claims", "Crew", "Serialized", "Writer", "WriterClosed", "run_all", "run_concurrently"]

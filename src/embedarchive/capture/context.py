@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..settings import Settings
 from ..store.files import FileStore
@@ -16,3 +18,8 @@ class FetchContext:
     http: Http
     files: FileStore
     progress: ProgressSink = field(default_factory=NullProgress)
+    #: Runs independent calls (an article's targets) and returns their results in order: one
+    #: after another, or shared out among a concurrent batch's threads (``workers.Crew.map``).
+    share: Callable[[Sequence[Callable[[], Any]]], list[Any]] = field(
+        default=lambda calls: [call() for call in calls]
+    )
