@@ -88,3 +88,17 @@ def test_readers_upgrade_an_older_archive(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["list", "--json", "--archive", str(archive)])
     assert result.exit_code == 0, result.output
     assert Store.open(archive / "archive.db", create=False).schema_version() == SCHEMA_VERSION
+
+
+def test_commits_are_synced_only_when_asked(tmp_path: Path) -> None:
+    """WAL + synchronous=NORMAL by default (one fsync per commit made the writer the
+    bottleneck); FULL with the durable_commits setting."""
+    normal = Store.open(tmp_path / "a" / "archive.db")
+    full = Store.open(tmp_path / "b" / "archive.db", durable=True)
+    try:
+        assert normal.db.execute("pragma journal_mode").fetchone()[0] == "wal"
+        assert normal.db.execute("pragma synchronous").fetchone()[0] == 1
+        assert full.db.execute("pragma synchronous").fetchone()[0] == 2
+    finally:
+        normal.close()
+        full.close()

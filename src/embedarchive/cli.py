@@ -323,7 +323,11 @@ def _open_existing(settings: Any) -> Any:
     from .store.records import Store
 
     Store.open(settings.db_path, create=False).close()
-    return Store.open(settings.db_path, warc_max_bytes=settings.warc_max_bytes)
+    return Store.open(
+        settings.db_path,
+        warc_max_bytes=settings.warc_max_bytes,
+        durable=settings.durable_commits,
+    )
 
 
 from .cli_archive import archive, retry  # noqa: E402  (they use the helpers above)

@@ -132,7 +132,11 @@ def seal(settings: Settings) -> Sealed:
 
     if not settings.db_path.exists():
         raise StoreError(f"no archive at {settings.archive_dir} (run 'embedarchive archive' first)")
-    store = Store.open(settings.db_path, warc_max_bytes=settings.warc_max_bytes)
+    store = Store.open(
+        settings.db_path,
+        warc_max_bytes=settings.warc_max_bytes,
+        durable=settings.durable_commits,
+    )
     try:
         assert store.evidence is not None
         store.evidence.recover()

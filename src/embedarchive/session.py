@@ -26,7 +26,11 @@ def fetching_run(
     settings = loaded.settings
     if not create:
         Store.open(settings.db_path, create=False).close()  # a missing archive is an error
-    store = Store.open(settings.db_path, warc_max_bytes=settings.warc_max_bytes)
+    store = Store.open(
+        settings.db_path,
+        warc_max_bytes=settings.warc_max_bytes,
+        durable=settings.durable_commits,
+    )
     files = FileStore(settings.archive_dir)
     files.open()
     files.discard_partial()

@@ -131,6 +131,15 @@ class Settings:
         default=None,
         metadata=_doc("ffmpeg binary for yt-dlp; default: the machine's, else imageio-ffmpeg's."),
     )
+    durable_commits: bool = field(
+        default=False,
+        metadata=_doc(
+            "Sync the database to disk at every commit (SQLite synchronous=FULL). Off: WAL "
+            "with synchronous=NORMAL, which survives a killed process whole and never "
+            "corrupts, but may lose the last commits to a power cut (their work is redone by "
+            "the next run); on, each commit waits for the disk."
+        ),
+    )
     warc_max_bytes: int = field(
         default=1_000_000_000,
         metadata=_doc(

@@ -35,7 +35,14 @@ class Store:
         self.evidence = evidence
 
     @classmethod
-    def open(cls, path: Path, *, create: bool = True, warc_max_bytes: int = 1_000_000_000) -> Store:
+    def open(
+        cls,
+        path: Path,
+        *,
+        create: bool = True,
+        warc_max_bytes: int = 1_000_000_000,
+        durable: bool = False,
+    ) -> Store:
         if not create and not path.exists():
             raise StoreError(f"no archive at {path.parent} (run 'embedarchive archive' first)")
         try:
@@ -43,6 +50,9 @@ class Store:
             db = Database(path)
             db.execute("PRAGMA foreign_keys = ON")
             db.enable_wal()
+            # NORMAL: a commit is not synced (the WAL is, at checkpoints); an fsync per commit
+            # made the one writer thread the bottleneck of a concurrent batch.
+            db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
             known = {m.name for m in migrations.pending(Database(memory=True))}
             applied = {m.name for m in migrations.applied(db)}
             if applied - known:
