@@ -24,11 +24,20 @@ client's own path after it is ignored (``/html/api/v1/statuses/1`` is ``/html``)
                      (``&layers=2``: ``gzip, gzip``, which decodes to n from even less)
 ``/endless``         200 with no length, zero bytes until the client leaves
 ``/429``, ``/503``   the status with ``Retry-After: 1``
+``/ranged?n=&cut=``  n bytes (``ranged_body(n)``) with ``Accept-Ranges: bytes`` and an ETag; a
+                     full answer hangs up after ``cut`` bytes, a ``Range: bytes=N-`` request
+                     gets ``206`` with the rest. Options: ``once=KEY`` cuts only the first full
+                     answer for KEY; ``ranges=0`` advertises no ranges and ignores Range;
+                     ``range=ignore`` answers Range with the full body (200); ``range=wrong``
+                     answers it with a Content-Range that starts at 0; ``cut206=1`` hangs up
+                     ranged answers after ``cut`` bytes too. An ``If-Range`` that is not the
+                     ETag gets the full body, as RFC 9110 says.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import socket
 import socketserver
 import struct
@@ -60,6 +69,7 @@ class _Handler(socketserver.BaseRequestHandler):
         parts = urlsplit(target)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         self.server.log.append(parts.path)
+        self.head = data.decode("latin-1")
         try:
             self.route(sock, parts.path, query)
         except OSError:
@@ -124,8 +134,54 @@ class _Handler(socketserver.BaseRequestHandler):
             body = b'{"error": "slow down"}'
             headers = {**_length("application/json", body), "Retry-After": "1"}
             self.send(sock, status, headers, body)
+        elif path == "/ranged":
+            self.ranged(sock, n, query)
         else:
             self.send(sock, "404 Not Found", {"Content-Length": "0"}, b"")
+
+    def header(self, name: str) -> str | None:
+        for line in self.head.split("\r\n")[1:]:
+            key, _, value = line.partition(":")
+            if key.strip().lower() == name:
+                return value.strip()
+        return None
+
+    def ranged(self, sock: socket.socket, n: int, query: dict[str, str]) -> None:
+        """See ``/ranged`` in the module docstring."""
+        body, etag = ranged_body(n), '"ranged-v1"'
+        cut = int(query.get("cut", str(n // 2)))
+        asked = self.header("range") if query.get("ranges") != "0" else None
+        if_range = self.header("if-range")
+        if asked and (if_range is None or if_range == etag) and query.get("range") != "ignore":
+            start = int(asked.removeprefix("bytes=").split("-")[0])
+            first = 0 if query.get("range") == "wrong" else start
+            headers = {
+                "Content-Type": "application/octet-stream",
+                "Content-Length": str(n - start),
+                "Content-Range": f"bytes {first}-{n - 1 + first - start}/{n}",
+                "Accept-Ranges": "bytes",
+                "ETag": etag,
+            }
+            part = body[start:]
+            self.send(
+                sock, "206 Partial Content", headers, part[:cut] if "cut206" in query else part
+            )
+            return
+        headers = {"Content-Type": "application/octet-stream", "Content-Length": str(n)}
+        if query.get("ranges") != "0":
+            headers.update({"Accept-Ranges": "bytes", "ETag": etag})
+        once = query.get("once")
+        with self.server.lock:
+            first_time = once is None or once not in self.server.seen
+            if once is not None:
+                self.server.seen.add(once)
+        self.send(sock, "200 OK", headers, body[:cut] if first_time else body)
+
+
+def ranged_body(n: int) -> bytes:
+    """The ``/ranged`` body: n bytes that never repeat, so a splice at a wrong offset shows."""
+    blocks = (hashlib.sha256(i.to_bytes(8, "big")).digest() for i in range(n // 32 + 1))
+    return b"".join(blocks)[:n]
 
 
 def _length(content_type: str, body: bytes) -> dict[str, str]:
@@ -140,6 +196,8 @@ class _Server(socketserver.ThreadingTCPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.log: list[str] = []
         self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.seen: set[str] = set()
         self._bombs: dict[tuple[int, int], bytes] = {}
 
     def bomb(self, size: int, layers: int) -> bytes:

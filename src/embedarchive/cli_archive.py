@@ -16,7 +16,7 @@ import click
 from rich.console import Console
 
 from .cli import _settings, common_options, friendly_errors, json_option
-from .console import BatchProgress, RichProgress, items_table, summary_table, table
+from .console import BatchProgress, RichProgress, Tally, table
 from .errors import InputError
 from .session import fetching_run
 
@@ -107,7 +107,15 @@ def archive(
         refresh,
     )
     err_console = Console(stderr=True)
-    outcomes: list[Outcome] = []
+    tally = Tally()  # what the tables show, not every outcome: memory stays flat
+    errors: list[Outcome] = []
+
+    def collect(outcome: Outcome) -> None:
+        if outcome.result is not None:
+            tally.add(outcome.result)
+        if outcome.error:
+            errors.append(outcome)
+
     with fetching_run(loaded, "archive") as (store, files, http, run_id):
         queue = Queue(store, settings)
         queue.requeue_running()  # whatever a killed archive or retry run left half done
@@ -122,8 +130,9 @@ def archive(
             expanded = Expander(http, recorder, stdin).expand(spec)
             store.save_exchanges(recorder.exchanges(), run_id)
             batch_id = queue.create_batch(spec.key, "archive", spec.to_json(), expanded, run_id)
-        total = sum(queue.counts(batch_id).values())
-        done_before = total - len(queue.articles(batch_id))
+        counts = queue.counts(batch_id)
+        total = sum(counts.values())
+        done_before = total - counts.get("pending", 0)  # a count: the batch is never loaded
         with BatchProgress(err_console, total) as progress:
             progress.already_done(done_before)
             ctx = FetchContext(settings=settings, http=http, files=files, progress=progress)
@@ -133,15 +142,14 @@ def archive(
                 if as_json:
                     _json_line({"batch_id": batch_id, **outcome.to_json()})
 
-            outcomes = run_batch(queue, batch_id, store, ctx, run_id, report, settings.jobs)
+            run_batch(queue, batch_id, store, ctx, run_id, report, settings.jobs, collect)
         states = queue.counts(batch_id)
         retryable_left = len([i for i in queue.failures(due_only=False) if i.batch_id == batch_id])
-    results = [o.result for o in outcomes if o.result is not None]
     if not as_json:
         out = Console()
-        if results:
-            out.print(items_table(results))
-            out.print(summary_table(results))
+        if tally.articles:
+            out.print(tally.items_table())
+            out.print(tally.summary_table())
         out.print(
             table(
                 f"Batch {batch_id}",
@@ -149,19 +157,16 @@ def archive(
                 [[total, states.get("done", 0), states.get("failed", 0), states.get("pending", 0)]],
             )
         )
-    for o in outcomes:
-        if o.error:
-            err_console.print(f"[red]error:[/] {o.error}", markup=False, highlight=False)
-    failed = sum(r.failed for r in results) + sum(
-        1 for o in outcomes if o.error and not o.bad_input
-    )
+    for o in errors:
+        err_console.print(f"[red]error:[/] {o.error}", markup=False, highlight=False)
+    failed = tally.totals["failed"] + sum(1 for o in errors if not o.bad_input)
     if (failed or retryable_left) and not as_json:
         err_console.print(
             f"[yellow]{failed} fetch(es) failed[/] and were recorded with their reason; "
             "everything else is stored. Run the same command again later (or 'embedarchive "
             "retry') to complete the archive."
         )
-    if any(o.bad_input for o in outcomes):
+    if any(o.bad_input for o in errors):
         sys.exit(2)
     if failed:
         sys.exit(1)

@@ -145,45 +145,89 @@ SETTLED = ("archived", "already archived", "already unavailable", "unavailable")
 COUNTS = ("found", "archived", "already", "unavailable", "unresolved", "failed")
 
 
-def summary_table(results: Sequence[Any]) -> Table:
-    shown = [r for r in results if len(results) <= LISTED or r.failed or r.unresolved]
-    rows: list[list[Any]] = [
-        [r.source, *(getattr(r, c) for c in COUNTS[:-1]), _failed(r.failed)] for r in shown
-    ]
-    if len(shown) < len(results):
-        totals = [sum(getattr(r, c) for r in results) for c in COUNTS]
-        rows.append(
-            [Text(f"all {len(results)} articles", style="bold"), *totals[:-1], _failed(totals[-1])]
+class Tally:
+    """A batch's article results as the end-of-batch tables need them, added one at a time.
+
+    A result is kept while the tables would list every row (at most ``LISTED`` articles, or
+    embeds), and after that only if it needs attention; the rest only count. Memory is thus
+    bounded by what the tables show, not by the size of the batch.
+    """
+
+    def __init__(self) -> None:
+        self.articles = 0
+        self.embeds = 0
+        self.totals = dict.fromkeys(COUNTS, 0)
+        self.kept: list[Any] = []
+
+    @classmethod
+    def of(cls, results: Iterable[Any]) -> Tally:
+        tally = cls()
+        for result in results:
+            tally.add(result)
+        return tally
+
+    def add(self, result: Any) -> None:
+        crossed = self.articles == LISTED or self.embeds <= LISTED < self.embeds + len(result.items)
+        self.articles += 1
+        self.embeds += len(result.items)
+        for column in COUNTS:
+            self.totals[column] += getattr(result, column)
+        if crossed:  # past a limit: what was kept only to be listed is dropped, once
+            self.kept = [r for r in self.kept if self._needed(r)]
+        if self._needed(result):
+            self.kept.append(result)
+
+    def _needed(self, r: Any) -> bool:
+        if self.articles <= LISTED or r.failed or r.unresolved:
+            return True
+        if self.embeds <= LISTED:
+            return bool(r.items)
+        return any(item.get("status") not in SETTLED for item in r.items)
+
+    def summary_table(self) -> Table:
+        shown = [r for r in self.kept if self.articles <= LISTED or r.failed or r.unresolved]
+        rows: list[list[Any]] = [
+            [r.source, *(getattr(r, c) for c in COUNTS[:-1]), _failed(r.failed)] for r in shown
+        ]
+        if len(shown) < self.articles:
+            totals = [self.totals[c] for c in COUNTS]
+            label = Text(f"all {self.articles} articles", style="bold")
+            rows.append([label, *totals[:-1], _failed(totals[-1])])
+        return table("Summary", ["article", *COUNTS], rows)
+
+    def items_table(self) -> Table:
+        items = [(r, item) for r in self.kept for item in r.items]
+        if self.embeds > LISTED:
+            items = [(r, item) for r, item in items if item.get("status") not in SETTLED]
+        t = table(
+            "Embeds",
+            ["article", "platform", "post", "status", "note"],
+            (
+                [
+                    r.source[-40:],
+                    item["platform"],
+                    item.get("url") or f"@{item.get('handle')}",
+                    styled(item.get("status")),
+                    (item.get("error") or "")[:120],
+                ]
+                for r, item in items
+            ),
         )
-    return table("Summary", ["article", *COUNTS], rows)
+        if hidden := self.embeds - len(items):
+            t.caption = f"{hidden} archived embeds not listed (--json lists every one)"
+        return t
+
+
+def summary_table(results: Sequence[Any]) -> Table:
+    return Tally.of(results).summary_table()
+
+
+def items_table(results: Sequence[Any]) -> Table:
+    return Tally.of(results).items_table()
 
 
 def _failed(count: int) -> Text:
     return Text(str(count), style="red" if count else "")
-
-
-def items_table(results: Sequence[Any]) -> Table:
-    items = [(r, item) for r in results for item in r.items]
-    if len(items) > LISTED:
-        items = [(r, item) for r, item in items if item.get("status") not in SETTLED]
-    hidden = sum(len(r.items) for r in results) - len(items)
-    t = table(
-        "Embeds",
-        ["article", "platform", "post", "status", "note"],
-        (
-            [
-                r.source[-40:],
-                item["platform"],
-                item.get("url") or f"@{item.get('handle')}",
-                styled(item.get("status")),
-                (item.get("error") or "")[:120],
-            ]
-            for r, item in items
-        ),
-    )
-    if hidden:
-        t.caption = f"{hidden} archived embeds not listed (--json lists every one)"
-    return t
 
 
 def post_panel(post: dict[str, Any]) -> Panel:

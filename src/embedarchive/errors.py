@@ -5,6 +5,9 @@ Mirrors yt-dlp's "expected" flag: a platform saying no is not a bug, so it never
 
 from __future__ import annotations
 
+import errno
+import sqlite3
+
 
 class EmbedArchiveError(Exception):
     """Base of every anticipated failure; the CLI prints ``str(err)`` on one line."""
@@ -60,3 +63,38 @@ class StoreError(EmbedArchiveError):
     """The archive cannot be opened or written (missing, read-only, newer schema, disk full)."""
 
     exit_code = 2
+
+
+class DiskFullError(StoreError):
+    """The disk holding the archive is full (ENOSPC, SQLite's "database or disk is full").
+
+    The run stops at once instead of going on with other items, which would fail the same
+    way: what was committed before stays whole (``verify`` passes), the unit being written
+    is rolled back and its temp files removed, and the same command continues once there is
+    space again.
+    """
+
+
+_DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def is_disk_full(err: BaseException) -> bool:
+    """Whether ``err`` says the disk (or the user's quota) is full."""
+    if isinstance(err, OSError):
+        return err.errno in _DISK_FULL_ERRNOS
+    if isinstance(err, sqlite3.Error):
+        code = getattr(err, "sqlite_errorcode", None)
+        return code is not None and code & 0xFF == sqlite3.SQLITE_FULL
+    return False
+
+
+def write_error(err: OSError | sqlite3.Error, what: str) -> StoreError:
+    """The ``StoreError`` for a failed write of ``what``: a ``DiskFullError`` when the disk
+    is full, with the one line the user needs."""
+    if is_disk_full(err):
+        return DiskFullError(
+            f"disk full: cannot write {what}; the run stopped, everything stored before is "
+            "intact: free some space and run the same command again to continue"
+        )
+    reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+    return StoreError(f"cannot write {what}: {reason}")

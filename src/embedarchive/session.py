@@ -6,11 +6,14 @@ an interrupted run left half-written, record the run — and ends by recording i
 
 from __future__ import annotations
 
+import sqlite3
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from .capture.http import Http, utcnow
+from .errors import StoreError, is_disk_full, write_error
 from .manifest import discard_uncommitted
 from .pipeline import begin_run
 from .settings import LoadedSettings
@@ -35,10 +38,19 @@ def fetching_run(
     files.open()
     files.discard_partial()
     discard_uncommitted(store.db, settings.archive_dir)
+    started = time.time()
     run_id = begin_run(store, loaded, command, sys.argv)
     try:
         with Http(settings) as http:
             yield store, files, http, run_id
+    except (StoreError, OSError, sqlite3.Error) as err:
+        # a unit failed to commit (a full disk above all): drop the files only it named, and
+        # say so on one line even where the write that failed was not one that says it
+        discard_uncommitted(store.db, settings.archive_dir)
+        files.discard_unreferenced(store.db, started)
+        if isinstance(err, StoreError) or not is_disk_full(err):
+            raise
+        raise write_error(err, f"the archive in {settings.archive_dir}") from None
     finally:
         store.finish_run(run_id, utcnow())
         store.close()

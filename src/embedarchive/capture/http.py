@@ -163,7 +163,10 @@ class Spool:
         """The spooled body; an incomplete one (cap, broken connection) is not kept."""
         if self._file is None:
             return None
-        self._file.close()
+        try:
+            self._file.close()
+        except OSError:  # a full disk: what is on disk is not the whole body
+            complete = False
         self._file = None
         body = BodyFile(self._path, decoded=self._decoded)
         if complete:

@@ -2,7 +2,8 @@
 
 Files are first written under ``tmp/`` and renamed into place only once complete and hashed,
 so an interrupted run never leaves a partial file in the store, and the same bytes seen in two
-posts are stored once.
+posts are stored once. A write that fails (a full disk above all) raises ``StoreError`` /
+``DiskFullError`` with its temp file already removed.
 """
 
 from __future__ import annotations
@@ -10,10 +11,13 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
-from ..errors import StoreError
+from sqlite_utils import Database
+
+from ..errors import StoreError, write_error
 
 _EXT_BY_MIME = {
     "image/jpeg": "jpg",
@@ -61,13 +65,47 @@ class FileStore:
                 count += 1
         return count
 
+    def discard_unreferenced(self, db: Database, since: float) -> list[str]:
+        """Remove the files put since ``since`` (the run's start) that no row names.
+
+        They belong to a unit whose transaction failed after its files were stored (a full
+        disk while writing its WARC records or rows); left alone they would be orphaned until
+        a later run stored the same bytes again. ``put`` renames and chmods, so the ctime of a
+        file it stored is when it did (a file that was already there is not touched). Walks
+        the whole store: for a run that stops, not for every unit.
+        """
+        removed = []
+        for path in self.media.rglob("*"):
+            try:
+                info = path.lstat()
+            except OSError:
+                continue
+            if not stat.S_ISREG(info.st_mode) or info.st_ctime < since - 1:  # coarse clock
+                continue
+            rel = path.relative_to(self.root).as_posix()
+            named = db.execute(
+                "select 1 from media where path = ? union all "
+                "select 1 from articles where raw_path = ? limit 1",
+                [rel, rel],
+            ).fetchone()
+            if named is None:
+                path.unlink(missing_ok=True)
+                removed.append(rel)
+        return removed
+
     def temp_file(self, suffix: str = "") -> Path:
-        fd, name = tempfile.mkstemp(dir=self.tmp, suffix=suffix + ".part")
+        try:
+            fd, name = tempfile.mkstemp(dir=self.tmp, suffix=suffix + ".part")
+        except OSError as err:
+            raise write_error(err, f"a temp file in {self.tmp}") from None
         os.close(fd)
         return Path(name)
 
     def temp_dir(self) -> Path:
-        return Path(tempfile.mkdtemp(dir=self.tmp))
+        try:
+            return Path(tempfile.mkdtemp(dir=self.tmp))
+        except OSError as err:
+            raise write_error(err, f"a temp folder in {self.tmp}") from None
 
     def relative(self, sha256: str, mime: str) -> str:
         return f"media/{sha256[:2]}/{sha256}.{extension_for(mime)}"
@@ -79,17 +117,25 @@ class FileStore:
         if dest.exists():
             temp.unlink(missing_ok=True)
             return rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        with open(temp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(temp, dest)
-        os.chmod(dest, 0o444)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            with open(temp, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(temp, dest)
+            os.chmod(dest, 0o444)
+        except OSError as err:
+            temp.unlink(missing_ok=True)
+            raise write_error(err, rel) from None
         return rel
 
     def put_bytes(self, data: bytes, mime: str) -> tuple[str, str]:
         sha = hashlib.sha256(data).hexdigest()
         temp = self.temp_file()
-        temp.write_bytes(data)
+        try:
+            temp.write_bytes(data)
+        except OSError as err:
+            temp.unlink(missing_ok=True)
+            raise write_error(err, self.relative(sha, mime)) from None
         return sha, self.put(temp, sha, mime)
 
     def path(self, rel: str) -> Path:

@@ -16,6 +16,10 @@ the ``X-Archive-Orig-`` prefix so replay tools read the bytes right: ``Transfer-
 (the chunking was undone by the HTTP library), and, for yt-dlp, whose client decompresses,
 ``Content-Encoding`` and ``Content-Length``. Bodies are streamed from their spool files, never
 held in memory.
+
+The open file is written unbuffered, so a record that fails halfway (a full disk) is cut off
+again at once: the file only ever holds complete records, and the error is a one-line
+``StoreError`` (``DiskFullError`` when the disk is full).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import base64
 import fcntl
 import json
 import os
+import sqlite3
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,7 +44,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
-from ..errors import StoreError
+from ..errors import write_error
 from ..models import HttpExchange
 from .warc_seal import recover_open_files, seal_file
 
@@ -69,16 +74,28 @@ class _Sha256WARCWriter(WARCWriter):  # type: ignore[misc]
 
 
 class _CountingFile:
+    """The open WARC, unbuffered (warcio's gzip wrapper already hands over compressed blocks),
+    so what was written is known exactly and can be cut back."""
+
     def __init__(self, fh: IO[bytes]) -> None:
         self.fh = fh
         self.pos = fh.seek(0, os.SEEK_END)
 
     def write(self, data: bytes) -> None:
-        self.fh.write(data)
-        self.pos += len(data)
+        view = memoryview(data)
+        while view:
+            written = self.fh.write(view) or 0  # a raw file may take less than it is given
+            self.pos += written
+            view = view[written:]
 
     def flush(self) -> None:
         self.fh.flush()
+
+    def cut(self, offset: int) -> None:
+        """Drop everything after ``offset`` (a record that failed halfway)."""
+        os.ftruncate(self.fh.fileno(), offset)
+        self.fh.seek(offset)
+        self.pos = offset
 
 
 def hex_digest(warc_digest: str | None) -> str | None:
@@ -109,6 +126,7 @@ class WarcWriter:
         self._writer: _Sha256WARCWriter | None = None
         self._name = ""
         self._records = 0
+        self._torn = False
         self.open_dir = root / "warc" / "open"
         recover_open_files(root, db, on_sealed)
 
@@ -116,10 +134,13 @@ class WarcWriter:
     def _ensure_open(self) -> tuple[_Sha256WARCWriter, _CountingFile]:
         if self._writer is not None and self._out is not None:
             return self._writer, self._out
-        self.open_dir.mkdir(parents=True, exist_ok=True)
         stamp = _now().replace("-", "").replace(":", "").replace(".", "")
         self._name = f"embedarchive-{stamp}-{uuid.uuid4().hex[:12]}.warc.gz"
-        fh = open(self.open_dir / self._name, "xb")
+        try:
+            self.open_dir.mkdir(parents=True, exist_ok=True)
+            fh = open(self.open_dir / self._name, "xb", buffering=0)
+        except OSError as err:
+            raise write_error(err, f"a new WARC file in {self.open_dir}") from None
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._fh, self._out = fh, _CountingFile(fh)
         self._writer = _Sha256WARCWriter(self._out, gzip=True, warc_version="1.1")
@@ -143,12 +164,22 @@ class WarcWriter:
             self.close()
 
     def close(self) -> None:
-        """Seal the open WARC, if any: hash, move into place, record its row."""
+        """Seal the open WARC, if any: hash, move into place, record its row. A file whose
+        only record could not be written is removed instead."""
         if self._fh is None:
             return
         self._fh.close()  # releases the lock
         self._fh = self._out = self._writer = None
-        seal_file(self.root, self.db, self.open_dir / self._name, self._records, self._on_sealed)
+        path = self.open_dir / self._name
+        if self._torn:
+            return
+        if self._records == 0:
+            path.unlink(missing_ok=True)
+            return
+        try:
+            seal_file(self.root, self.db, path, self._records, self._on_sealed)
+        except (OSError, sqlite3.Error) as err:
+            raise write_error(err, f"the sealed WARC {self._name}") from None
 
     # -- records ------------------------------------------------------------
     def _write(self, record: Any) -> WarcRef:
@@ -158,7 +189,11 @@ class WarcWriter:
         try:
             writer.write_record(record)
         except OSError as err:
-            raise StoreError(f"cannot write WARC record: {err}") from None
+            try:
+                out.cut(offset)
+            except OSError:
+                self._torn = True  # left open: the next run cuts it back, then seals it
+            raise write_error(err, f"a WARC record to {self._name}") from None
         self._records += 1
         headers = record.rec_headers
         return WarcRef(
