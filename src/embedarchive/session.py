@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 from .capture.http import Http, utcnow
 from .errors import StoreError, is_disk_full, write_error
@@ -38,6 +39,7 @@ def fetching_run(
     files.open()
     files.discard_partial()
     discard_uncommitted(store.db, settings.archive_dir)
+    _discard_orphans_of_killed_runs(store, files)
     started = time.time()
     run_id = begin_run(store, loaded, command, sys.argv)
     try:
@@ -54,6 +56,21 @@ def fetching_run(
     finally:
         store.finish_run(run_id, utcnow())
         store.close()
+
+
+def _discard_orphans_of_killed_runs(store: Store, files: FileStore) -> None:
+    """A run killed between putting a media file in the store and committing the rows that
+    name it leaves the file orphaned; usually a later capture of the same bytes adopts it,
+    but not when that capture comes out different (text only, say). So the files put since
+    the first killed run (no ``finished_at``) after the last finished one, and named by no
+    row, go. The media store is walked only after a kill."""
+    row = store.db.execute(
+        """select min(started_at) from runs where finished_at is null and id > coalesce(
+             (select max(id) from runs where finished_at is not null), 0)"""
+    ).fetchone()
+    if row and row[0]:
+        since = datetime.fromisoformat(str(row[0]).replace("Z", "+00:00")).timestamp()
+        files.discard_unreferenced(store.db, since)
 
 
 __all__ = ["fetching_run"]

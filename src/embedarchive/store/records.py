@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from sqlite_utils import Database
 from sqlite_utils.db import jsonify_if_needed
 
-from ..errors import StoreError
+from ..errors import StoreError, write_error
 from ..models import Article, Capture, Detection, HttpExchange, Resolution
 from .evidence import Evidence
 from .schema import migrations
@@ -108,7 +108,7 @@ class Store:
             with self.db.atomic():
                 yield
         except sqlite3.OperationalError as err:
-            raise StoreError(f"archive write failed: {err}") from None
+            raise write_error(err, "the archive database") from None
 
     # -- runs ---------------------------------------------------------------
     def begin_run(self, row: dict[str, Any]) -> int:
