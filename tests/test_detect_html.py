@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup, Tag
 
 from embedarchive.article import build_article
 from embedarchive.detect import detect, detect_html
+from embedarchive.detect._positions import Positions
+from embedarchive.detect._tree import markup, parse, stripped_text_length, utf8
 from embedarchive.models import Detection
 
 FIXTURES = Path(__file__).parent / "fixtures" / "articles"
@@ -374,6 +378,54 @@ def test_a_page_without_embeds_gives_nothing() -> None:
     html = (FIXTURES / "corpus-073-wp-embed-blocks.html").read_text(encoding="utf-8")
     assert [d.id for d in detect_html(html)] == ["1310340832445292544", "1310340867681648640"]
     assert detect_html(page("<p>Nothing to see.</p>")) == []
+
+
+# --- the lxml tree reads like the BeautifulSoup one it replaced -------------------------------
+
+
+def soup_elements(html: str) -> list[Tag]:
+    return BeautifulSoup(html, "lxml").find_all(True)
+
+
+@pytest.mark.parametrize("fixture", sorted(p.name for p in FIXTURES.glob("*.html")))
+def test_snippets_are_the_elements_as_beautifulsoup_prints_them(fixture: str) -> None:
+    """Every element of a real page prints as ``str(tag)`` did (snippets are evidence: they
+    must not change with the parser), and its visible text and paragraph text are the same."""
+    html = (FIXTURES / fixture).read_text(encoding="utf-8")
+    root = parse(utf8(html))
+    assert root is not None
+    ours = [el for el in root.iter() if isinstance(el.tag, str)]
+    theirs = soup_elements(html)
+    written = Positions(html, root).written
+    assert [el.tag for el in ours] == [tag.name for tag in theirs]
+    for el, tag in zip(ours, theirs, strict=True):
+        assert markup(el, 20_000, written) == str(tag)[:20_000], tag.name
+        assert stripped_text_length(el) == len(tag.get_text(" ", strip=True)), tag.name
+
+
+def test_deep_nests_of_blockquotes_are_read_in_linear_time() -> None:
+    """A page nesting 100,000 blockquotes (libxml2's tree builder gives up at 2,048 levels;
+    the rules once read each quote's whole text: hours) is read in seconds."""
+    nest = "<blockquote>" * 100_000
+    for html, wanted in (
+        (nest + BLOCKQUOTE, ["1590000000000000001"]),  # the outermost quote holds the post
+        ("<blockquote>— jack (@jack) March 21, 2006 " * 100_000, []),  # no link: no post
+        ("<nav>" + nest + BLOCKQUOTE + "</nav>", []),  # chrome, however deep
+    ):
+        start = time.monotonic()
+        assert [d.id for d in detect_html(html)] == wanted
+        assert time.monotonic() - start < 120
+
+
+def test_an_article_read_from_utf8_bytes_gives_what_its_text_gives() -> None:
+    html = page("<p>Ärger über Tweets: ünïcödé</p>" + BLOCKQUOTE)
+    article = build_article(html.encode("utf-8"), source="f", source_kind="file", is_html=True)
+    assert detect(article) == detect_html(article.text)
+    assert [d.id for d in detect(article)] == ["1590000000000000001"]
+
+
+def test_a_lone_surrogate_is_read_not_raised() -> None:
+    assert [d.id for d in detect_html(page("\ud800" + BLOCKQUOTE))] == ["1590000000000000001"]
 
 
 # --- the whole labelled corpus (in ../shared beside the clone) -------------------------------

@@ -6,11 +6,16 @@ import json
 import re
 from pathlib import Path
 
+import dateparser
 import pytest
 
 from embedarchive.article import build_article
-from embedarchive.detect import detect, detect_text
+from embedarchive.detect import _links as links
+from embedarchive.detect import dates, detect, detect_text
+from embedarchive.detect import text as text_module
+from embedarchive.detect.dates import iso_date
 from embedarchive.models import Detection
+from embedarchive.platforms import REGISTRY
 
 FIXTURES = Path(__file__).parent / "fixtures" / "articles"
 TEXT_CORPUS = FIXTURES / "text"
@@ -321,3 +326,50 @@ def test_an_attribution_without_a_date_is_not_a_post() -> None:
 def test_article_dashes_and_handles_in_prose_are_not_posts() -> None:
     text = "The ministry – said the agency – was silent; @someone (@someone) replied in 2024.\n"
     assert detect_text(text) == []
+
+
+# --- what makes reading fast must not change what is read ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "November 14, 2025",
+        "Nov 14, 2025",
+        "Sept. 9, 2016",
+        "Dec. 5, 2016",
+        "March 10, 2026 at 9:06 AM",
+        "14. November 2025",
+        "6. März 2018",
+        "29. Februar 2024",
+        "February 30, 2019",
+        "may 5, 2020",
+        "August 13, 2024 at 12:59 PM",
+    ],
+)
+def test_common_dates_are_read_as_dateparser_reads_them(text: str) -> None:
+    parsed = dateparser.parse(text, settings=dates._SETTINGS)
+    assert iso_date(text) == (parsed.date().isoformat() if parsed else None)
+
+
+def test_dates_in_other_shapes_still_go_to_dateparser() -> None:
+    assert iso_date("14 novembre 2025") == "2025-11-14"
+    assert iso_date("2025年11月14日") == "2025-11-14"
+    assert iso_date("Instagram Beitrag") is None
+
+
+def test_literal_gates_change_no_match(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every platform pattern is only tried where its literal part occurs: the same links are
+    found as when every pattern is tried everywhere."""
+    samples = [
+        "See https://twitter.com/a/status/1 and x.com/b/status/2 pic.twitter.com/AbCdEf123",
+        "HTTPS://WWW.YOUTUBE.COM/watch?v=dQw4w9WgXcQ youtu.be/dQw4w9WgXcQ t.co/WcgraWqkiA",
+        "at://did:plc:abcdefghijklmnopqrstuvwx/app.bsky.feed.post/3k7qmjev5lr2s",
+        "https://mastodon.social/@raymondcamden/116205264348332986 ſtatus twİtter.com/a/status/3",
+        "— Jörg (@jo_rg) 14. November 2022 and A post shared by Name (@name.x) on Dec 5, 2016",
+        "@someone\ncaption words\n♬ original sound - someone",
+    ]
+    gated = [(detect_text(t), links.shown_links(t, REGISTRY)) for t in samples]
+    monkeypatch.setattr(links, "literal_gate", lambda pattern: None)
+    monkeypatch.setattr(text_module, "literal_gate", lambda pattern: None)
+    assert [(detect_text(t), links.shown_links(t, REGISTRY)) for t in samples] == gated

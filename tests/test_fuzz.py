@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+from bs4 import BeautifulSoup
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +22,8 @@ from embedarchive.article import build_article, decode
 from embedarchive.capture.context import FetchContext
 from embedarchive.capture.http import Http, Recorder
 from embedarchive.detect import detect, detect_html, detect_text
+from embedarchive.detect._positions import Positions
+from embedarchive.detect._tree import markup, parse, stripped_text_length, utf8
 from embedarchive.detect.dates import find_date, iso_date
 from embedarchive.errors import EmbedArchiveError, InputError
 from embedarchive.models import Detection, Target
@@ -127,6 +131,41 @@ def test_generated_html_gives_stable_detections_with_offsets_in_range(document: 
     for d in found:
         if d.id is not None:
             assert d.url  # an id without its canonical URL would be unusable downstream
+
+
+@SLOW
+@pytest.mark.filterwarnings("ignore::bs4.MarkupResemblesLocatorWarning")
+@given(html_documents())
+def test_generated_html_reads_as_beautifulsoup_read_it(document: str) -> None:
+    """The lxml tree the rules read has BeautifulSoup's elements, snippets and paragraph text
+    (the detector was written against it, and snippets are evidence)."""
+    root = parse(utf8(document))
+    theirs = BeautifulSoup(document, "lxml").find_all(True)
+    ours = [el for el in root.iter() if isinstance(el.tag, str)] if root is not None else []
+    assert [el.tag for el in ours] == [tag.name for tag in theirs]
+    written = Positions(document, root).written if root is not None else None
+    for el, tag in zip(ours, theirs, strict=True):
+        assert markup(el, 20_000, written) == str(tag)[:20_000]
+        assert stripped_text_length(el) == len(tag.get_text(" ", strip=True))
+
+
+@SLOW
+@given(st.one_of(html_documents(), text_with_markers))
+def test_html_nested_past_the_parsers_depth_limit_never_raises(document: str) -> None:
+    """Deeper than 2,048 levels the tree is built from parser events, where lxml refuses more
+    (control characters, odd names): still a result, never an exception."""
+    nested = "<div a='\x01'>" * 2100 + document
+    check_offsets(detect_html(nested), nested)
+
+
+@SLOW
+@given(html_documents())
+def test_an_article_reads_the_same_from_its_bytes_and_its_text(document: str) -> None:
+    try:
+        article = build_article(document.encode(), source="f", source_kind="file", is_html=True)
+    except InputError:
+        return
+    assert detect(article) == detect_html(article.text)
 
 
 @SLOW

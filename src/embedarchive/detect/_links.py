@@ -8,8 +8,11 @@ links to words ("…administrationhttps://t.co/WcgraWqkiA").
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
+from re import _constants, _parser  # type: ignore[attr-defined]
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ..models import Target
@@ -26,6 +29,8 @@ _TRAILING = ".,;:!?)]}'\"\u2019\u201d\u00bb"
 #: Query parameters through which embed proxies (Embedly, Iframely, consent managers) pass the
 #: URL they show; buttons and counters pass the *page's* URL the same way and are skipped.
 _WRAPPED_PARAMS = ("url", "src", "href", "u", "link")
+_GROUP_NAME = re.compile(r"\(\?P<\w+>")
+_SCOPED_FLAGS = (("i", re.IGNORECASE), ("m", re.MULTILINE), ("s", re.DOTALL), ("x", re.VERBOSE))
 _BUTTON_PATH = re.compile(r"like|share|follow|button|comment|subscribe|badge|count", re.I)
 
 
@@ -57,6 +62,9 @@ def _scan(
     for platform in registry:
         patterns = platform.url_patterns if posts else platform.short_link_patterns
         for pattern in patterns:
+            gate = literal_gate(pattern)
+            if gate is not None and gate.search(text, start, end) is None:
+                continue
             for m in pattern.finditer(text, start, end):
                 if not _standalone(text, m, whole_code=not posts):
                     continue
@@ -90,6 +98,39 @@ def _claimed_host(url: str, platform: Platform, registry: tuple[Platform, ...]) 
         return False
     host = _host(url)
     return bool(host) and any(p is not platform and p.owns(host) for p in registry)
+
+
+@functools.lru_cache(maxsize=512)
+def literal_gate(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    """The longest run of literal characters that every match of ``pattern`` holds
+    (``/status`` for an X status URL, ``(@`` for an attribution), as a pattern of its own: a
+    text without it cannot match, and finding it is many times cheaper than trying the whole
+    pattern at every position. None when the pattern has no such run.
+    """
+    try:
+        parsed = _parser.parse(pattern.pattern, pattern.flags)
+    except Exception:  # noqa: BLE001 - an internal parser: no gate is always correct
+        return None
+    best = ""
+    run: list[str] = []
+
+    def walk(items: Any) -> None:
+        nonlocal best
+        for op, av in items:
+            if op is _constants.LITERAL:
+                run.append(chr(av))
+                continue
+            if op is _constants.SUBPATTERN and not av[1] and not av[2]:
+                walk(av[3])  # a plain group: its contents are part of the sequence
+                continue
+            best = max(best, "".join(run), key=len)
+            run.clear()
+
+    walk(parsed)
+    best = max(best, "".join(run), key=len)
+    if not best:
+        return None
+    return re.compile(re.escape(best), pattern.flags & (re.IGNORECASE | re.ASCII))
 
 
 def post_urls(
@@ -129,19 +170,65 @@ def target_at_start(value: str, registry: tuple[Platform, ...]) -> Target | None
     value = value.strip()
     if value.startswith("//"):
         value = "https:" + value
-    host: str | None = None
-    for platform in registry:
+    gate = _any_pattern(registry)
+    if gate is not None and gate.match(value) is None:
+        return None  # no platform's pattern matches: nothing below could return a target
+    owner = None
+    if value[:8].lower().startswith(("http://", "https://")):
+        owner = _first_owner(_host(value), registry)
+    for index, platform in enumerate(registry):
         for pattern in platform.url_patterns:
             m = pattern.match(value)
             if m:
                 target = platform.match(m.group(0))
                 if target is not None:
                     return target
-        if platform.hosts and value[:8].lower().startswith(("http://", "https://")):
-            host = _host(value) if host is None else host
-            if host and platform.owns(host):
-                return None  # the platform's profile, channel or share page: not a post
+        if index == owner:
+            return None  # the platform's profile, channel or share page: not a post
     return None
+
+
+def _first_owner(host: str, registry: tuple[Platform, ...]) -> int | None:
+    """The position of the first platform that owns ``host`` (None: no platform does)."""
+    if not host:
+        return None
+    owners = _owned_hosts(registry)
+    if owners is None:
+        return next((i for i, p in enumerate(registry) if p.hosts and p.owns(host)), None)
+    labels = host.split(".")
+    found = [owners[h] for k in range(len(labels)) if (h := ".".join(labels[k:])) in owners]
+    return min(found) if found else None
+
+
+@functools.lru_cache(maxsize=16)
+def _owned_hosts(registry: tuple[Platform, ...]) -> dict[str, int] | None:
+    """Each owned host name and the first platform owning it, when every platform reads its
+    ``hosts`` the standard way (a host or any subdomain of it); else None."""
+    owners: dict[str, int] = {}
+    for index, platform in enumerate(registry):
+        if type(platform).owns is not Platform.owns:
+            return None
+        for host in platform.hosts:
+            owners.setdefault(host, index)
+    return owners
+
+
+@functools.lru_cache(maxsize=16)
+def _any_pattern(registry: tuple[Platform, ...]) -> re.Pattern[str] | None:
+    """Every post pattern of the registry as one alternation (group names dropped), to turn
+    away in one call the many attribute values that are no post at all; None when a pattern
+    cannot be embedded so."""
+    parts = []
+    for platform in registry:
+        for pattern in platform.url_patterns:
+            if pattern.flags & (re.ASCII | re.LOCALE) or "(?P=" in pattern.pattern:
+                return None
+            flags = "".join(f for f, bit in _SCOPED_FLAGS if pattern.flags & bit)
+            parts.append(f"(?{flags}:{_GROUP_NAME.sub('(?:', pattern.pattern)})")
+    try:
+        return re.compile("|".join(parts)) if parts else None
+    except re.error:
+        return None
 
 
 def wrapped_target(value: str, registry: tuple[Platform, ...]) -> Target | None:

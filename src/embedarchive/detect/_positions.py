@@ -1,29 +1,41 @@
-"""Where an element of an lxml-built BeautifulSoup tree starts in the HTML string.
+"""Where an element of the lxml tree starts in the HTML string.
 
-bs4 keeps ``sourcepos`` only for the ``html.parser`` and ``html5lib`` builders, while lxml is
-the parser we want for real-world pages. Only the few elements that carry a detection need a
-position, so they are looked up on demand: an element that is the *k*-th in the tree with its
-name and attributes is the *k*-th start tag in the source with that name and those attributes.
-The source is scanned by one regular expression that skips comments and the raw text of
-``<script>``/``<style>``/``<textarea>``/``<title>`` (a tag written inside a script string is
-not an element) and reads only start tags of the wanted names. lxml invents some tags
-(``html``, ``body``, ``tbody``) and may drop broken ones; an element that finds no start tag
-gets its nearest positioned ancestor's offset instead of a wrong one.
+libxml2 keeps no character offsets, and only the few elements that carry a detection need one,
+so they are looked up on demand: an element that is the *k*-th in the tree with its name and
+attributes is the *k*-th start tag in the source with that name and those attributes. The
+source is read left to right the way one regular expression would: a comment, or the raw text
+of ``<script>``/``<style>``/``<textarea>``/``<title>`` (a tag written inside a script string is
+not an element), is skipped whole, and a start tag of the wanted name is read whole (so a
+``<!--`` inside one of its attribute values starts nothing). Only the places where one of these
+can start are visited (found by a search for ``<``), and an attribute list is only decoded
+when it could hold the wanted values. lxml invents some tags (``html``, ``body``, ``tbody``)
+and may drop broken ones; an element that finds no start tag gets its nearest positioned
+ancestor's offset instead of a wrong one.
 """
 
 from __future__ import annotations
 
 import html as htmllib
+import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator
 
-from bs4 import Tag
+from ._tree import Element, items
 
 _Fingerprint = tuple[str, frozenset[tuple[str, str]]]
+_Special = tuple[int, int | None, str | None, str | None]
 _RAW_TEXT = ("script", "style", "textarea", "title")
 #: A start tag's attributes: quoted values may hold ``>`` (embed code parked in an attribute).
 _ATTRS = r"""(?:"[^"]*"|'[^']*'|[^'">])*"""
 _ATTR = re.compile(r"""([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""", re.DOTALL)
+_SPECIAL = re.compile(r"<(?:!--|(?i:script|style|textarea|title)\b)")
+_RAW_START = re.compile(rf"<(?P<raw>(?i:script|style|textarea|title))\b(?P<attrs>{_ATTRS})>")
+_RAW_END = {name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in _RAW_TEXT}
+_SAFE_NAME = re.compile(r"[A-Za-z_][\w.:-]*")
+_BOOLEAN_VALUE = frozenset(
+    "checked compact declare defer disabled ismap multiple nohref noresize noshade nowrap "
+    "readonly selected".split()
+)
 
 
 def _norm(value: object) -> str:
@@ -32,8 +44,8 @@ def _norm(value: object) -> str:
     return " ".join(str(value).split())
 
 
-def _fingerprint(tag: Tag) -> _Fingerprint:
-    return (tag.name, frozenset((k, _norm(v)) for k, v in tag.attrs.items()))
+def _fingerprint(tag: Element) -> _Fingerprint:
+    return (tag.tag, frozenset((k, _norm(v)) for k, v in items(tag)))
 
 
 def _source_fingerprint(name: str, attrs: str) -> _Fingerprint:
@@ -42,60 +54,161 @@ def _source_fingerprint(name: str, attrs: str) -> _Fingerprint:
         key = m.group(1).lower()
         if key not in pairs:  # lxml keeps the first of duplicated attributes
             value = m.group(2) if m.group(2) is not None else m.group(3) or m.group(4) or ""
-            pairs[key] = _norm(htmllib.unescape(value))
+            value = _norm(htmllib.unescape(value))
+            pairs[key] = "" if key in _BOOLEAN_VALUE and value == key else value
     return (name.lower(), frozenset(pairs.items()))
+
+
+def _probe(wanted: _Fingerprint) -> str | None:
+    """A value a start tag's raw attributes must contain (unless they hold an entity)."""
+    values = [v for _, v in wanted[1] if v and not any(c.isspace() for c in v)]
+    return max(values, key=len) if values else None
 
 
 class Positions:
     """Character offsets of the tree's start tags in the HTML string they were parsed from."""
 
-    def __init__(self, html: str, tags: Sequence[Tag]) -> None:
+    def __init__(self, html: str, root: Element) -> None:
         self._html = html
-        self._tags = tags
-        self._offsets: dict[int, int | None] = {}
-        self._scanned: dict[str, list[tuple[_Fingerprint, int]]] = {}
-        self._tree: dict[str, list[tuple[_Fingerprint, Tag]]] = {}
+        self._root = root
+        self._offsets: dict[Element, int | None] = {}
+        self._specials: list[_Special] = []
+        self._special_reader = _SPECIAL.finditer(html)
+        self._scans: dict[str, tuple[Iterator[tuple[int, str]], list[tuple[int, str]]]] = {}
+        self._by_value: dict[tuple[str, str], dict[str, list[Element]]] = {}
 
-    def _scan(self, name: str) -> list[tuple[_Fingerprint, int]]:
-        """Every start tag called ``name`` in the source, in order, with its fingerprint."""
-        if name not in self._scanned:
-            raw = "|".join(_RAW_TEXT)
-            pattern = re.compile(
-                r"<!--.*?(?:-->|\Z)"
-                rf"|<(?P<raw>{raw})\b(?P<rawattrs>{_ATTRS})>.*?(?:</(?P=raw)\s*>|\Z)"
-                rf"|<(?P<name>{re.escape(name)})(?=[\s/>])(?P<attrs>{_ATTRS})>",
-                re.IGNORECASE | re.DOTALL,
-            )
-            found = []
-            for m in pattern.finditer(self._html):
-                if m.group("name"):
-                    found.append((_source_fingerprint(name, m.group("attrs")), m.start()))
-                elif m.group("raw") and m.group("raw").lower() == name:
-                    found.append((_source_fingerprint(name, m.group("rawattrs")), m.start()))
-            self._scanned[name] = found
-        return self._scanned[name]
+    def _special(self, i: int) -> _Special | None:
+        """The ``i``-th place a comment or raw-text element may start (read as far as asked):
+        (start, end or None when none starts there, raw element name, its attributes)."""
+        while len(self._specials) <= i:
+            m = next(self._special_reader, None)
+            if m is None:
+                return None
+            self._specials.append(self._special_at(m.start()))
+        return self._specials[i]
 
-    def offset(self, tag: Tag) -> int | None:
+    def _special_at(self, pos: int) -> _Special:
+        html = self._html
+        if html.startswith("<!--", pos):
+            end = html.find("-->", pos + 4)
+            return pos, len(html) if end < 0 else end + 3, None, None
+        raw = _RAW_START.match(html, pos)
+        if raw is None:
+            return pos, None, None, None
+        name = raw.group("raw").lower()
+        close = _RAW_END[name].search(html, raw.end())
+        return pos, close.end() if close else len(html), name, raw.group("attrs")
+
+    def _scan(self, name: str) -> Iterator[tuple[int, str]]:
+        """Every start tag called ``name`` in the source, in order, with its raw attributes;
+        read as far as asked and kept."""
+        if name not in self._scans:
+            self._scans[name] = (self._read(name), [])
+        reader, seen = self._scans[name]
+        yield from seen
+        for found in reader:
+            seen.append(found)
+            yield found
+
+    def _read(self, name: str) -> Iterator[tuple[int, str]]:
+        html = self._html
+        tag = re.compile(rf"<(?i:{re.escape(name)})(?=[\s/>])({_ATTRS})>")
+        starts = re.compile(rf"<(?i:{re.escape(name)})(?=[\s/>])")
+        i = 0
+        cursor = 0
+        for m in starts.finditer(html):
+            pos = m.start()
+            # Comments and raw text starting before this tag, in order, may swallow it.
+            while (special := self._special(i)) is not None and special[0] <= pos:
+                start, end, raw, attrs = special
+                i += 1
+                if start < cursor or end is None:
+                    continue
+                if raw == name and attrs is not None:
+                    yield start, attrs
+                cursor = end
+            if pos < cursor:
+                continue
+            found = tag.match(html, pos)
+            if found is not None:
+                yield pos, found.group(1)
+                cursor = found.end()
+        while (special := self._special(i)) is not None:
+            start, end, raw, attrs = special
+            i += 1
+            if start >= cursor and end is not None:
+                if raw == name and attrs is not None:
+                    yield start, attrs
+                cursor = end
+
+    def offset(self, tag: Element) -> int | None:
         """Where ``tag``'s start tag begins, or None if it was not in the source as such."""
-        key = id(tag)
-        if key not in self._offsets:
-            if tag.name not in self._tree:
-                self._tree[tag.name] = [
-                    (_fingerprint(t), t) for t in self._tags if t.name == tag.name
-                ]
-            wanted = _fingerprint(tag)
-            same = [t for fp, t in self._tree[tag.name] if fp == wanted]
-            rank = next((i for i, t in enumerate(same) if t is tag), None)
-            source = [offset for fp, offset in self._scan(tag.name) if fp == wanted]
-            self._offsets[key] = source[rank] if rank is not None and rank < len(source) else None
-        return self._offsets[key]
+        if tag in self._offsets:
+            return self._offsets[tag]
+        name = str(tag.tag)
+        wanted = _fingerprint(tag)
+        rank = sum(
+            1
+            for other in self._same_name_before(tag, name, wanted)
+            if _fingerprint(other) == wanted
+        )
+        probe = _probe(wanted)
+        found = None
+        for pos, attrs in self._scan(name):
+            if probe is not None and probe not in attrs and "&" not in attrs:
+                continue
+            if _source_fingerprint(name, attrs) == wanted:
+                if rank == 0:
+                    found = pos
+                    break
+                rank -= 1
+        self._offsets[tag] = found
+        return found
 
-    def offset_or_nearest(self, tag: Tag) -> int:
+    def _same_name_before(self, tag: Element, name: str, wanted: _Fingerprint) -> list[Element]:
+        """The elements before ``tag`` with its name and, when it has one, its longest
+        attribute value (the only ones that can have its fingerprint)."""
+        key, value = max(wanted[1], key=lambda kv: len(kv[1]), default=("", ""))
+        if not value or not _SAFE_NAME.fullmatch(key):
+            key, value = "", ""
+        if (name, key) not in self._by_value:
+            index: dict[str, list[Element]] = {}
+            for el in _named(self._root, name):
+                raw = el.get(key) if key else ""
+                if raw is not None:
+                    index.setdefault(_norm(raw) if key else "", []).append(el)
+            self._by_value[(name, key)] = index
+        same = self._by_value[(name, key)].get(value, [])
+        return list(itertools.takewhile(lambda el: el is not tag, same))
+
+    def written(self, tag: Element, name: str) -> str | None:
+        """The value of attribute ``name`` in ``tag``'s start tag in the source ("" when it is
+        written without one), or None when the tag or the attribute is not found there."""
+        start = self.offset(tag)
+        if start is None:
+            return None
+        m = re.compile(rf"<(?i:{re.escape(str(tag.tag))})({_ATTRS})>").match(self._html, start)
+        for a in _ATTR.finditer(m.group(1) if m else ""):
+            if a.group(1).lower() == name:
+                found = a.group(2) if a.group(2) is not None else a.group(3) or a.group(4) or ""
+                return htmllib.unescape(found)
+        return None
+
+    def offset_or_nearest(self, tag: Element) -> int:
         """The tag's offset, else its nearest positioned ancestor's, else 0: always in range."""
-        node: Tag | None = tag
+        node: Element | None = tag
         while node is not None:
             found = self.offset(node)
             if found is not None:
                 return found
-            node = node.parent
+            node = node.getparent()
         return 0
+
+
+def _named(root: Element, name: str) -> list[Element]:
+    """The tree's elements called ``name`` (which may hold characters lxml refuses to look up),
+    as a list (see ``_tree``: elements are kept, not freed one by one)."""
+    try:
+        return list(root.iter(name))
+    except ValueError:
+        return [el for el in list(root.iter()) if el.tag == name]

@@ -19,9 +19,10 @@ Two rules, both generic (no site names):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
-from bs4 import BeautifulSoup, Tag
+from lxml import etree
+
+from ._tree import Element, nested_text_lengths, stripped_text_length, text_value, value
 
 _CHROME_TAGS = frozenset({"nav", "footer", "aside", "head", "menu"})
 _CHROME_ROLES = frozenset(
@@ -75,90 +76,132 @@ def _chrome_name(value: object) -> bool:
     return False
 
 
-def is_chrome_element(tag: Tag) -> bool:
+def is_chrome_element(tag: Element) -> bool:
     """Whether this element itself (not its ancestors) is named or marked as site chrome."""
-    if tag.name in _CHROME_TAGS:
+    if tag.tag in _CHROME_TAGS:
         return True
-    role = tag.get("role")
-    if isinstance(role, str) and role.lower() in _CHROME_ROLES:
+    role = text_value(tag, "role")
+    if role is not None and role.lower() in _CHROME_ROLES:
         return True
-    return _chrome_name(tag.get("class")) or _chrome_name(tag.get("id"))
-
-
-def _paragraph_text(tag: Tag) -> int:
-    return sum(len(p.get_text(" ", strip=True)) for p in tag.find_all("p"))
+    return _chrome_name(value(tag, "class")) or _chrome_name(value(tag, "id"))
 
 
 class Scope:
-    """Answers "is this element part of the article?" for one parsed page."""
+    """Answers "is this element part of the article?" for one parsed page.
 
-    def __init__(self, soup: BeautifulSoup, tags: Iterable[Tag]) -> None:
-        self._chrome: dict[int, bool] = {}
-        self._total = _paragraph_text(soup.body or soup)
-        self.region: tuple[Tag, ...] = self._find_region(soup, list(tags))
-        self._region_ids = {id(t) for t in self.region}
+    Each element's answer is kept, and an element's answer is its parent's unless it is the
+    region or chrome, so a page (however deeply nested) is walked about once in all.
+    """
 
-    def _find_region(self, soup: BeautifulSoup, tags: list[Tag]) -> tuple[Tag, ...]:
+    def __init__(self, root: Element, may_have_itemprop: bool = True) -> None:
+        """``may_have_itemprop``: False when the source says no element has an ``itemprop``
+        (the name cannot be written with entities), which spares looking for one."""
+        self._paragraphs: dict[Element, int] = {}
+        self._answers: dict[Element, bool] = {}
+        #: Whether any element could put a paragraph's strings in a class of their own.
+        self._in_container = next(root.iter("template", "rt", "rp"), None) is not None
+        body = next(root.iter("body"), None)
+        self._total = self._paragraph_text(root if body is None else body)
+        itemprops = _ITEMPROPS(root) if may_have_itemprop else []
+        self.region: tuple[Element, ...] = self._find_region(root, itemprops)
+
+    def walks(self, root: Element) -> list[Element]:
+        """Where an embed can be: the region's elements (outermost first, in document order),
+        or the whole page when it has no region."""
+        if not self.region:
+            return [root]
+        inside = set(self.region)
+        return [r for r in self.region if not any(a in inside for a in r.iterancestors())]
+
+    def _paragraph_text(self, tag: Element) -> int:
+        total = 0
+        known = self._paragraphs
+        for p in tag.iterdescendants("p"):
+            if p not in known:
+                # Most paragraphs are one plain string.
+                text = p.text
+                if not len(p) and not self._in_container:
+                    known[p] = len(text.strip()) if text else 0
+                elif next(p.iterancestors("p"), None) is not None:
+                    # Paragraphs inside paragraphs (a broken page): count every one from the
+                    # outermost's strings in one walk, not each one's strings again.
+                    outer = list(p.iterancestors("p"))[-1]
+                    known.update(nested_text_lengths(outer, "p"))
+                else:
+                    known[p] = stripped_text_length(p)
+            total += known[p]
+        return total
+
+    def _find_region(self, root: Element, itemprops: list[Element]) -> tuple[Element, ...]:
         total = self._total
         marked = [
             t
-            for t in tags
-            if "articlebody" in str(t.get("itemprop") or "").lower() and t.get_text(" ", strip=True)
+            for t in itemprops
+            if "articlebody" in str(t.get("itemprop")).lower() and stripped_text_length(t)
         ]
         # Marked text that is not most of the page's text marks teaser cards, not the article.
-        if marked and sum(map(_paragraph_text, marked)) >= _MARKED_SHARE * total:
+        if marked and sum(map(self._paragraph_text, marked)) >= _MARKED_SHARE * total:
             return tuple(dict.fromkeys(self._widened(t) for t in marked))
         if total < _REGION_MIN_TEXT:
             return ()
-        articles = [t for t in tags if t.name == "article" and t.find_parent("article") is None]
+        articles = [
+            t for t in list(root.iter("article")) if next(t.iterancestors("article"), None) is None
+        ]
         if articles:
-            best = max(articles, key=_paragraph_text)
-            if _paragraph_text(best) >= _REGION_SHARE * total:
+            best = max(articles, key=self._paragraph_text)
+            if self._paragraph_text(best) >= _REGION_SHARE * total:
                 return (best,)
-        mains = [t for t in tags if t.name == "main" or str(t.get("role") or "") == "main"]
-        if len(mains) == 1 and _paragraph_text(mains[0]) >= _REGION_SHARE * total:
+        mains = _MAINS(root)
+        if len(mains) == 1 and self._paragraph_text(mains[0]) >= _REGION_SHARE * total:
             return (mains[0],)
         return ()
 
-    @staticmethod
-    def _widened(tag: Tag) -> Tag:
+    def _widened(self, tag: Element) -> Element:
         """``articleBody`` often marks only the text: lead media sit beside it in the article,
         or in a wrapper that holds no other text."""
-        article = tag.find_parent("article")
+        article = next(tag.iterancestors("article"), None)
         if article is not None:
             return article
-        own = _paragraph_text(tag)
+        own = self._paragraph_text(tag)
         node = tag
-        for parent in tag.parents:
-            if parent.name in ("body", "html", "[document]") or not isinstance(parent, Tag):
+        for parent in tag.iterancestors():
+            if parent.tag in ("body", "html"):
                 break
-            if _paragraph_text(parent) > _WIDEN_SLACK * own:
+            if self._paragraph_text(parent) > _WIDEN_SLACK * own:
                 break
             node = parent
         return node
 
-    def _is_chrome(self, node: Tag, in_region: bool) -> bool:
-        if node.name == "header":
-            return not in_region and node.find_parent("article") is None
-        key = id(node)
-        if key not in self._chrome:
-            # A wrapper named like chrome that holds most of the page's paragraphs is layout
-            # (``has-sidebar``, ``with-comments``), not the chrome itself.
-            self._chrome[key] = is_chrome_element(node) and (
-                node.name in _CHROME_TAGS or _paragraph_text(node) <= _REGION_SHARE * self._total
-            )
-        return self._chrome[key]
+    def _is_chrome(self, node: Element) -> bool:
+        if node.tag == "header":
+            return not self.region and next(node.iterancestors("article"), None) is None
+        # A wrapper named like chrome that holds most of the page's paragraphs is layout
+        # (``has-sidebar``, ``with-comments``), not the chrome itself.
+        return is_chrome_element(node) and (
+            node.tag in _CHROME_TAGS or self._paragraph_text(node) <= _REGION_SHARE * self._total
+        )
 
-    def contains(self, tag: Tag) -> bool:
+    def contains(self, tag: Element) -> bool:
         """True when ``tag`` is in the body region (if any) and inside no chrome."""
-        chain = [tag, *tag.parents]
-        in_region = not self.region or any(id(n) in self._region_ids for n in chain)
-        if not in_region:
-            return False
-        for node in chain:
-            if id(node) in self._region_ids:
+        path: list[Element] = []
+        node: Element | None = tag
+        answer = not self.region  # reaching the top: in no region
+        while node is not None:
+            if node in self._answers:
+                answer = self._answers[node]
                 break
-            if isinstance(node, Tag) and node.name not in ("html", "[document]", "body"):
-                if self._is_chrome(node, bool(self.region)):
-                    return False
-        return True
+            path.append(node)
+            if node in self.region:
+                answer = True
+                break
+            if node.tag not in ("html", "body") and self._is_chrome(node):
+                answer = False
+                break
+            node = node.getparent()
+        for visited in path:
+            self._answers[visited] = answer
+        return answer
+
+
+_ITEMPROPS = etree.XPath("descendant-or-self::*[@itemprop]")
+_MAINS = etree.XPath("descendant-or-self::*[self::main or @role='main']")

@@ -5,9 +5,9 @@ and "the text of a blockquote" mean for the HTML rules.
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from bs4 import NavigableString, Tag
-from bs4.element import PreformattedString
+from ._tree import Element, is_element
 
 BLOCKS = frozenset(
     "p div li td th dd dt figure figcaption section article main blockquote center "
@@ -15,49 +15,66 @@ BLOCKS = frozenset(
 )
 _NOT_EMBED_BLOCKS = frozenset("li td th dd dt h1 h2 h3 h4 h5 h6".split())
 NO_TEXT = frozenset({"script", "style", "template", "noscript", "head", "title"})
+_SPACES = re.compile(r"\s+")
+_LINE_EDGES = re.compile(r" *\n *")
+_BLANK_LINES = re.compile(r"\n{3,}")
 
 
-def block_of(tag: Tag) -> Tag:
-    for node in [tag, *tag.parents]:
-        if node.name in BLOCKS:
+def block_of(tag: Element) -> Element:
+    node: Element | None = tag
+    while node is not None:
+        if node.tag in BLOCKS:
             return node
+        node = node.getparent()
     return tag
 
 
-def alone_in_block(tag: Tag, shown: str) -> bool:
+def alone_in_block(tag: Element, shown: str) -> bool:
     """True when the link is all its paragraph says (an unrendered oEmbed, not a citation).
 
     List items, table cells and headings that are only a URL are a source list or a title,
     not an embed.
     """
     block = block_of(tag)
-    if block.name in _NOT_EMBED_BLOCKS:
+    if block.tag in _NOT_EMBED_BLOCKS:
         return False
+    # Without hidden parts the block's raw text has the same non-space characters as its
+    # visible text: most blocks are paragraphs of prose and fail here without a walk.
+    if next(block.iterdescendants(*NO_TEXT), None) is None:
+        raw = "".join(block.itertext())
+        if "".join(raw.split()) != "".join(shown.split()):
+            return False
     return " ".join(visible_text(block).split()) == " ".join(shown.split())
 
 
-def visible_text(tag: Tag | None, skip: Tag | None = None) -> str:
+def visible_text(tag: Element | None, skip: Element | None = None) -> str:
     """Text as a reader sees it: ``<br>`` is a line break, a paragraph a blank line."""
     if tag is None:
         return ""
     parts: list[str] = []
-    stack: list[object] = [tag]
+    # Items: an element to enter, or a string to write as it is. Entered elements are kept
+    # (see ``survey``: freeing them one by one is quadratic in a deep nest).
+    stack: list[Any] = [tag]
+    entered: list[Element] = []
     while stack:
         node = stack.pop()
-        if isinstance(node, str) and not isinstance(node, NavigableString):
-            parts.append(node)  # a paragraph break queued at the end of a block
-        elif isinstance(node, Tag):
-            if node is skip or (node is not tag and node.name in NO_TEXT):
-                continue
-            if node.name == "br":
-                parts.append("\n")
-                continue
-            block = node.name in BLOCKS
-            if block:
-                parts.append("\n\n")
-                stack.append("\n\n")
-            stack.extend(reversed(node.contents))
-        elif isinstance(node, NavigableString) and not isinstance(node, PreformattedString):
-            parts.append(re.sub(r"\s+", " ", str(node)))
-    text = re.sub(r" *\n *", "\n", "".join(parts))
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
+        if isinstance(node, str):
+            parts.append(node)
+            continue
+        entered.append(node)
+        name = node.tag
+        if name == "br":
+            parts.append("\n")
+            continue
+        if name in BLOCKS:
+            parts.append("\n\n")
+            stack.append("\n\n")
+        for child in reversed(node):
+            if child.tail:
+                stack.append(_SPACES.sub(" ", child.tail))
+            if is_element(child) and child is not skip and child.tag not in NO_TEXT:
+                stack.append(child)
+        if node.text:
+            stack.append(_SPACES.sub(" ", node.text))
+    text = _LINE_EDGES.sub("\n", "".join(parts))
+    return _BLANK_LINES.sub("\n\n", text).strip()

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from ..models import Detection
 from ..platforms import REGISTRY
 from ..platforms.base import Platform
-from ._links import Found, post_urls, short_links, shown_links
+from ._links import Found, literal_gate, post_urls, short_links, shown_links
 from ._merge import merge_duplicates
 from .dates import find_date, iso_date
 
@@ -135,7 +135,7 @@ def _attributions(text: str, registry: tuple[Platform, ...]) -> list[_Attributio
     found: list[_Attribution] = []
     for platform in registry:
         pattern = platform.attribution_pattern
-        if pattern is None:
+        if pattern is None or not _may_match(pattern, text):
             continue
         for m in pattern.finditer(text):
             line_end = text.find("\n", m.end())
@@ -162,6 +162,8 @@ def _whole_posts(text: str, registry: tuple[Platform, ...]) -> list[Detection]:
     found = []
     for platform in registry:
         for pattern in platform.text_patterns:
+            if not _may_match(pattern, text):
+                continue
             for m in pattern.finditer(text):
                 groups = m.groupdict()
                 body = (groups.get("text") or "").strip()
@@ -207,6 +209,11 @@ def _post_detection(
         links=shown_links(body, registry),
         snippet=text[start : attr.end],
     )
+
+
+def _may_match(pattern: re.Pattern[str], text: str) -> bool:
+    gate = literal_gate(pattern)
+    return gate is None or gate.search(text) is not None
 
 
 def _lines(text: str) -> list[_Line]:

@@ -1,0 +1,143 @@
+"""One parsed page (or embed-code fragment) and what the rules share about it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..models import Detection, Markup, Target
+from ..platforms.base import Platform
+from ._links import target_at_start
+from ._scope import Scope
+from ._survey import Survey, survey
+from ._tree import Element
+
+_HOST = re.compile(r"(?:https?:)?//([^/?#:\s]+)", re.IGNORECASE)
+
+Found = tuple[Element, Detection]
+
+
+def host_of(url: str) -> str | None:
+    m = _HOST.match(url.strip())
+    return m.group(1).lower().removeprefix("www.") if m else None
+
+
+@dataclass
+class Page:
+    """The tree, the registry, and the elements already taken by an embed."""
+
+    root: Element
+    registry: tuple[Platform, ...]
+    #: Whether only the article counts (False for embed code parsed on its own).
+    scoped: bool
+    #: The page's own site (from its canonical URL): links and frames to it are the site's
+    #: navigation, teasers and own player, never an embedded post.
+    own_host: str | None = None
+    #: False when the source says no element has an ``itemprop``.
+    may_have_itemprop: bool = True
+
+    scope: Scope | None = field(init=False)
+    #: The subtrees the rules read: the article region, or the whole page.
+    walks: list[Element] = field(init=False)
+    seen: Survey = field(init=False)
+    #: Platforms with an embed-id attribute, by attribute name.
+    id_attrs: dict[str, list[Platform]] = field(init=False)
+    #: The platforms with their own embed widget or hosts ("named", as against the generic
+    #: video one), and those with screenshot fallbacks (an embed widget): each with the
+    #: registry cut after the last of them.
+    named: frozenset[str] = field(init=False)
+    fallbacks: frozenset[str] = field(init=False)
+    _named_registry: tuple[Platform, ...] = field(init=False)
+    _fallback_registry: tuple[Platform, ...] = field(init=False)
+    #: Claimed elements and everything inside them.
+    claimed: set[Element] = field(default_factory=set)
+    _targets: dict[str, Target | None] = field(default_factory=dict)
+    _named_targets: dict[str, Target | None] = field(default_factory=dict)
+    _fallback_targets: dict[str, Target | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.scope = Scope(self.root, self.may_have_itemprop) if self.scoped else None
+        self.walks = self.scope.walks(self.root) if self.scope else [self.root]
+        self.seen = survey(self.walks, self.registry)
+        self.id_attrs = {}
+        for p in self.registry:
+            for attr in p.embed_id_attrs:
+                self.id_attrs.setdefault(attr, []).append(p)
+        self.named = frozenset(
+            p.name for p in self.registry if p.hosts or p.embed_classes or p.amp_markers
+        )
+        self._named_registry = _cut_after_last(self.registry, self.named)
+        self.fallbacks = frozenset(
+            p.name for p in self.registry if p.embed_classes or p.amp_markers
+        )
+        self._fallback_registry = _cut_after_last(self.registry, self.fallbacks)
+
+    def target(self, value: str) -> Target | None:
+        """The post an attribute value or href *is*, unless it points at the page's own site."""
+        if value not in self._targets:
+            if self.own_host and host_of(value) == self.own_host:
+                self._targets[value] = None
+            else:
+                self._targets[value] = target_at_start(value, self.registry)
+        return self._targets[value]
+
+    def named_target(self, value: str) -> Target | None:
+        """``target(value)`` when it is a named platform's post, else None: the platforms after
+        the last named one are not asked (they could only give an unnamed answer)."""
+        return self._target_of(value, self._named_registry, self.named, self._named_targets)
+
+    def fallback_target(self, value: str) -> Target | None:
+        """``target(value)`` when it is the post of a platform with screenshot fallbacks."""
+        return self._target_of(
+            value, self._fallback_registry, self.fallbacks, self._fallback_targets
+        )
+
+    def _target_of(
+        self,
+        value: str,
+        registry: tuple[Platform, ...],
+        names: frozenset[str],
+        cache: dict[str, Target | None],
+    ) -> Target | None:
+        if value not in cache:
+            found = None
+            if not (self.own_host and host_of(value) == self.own_host):
+                found = target_at_start(value, registry)
+            cache[value] = found if found and found.platform in names else None
+        return cache[value]
+
+    def id_platforms(self, tag: Element) -> list[Platform]:
+        """The platforms, in registry order, one of whose embed-id attributes the tag has."""
+        if not self.id_attrs:
+            return []
+        present = {p.name for name in tag.keys() for p in self.id_attrs.get(name, ())}
+        return [p for p in self.registry if p.name in present] if present else []
+
+    def content(self, tag: Element) -> bool:
+        return self.scope is None or self.scope.contains(tag)
+
+    def claim(self, tag: Element) -> None:
+        if tag not in self.claimed:
+            self.claimed.update(tag.iter())
+
+    def is_claimed(self, tag: Element) -> bool:
+        return tag in self.claimed
+
+
+def _cut_after_last(registry: tuple[Platform, ...], names: frozenset[str]) -> tuple[Platform, ...]:
+    """The registry up to its last platform in ``names``: asking the ones after it can only
+    give a target outside ``names`` (or none), so an answer inside ``names`` is the same."""
+    last = max((i for i, p in enumerate(registry) if p.name in names), default=-1)
+    return registry[: last + 1]
+
+
+def detection(target: Target, markup: Markup, **fields: object) -> Detection:
+    return Detection(
+        platform=target.platform,
+        kind=target.kind,
+        markup=markup,
+        offset=0,
+        url=target.url,
+        id=target.id,
+        **fields,  # type: ignore[arg-type]
+    )
