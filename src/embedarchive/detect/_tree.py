@@ -179,24 +179,29 @@ def in_container(el: Element) -> bool:
 
 
 def plain_strings(el: Element) -> Iterator[str]:
-    """The strings of ``el`` that ``get_text`` reads: none of a comment, nor of a nested
-    ``<script>``/``<style>``/``<template>``/``<rt>``/``<rp>`` (whose strings it types apart)."""
+    """The strings of ``el`` that ``get_text`` reads: none of a comment, and only those typed
+    as ``el``'s own are (plain ones, or for a ``<template>`` those of the innermost
+    template…): the text of a nested ``<script>``/``<style>``/``<template>``/``<rt>``/``<rp>``
+    is typed apart by BeautifulSoup."""
     if next(el.iterdescendants(*STRING_CONTAINERS), None) is None:
         yield from el.itertext()
         return
-    stack: list[Any] = [el]
+    wanted = el.tag if el.tag in STRING_CONTAINERS else None
+    # Items: (element, the innermost string container it is in), or a string to give.
+    stack: list[Any] = [(el, wanted)]
     while stack:
-        node = stack.pop()
-        if isinstance(node, str):
-            yield node
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
             continue
-        if node.text:
+        node, inner = item
+        if node.text and inner == wanted:
             yield node.text
         for child in reversed(node):
-            if child.tail:
+            if child.tail and inner == wanted:
                 stack.append(child.tail)
-            if is_element(child) and child.tag not in STRING_CONTAINERS:
-                stack.append(child)
+            if is_element(child):
+                stack.append((child, child.tag if child.tag in STRING_CONTAINERS else inner))
 
 
 def raw_text(el: Element) -> str:
