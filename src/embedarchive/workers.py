@@ -231,11 +231,6 @@ def _run(future: Future[Any], call: Callable[[], Any]) -> None:
         future.set_exception(err)
 
 
-def run_all(calls: Sequence[Callable[[], R]]) -> list[R]:
-    """What :meth:`Crew.map` is without a crew: one call after another."""
-    return [call() for call in calls]
-
-
 def run_concurrently(
     jobs: int,
     work: Callable[[Any], T],
@@ -263,4 +258,4 @@ def run_concurrently(
     return results
 
 
-__all__ = ["Claims", "Crew", "Serialized", "Writer", "WriterClosed", "run_all", "run_concurrently"]
+__all__ = ["Claims", "Crew", "Serialized", "Writer", "WriterClosed", "run_concurrently"]

@@ -11,12 +11,16 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from re import _constants, _parser  # type: ignore[attr-defined]
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ..models import Target
 from ..platforms.base import Platform
+
+try:  # CPython's own regex parser (private): without it, patterns simply run ungated
+    from re import _constants, _parser  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - another Python
+    _constants = _parser = None
 
 _GLUED_BEFORE = re.compile(r"[A-Za-z0-9_.\-@/]")
 _GLUED_AFTER = re.compile(r"[A-Za-z0-9]")
@@ -107,6 +111,8 @@ def literal_gate(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
     text without it cannot match, and finding it is many times cheaper than trying the whole
     pattern at every position. None when the pattern has no such run.
     """
+    if _parser is None:
+        return None
     try:
         parsed = _parser.parse(pattern.pattern, pattern.flags)
     except Exception:  # noqa: BLE001 - an internal parser: no gate is always correct
