@@ -53,6 +53,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from throughput import _photo
+from throughput import _tweet as throughput_tweet
+
 BIG_ID = "1600000000000000000"
 FIRST_ID = 1_700_000_000_000_000_000
 BLOCK = 1 << 20
@@ -76,22 +79,11 @@ def big_sha256(size: int) -> str:
     return sha.hexdigest()
 
 
-def _photo(post_id: str) -> bytes:
-    return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + post_id.encode() * 200 + b"\xff\xd9"
-
-
 def _tweet(post_id: str, base: str) -> bytes:
-    if post_id == BIG_ID:
-        media = {
-            "type": "video",
-            "video_info": {
-                "variants": [
-                    {"bitrate": 2176000, "content_type": "video/mp4", "url": f"{base}/big.mp4"}
-                ]
-            },
-        }
-    else:
-        media = {"type": "photo", "media_url_https": f"{base}/media/{post_id}.jpg"}
+    """The throughput benchmark's photo post, but a post with the big video for ``BIG_ID``."""
+    if post_id != BIG_ID:
+        return throughput_tweet(post_id, base)
+    variant = {"bitrate": 2176000, "content_type": "video/mp4", "url": f"{base}/big.mp4"}
     return json.dumps(
         {
             "__typename": "Tweet",
@@ -100,7 +92,7 @@ def _tweet(post_id: str, base: str) -> bytes:
             "lang": "en",
             "created_at": "2024-05-01T10:00:00.000Z",
             "user": {"name": "Bench", "screen_name": "bench", "id_str": "42"},
-            "mediaDetails": [media],
+            "mediaDetails": [{"type": "video", "video_info": {"variants": [variant]}}],
         }
     ).encode()
 
