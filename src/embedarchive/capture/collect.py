@@ -16,7 +16,7 @@ from ..models import Attempt, Capture, CaptureStatus, MediaFile, PostData, Targe
 from .context import FetchContext
 from .http import Recorder, utcnow
 from .media import download
-from .ytdlp import fetch_with_ytdlp
+from .ytdlp import fetch_in_context
 
 
 @dataclass(frozen=True)
@@ -79,14 +79,7 @@ def download_all(
     for ref in post.media:
         try:
             if ref.via_ytdlp:
-                _, got = fetch_with_ytdlp(
-                    ref.url,
-                    ctx.settings,
-                    ctx.files,
-                    progress=ctx.progress,
-                    recorder=recorder,
-                    limiter=ctx.http.limiter,
-                )
+                _, got = fetch_in_context(ref.url, ctx, recorder)
                 files.extend(got)
             else:
                 files.append(

@@ -17,7 +17,7 @@ from ..settings import Settings
 from .collect import Method, MethodResult
 from .context import FetchContext
 from .http import Recorder
-from .ytdlp import fetch_with_ytdlp
+from .ytdlp import fetch_in_context
 
 
 def _iso_timestamp(value: Any) -> str | None:
@@ -68,14 +68,7 @@ def ytdlp_method() -> Method:
     """Download with yt-dlp; every request it makes is checked and recorded on ``recorder``."""
 
     def fetch(target: Target, ctx: FetchContext, recorder: Recorder) -> MethodResult:
-        info, files = fetch_with_ytdlp(
-            mirrored(target.url, ctx.settings),
-            ctx.settings,
-            ctx.files,
-            progress=ctx.progress,
-            recorder=recorder,
-            limiter=ctx.http.limiter,
-        )
+        info, files = fetch_in_context(mirrored(target.url, ctx.settings), ctx, recorder)
         return MethodResult(post_from_info(target, info), media=files)
 
     return fetch

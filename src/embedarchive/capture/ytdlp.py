@@ -30,6 +30,7 @@ from ..errors import ConfigError, EmbedArchiveError, FetchError, TooLargeError, 
 from ..models import MediaFile
 from ..settings import Settings
 from ..store.files import FileStore
+from .context import FetchContext
 from .http import Recorder, check_public_host
 from .limits import HostLimiter
 from .media import CHUNK, NullProgress, ProgressSink, probe_video, sniff_mime
@@ -175,6 +176,21 @@ def fetch_with_ytdlp(
         )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def fetch_in_context(
+    url: str, ctx: FetchContext, recorder: Recorder
+) -> tuple[dict[str, Any], tuple[MediaFile, ...]]:
+    """``fetch_with_ytdlp`` as a platform's fetch calls it: the run's store, progress and
+    per-host limiter, every exchange into ``recorder``."""
+    return fetch_with_ytdlp(
+        url,
+        ctx.settings,
+        ctx.files,
+        progress=ctx.progress,
+        recorder=recorder,
+        limiter=ctx.http.limiter,
+    )
 
 
 def _fetch(

@@ -14,7 +14,7 @@ from bs4 import BeautifulSoup
 from ..capture.collect import Method, MethodResult, capture_with_methods
 from ..capture.context import FetchContext
 from ..capture.http import Fetched, Recorder
-from ..capture.ytdlp import fetch_with_ytdlp
+from ..capture.ytdlp import fetch_in_context
 from ..errors import FetchError, UnavailableError, UnexpectedResponseError
 from ..models import Capture, MediaRef, PostData, Target
 from ..settings import Settings
@@ -405,14 +405,7 @@ def fetch_fxtwitter(target: Target, ctx: FetchContext, recorder: Recorder) -> Me
 
 
 def fetch_ytdlp(target: Target, ctx: FetchContext, recorder: Recorder) -> MethodResult:
-    info, files = fetch_with_ytdlp(
-        target.url,
-        ctx.settings,
-        ctx.files,
-        progress=ctx.progress,
-        recorder=recorder,
-        limiter=ctx.http.limiter,
-    )
+    info, files = fetch_in_context(target.url, ctx, recorder)
     timestamp = info.get("timestamp")
     return MethodResult(
         PostData(
