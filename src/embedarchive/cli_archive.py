@@ -24,7 +24,7 @@ jobs_option = click.option(
     "--jobs",
     "-j",
     type=click.IntRange(min=1),
-    help="Articles fetched at the same time (setting jobs; per-host limits still apply).",
+    help="Articles and posts fetched at the same time (setting jobs; per-host limits still apply).",
 )
 
 

@@ -194,7 +194,9 @@ class Settings:
 
     jobs: int = field(
         default=4,
-        metadata=_doc("Articles archived at the same time by 'archive' and 'retry' (--jobs)."),
+        metadata=_doc(
+            "Articles and posts fetched at the same time by 'archive' and 'retry' (--jobs)."
+        ),
     )
     per_host_connections: int = field(
         default=4,
