@@ -15,8 +15,10 @@ import pytest
 
 try:  # tests/ is a package (tests/__init__.py) ...
     from .fakeplatform import FakePlatform
+    from .faketsa import FakeTSA
 except ImportError:  # ... or a plain folder that pytest puts on sys.path
     from fakeplatform import FakePlatform
+    from faketsa import FakeTSA
 
 NETWORK_ENV = "EMBEDARCHIVE_NETWORK_TESTS"
 
@@ -36,6 +38,13 @@ def fake_platform() -> Iterator[FakePlatform]:
     """One fake X/Twitter server for the session; its log and toggles are reset before each test."""
     with FakePlatform() as platform:
         yield platform
+
+
+@pytest.fixture(scope="session")
+def tsa() -> Iterator[FakeTSA]:
+    """One local RFC 3161 Time-Stamping Authority for the session (``seal``)."""
+    with FakeTSA() as server:
+        yield server
 
 
 @pytest.fixture(autouse=True)

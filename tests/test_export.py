@@ -7,7 +7,6 @@ import json
 import re
 import shutil
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +29,6 @@ HOSTILE = f"""<!doctype html><html><head>
 
 def run(args: list[str], env: dict[str, str]) -> Any:
     return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
-
-
-@pytest.fixture(scope="module")
-def tsa() -> Iterator[FakeTSA]:
-    with FakeTSA() as server:
-        yield server
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +20,6 @@ from .helpers import SEED, cli_env
 
 def run(args: list[str], env: dict[str, str]) -> Any:
     return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
-
-
-@pytest.fixture(scope="module")
-def tsa() -> Iterator[FakeTSA]:
-    with FakeTSA() as server:
-        yield server
 
 
 @pytest.fixture

@@ -160,13 +160,10 @@ def test_wayback_captures_are_marked_in_history_and_comparison(
     client.close()
 
 
-def test_a_sealed_chain_is_shown_on_each_capture(fake_platform, archive_dir: Path) -> None:
-    from .faketsa import FakeTSA
-
-    with FakeTSA() as tsa:
-        env = cli_env(fake_platform, archive_dir, EMBEDARCHIVE_TSA_URL=tsa.url)
-        run(["archive", str(SEED)], env)
-        run(["seal"], env)
+def test_a_sealed_chain_is_shown_on_each_capture(fake_platform, archive_dir: Path, tsa) -> None:
+    env = cli_env(fake_platform, archive_dir, EMBEDARCHIVE_TSA_URL=tsa.url)
+    run(["archive", str(SEED)], env)
+    run(["seal"], env)
     db = Database(archive_dir / "archive.db")
     stamp = next(db["timestamps"].rows)
     client = Client(archive_dir / "archive.db")
