@@ -3,6 +3,7 @@ resources; files rotated by size and named by their sha256 once sealed."""
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
 import os
@@ -26,7 +27,7 @@ from embedarchive.platforms.generic import GenericVideo
 from embedarchive.settings import load_settings
 from embedarchive.store.files import FileStore
 from embedarchive.store.records import Store
-from embedarchive.store.warc_seal import recover_open_files
+from embedarchive.store.warc_seal import recover_open_files, seal_file
 
 from .fakemedia import MEDIA, FakeMedia
 from .helpers import SEED, cli_env
@@ -250,3 +251,64 @@ def test_big_bodies_are_streamed_not_held_in_memory(tmp_path: Path) -> None:
     assert response.length > 40 * 1024 * 1024 and resource.length > 40 * 1024 * 1024
     assert not spool.exists()  # the spooled body is gone once written
     store.close()
+
+
+def _crashed_open_warc(tmp_path: Path) -> Path:
+    """A WARC with two records that a run left in ``warc/open`` (its process gone)."""
+    store = Store.open(tmp_path / "archive.db")
+    assert store.evidence is not None
+    writer = store.evidence.warc
+    writer.metadata("urn:test:one", {"n": 1})
+    writer.metadata("urn:test:two", {"n": 2})
+    open_file = next((tmp_path / "warc" / "open").iterdir())
+    writer._fh.close()  # the process dies: the lock goes, nothing is sealed
+    return open_file
+
+
+def test_warc_whose_row_does_not_commit_stays_open_and_is_sealed_next_time(
+    tmp_path: Path,
+) -> None:
+    open_file = _crashed_open_warc(tmp_path)
+    db = Database(tmp_path / "archive.db")
+
+    def disk_full(row_id: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError):
+        seal_file(tmp_path, db, open_file, 3, disk_full)
+    assert db["warc_files"].count == 0
+    assert open_file.exists() and open_file.stat().st_mode & 0o200
+    assert list((tmp_path / "warc").glob("??/*.warc.gz")) == []  # no sealed file without a row
+    (sealed,) = recover_open_files(tmp_path, db, lambda row_id: None)
+    (row,) = db["warc_files"].rows
+    assert row["name"] == open_file.name and row["path"] == sealed
+    assert not open_file.exists() and not (tmp_path / sealed).stat().st_mode & 0o222
+
+
+def test_warc_sealed_but_killed_before_its_open_name_went_is_not_sealed_twice(
+    tmp_path: Path,
+) -> None:
+    open_file = _crashed_open_warc(tmp_path)
+    db = Database(tmp_path / "archive.db")
+    sealed = seal_file(tmp_path, db, open_file, 3, lambda row_id: None)
+    os.link(tmp_path / sealed, open_file)  # the state a kill right after the commit leaves
+    assert recover_open_files(tmp_path, db, lambda row_id: None) == []
+    assert not open_file.exists() and db["warc_files"].count == 1
+    assert (tmp_path / sealed).exists()
+
+
+def test_warc_is_sealed_by_a_copy_where_the_file_system_has_no_hard_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_file = _crashed_open_warc(tmp_path)
+    original = open_file.read_bytes()
+    db = Database(tmp_path / "archive.db")
+
+    def no_hard_links(src: object, dst: object) -> None:  # what FAT answers
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_hard_links)
+    sealed = seal_file(tmp_path, db, open_file, 3, lambda row_id: None)
+    assert (tmp_path / sealed).read_bytes() == original and not open_file.exists()
+    assert list((tmp_path / "warc" / "open").iterdir()) == []
+    assert db["warc_files"].count == 1

@@ -58,7 +58,8 @@ class Evidence:
         )
 
     def recover(self) -> list[str]:
-        """Seal WARCs a crashed run left open (``seal`` and ``verify`` call this first)."""
+        """Seal WARCs a crashed run left open (``seal`` calls this first; a run does when it
+        writes its first record)."""
         return recover_open_files(self.root, self.db, self._sealed)
 
     def run_started(self, run_id: int, row: dict[str, Any]) -> None:

@@ -4,11 +4,12 @@ derived as ``metadata`` records, yt-dlp's files and file-based articles as ``res
 How a WARC becomes content-addressed: records are appended (one gzip member each) to
 ``warc/open/<name>.warc.gz``, a file only this process writes (an exclusive ``flock``). It is
 sealed when it passes ``warc_max_bytes`` (checked between store transactions, so one capture's
-records stay in one file) or when the store closes: it is hashed, moved to
-``warc/<sha[:2]>/<sha256>.warc.gz``, made read-only, and given its ``warc_files`` row. Records
-are linked (``warc_records``) by the file's *name*, which never changes; the row maps the name
-to the sealed path. A file left open by a crash is recovered by the next writer: cut back to
-its last complete record, then sealed like any other.
+records stay in one file) or when the store closes: it is hashed, linked to
+``warc/<sha[:2]>/<sha256>.warc.gz``, given its ``warc_files`` row, and only then loses its open
+name and is made read-only. Records are linked (``warc_records``) by the file's *name*, which
+never changes; the row maps the name to the sealed path. A file left open by a crash (or whose
+row did not commit) is recovered by the next writer: cut back to its last complete record, then
+sealed like any other.
 
 The response record holds the body exactly as received: still compressed when the server sent
 ``Content-Encoding`` (httpx decodes later, above the transport). Two headers are renamed with
@@ -164,7 +165,7 @@ class WarcWriter:
             self.close()
 
     def close(self) -> None:
-        """Seal the open WARC, if any: hash, move into place, record its row. A file whose
+        """Seal the open WARC, if any: hash, link into place, record its row. A file whose
         only record could not be written is removed instead."""
         if self._fh is None:
             return
