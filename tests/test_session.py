@@ -5,10 +5,14 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
+from sqlite_utils import Database
 
 from embedarchive.cli import cli
+from embedarchive.errors import StoreError
 from embedarchive.pipeline import begin_run
+from embedarchive.session import fetching_run
 from embedarchive.settings import load_settings
 from embedarchive.store.files import FileStore
 from embedarchive.store.records import Store
@@ -46,3 +50,45 @@ def test_files_a_killed_run_left_unnamed_are_discarded_by_the_next_run(
     assert set(media_files(archive_dir)) == kept  # what rows name is untouched
     verified = CliRunner().invoke(cli, ["verify"], env=env)
     assert verified.exit_code == 0, verified.output
+
+
+def _run_that_cannot_write_at_its_end(archive_dir: Path, failure: Exception | None) -> int:
+    """A fetching run whose database refuses writes from some moment on (as a full disk does),
+    ending with ``failure`` raised from inside it (or normally)."""
+    loaded = load_settings({"archive_dir": archive_dir}, environ={})
+    with fetching_run(loaded, "archive") as (store, _files, _http, run_id):
+        assert store.evidence is not None
+        store.evidence.warc.metadata("urn:test:before", {"n": 1})  # an open WARC to seal
+        store.db.execute("pragma query_only = 1")
+        if failure is not None:
+            raise failure
+    return run_id
+
+
+def test_an_error_ending_a_failed_run_does_not_hide_why_it_failed(archive_dir: Path) -> None:
+    with pytest.raises(StoreError, match="^the first failure$"):
+        _run_that_cannot_write_at_its_end(archive_dir, StoreError("the first failure"))
+    db = Database(archive_dir / "archive.db")
+    (run,) = db["runs"].rows
+    assert run["finished_at"] is None  # left as a killed run: the next one cleans up after it
+    assert db["warc_files"].count == 0
+    assert len(list((archive_dir / "warc" / "open").iterdir())) == 1  # not sealed without a row
+    db.close()
+
+    env = {"EMBEDARCHIVE_ARCHIVE_DIR": str(archive_dir)}
+    assert CliRunner().invoke(cli, ["verify"], env=env).exit_code == 0
+    loaded = load_settings({"archive_dir": archive_dir}, environ={})
+    with fetching_run(loaded, "archive") as (store, _files, _http, _run_id):
+        assert store.evidence is not None
+        store.evidence.warc.metadata("urn:test:after", {"n": 2})
+    db = Database(archive_dir / "archive.db")
+    assert db["warc_files"].count == 2  # the first run's WARC sealed by the next one
+    assert list((archive_dir / "warc" / "open").iterdir()) == []
+    db.close()
+    verified = CliRunner().invoke(cli, ["verify"], env=env)
+    assert verified.exit_code == 0, verified.output
+
+
+def test_an_error_ending_a_good_run_is_said_in_one_line(archive_dir: Path) -> None:
+    with pytest.raises(StoreError, match="^cannot write .*: attempt to write a readonly database$"):
+        _run_that_cannot_write_at_its_end(archive_dir, None)

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 
 from .capture.http import Http, utcnow
 from .errors import StoreError, is_disk_full, write_error
@@ -42,20 +43,40 @@ def fetching_run(
     _discard_orphans_of_killed_runs(store, files)
     started = time.time()
     run_id = begin_run(store, loaded, command, sys.argv)
+    failed = True
     try:
         with Http(settings) as http:
             yield store, files, http, run_id
+        failed = False
     except (StoreError, OSError, sqlite3.Error) as err:
-        # a unit failed to commit (a full disk above all): drop the files only it named, and
-        # say so on one line even where the write that failed was not one that says it
+        # a unit failed to commit (a full disk above all): drop the files only it named
         discard_uncommitted(store.db, settings.archive_dir)
         files.discard_unreferenced(store.db, started)
-        if isinstance(err, StoreError) or not is_disk_full(err):
-            raise
-        raise write_error(err, f"the archive in {settings.archive_dir}") from None
+        raise _one_line(err, settings.archive_dir) from None
     finally:
-        store.finish_run(run_id, utcnow())
-        store.close()
+        _finish(store, run_id, settings.archive_dir, failed)
+
+
+def _one_line(err: BaseException, archive_dir: Path) -> BaseException:
+    """A full disk said in one line even where the write that failed was not one that says it."""
+    if isinstance(err, OSError | sqlite3.Error) and is_disk_full(err):
+        return write_error(err, f"the archive in {archive_dir}")
+    return err
+
+
+def _finish(store: Store, run_id: int, archive_dir: Path, failed: bool) -> None:
+    """Record the run's end and close the store (sealing its WARC). When the run already
+    failed, an error here (the same full disk) must not hide why it failed: the run is then
+    left unfinished, which the next run treats as a killed one (its WARC recovered, its
+    orphans discarded)."""
+    try:
+        try:
+            store.finish_run(run_id, utcnow())
+        finally:
+            store.close()
+    except (StoreError, OSError, sqlite3.Error) as err:
+        if not failed:
+            raise _one_line(err, archive_dir) from None
 
 
 def _discard_orphans_of_killed_runs(store: Store, files: FileStore) -> None:

@@ -68,9 +68,11 @@ class Store:
         return cls(db, Evidence(path.parent, db, warc_max_bytes) if create else None)
 
     def close(self) -> None:
-        if self.evidence is not None:
-            self.evidence.close()
-        self.db.close()
+        try:
+            if self.evidence is not None:
+                self.evidence.close()
+        finally:
+            self.db.close()
 
     def _insert(self, table: str, row: dict[str, Any]) -> int:
         """One plain INSERT: sqlite-utils' ``insert`` reads the table's schema first (several
