@@ -23,9 +23,16 @@ import pytest
 from click.testing import CliRunner
 from sqlite_utils import Database
 
+from embedarchive.capture.context import FetchContext
+from embedarchive.capture.http import Http
 from embedarchive.cli import cli
 from embedarchive.errors import DiskFullError, write_error
+from embedarchive.models import Target
+from embedarchive.platforms.generic import GenericVideo
+from embedarchive.settings import load_settings
+from embedarchive.store.files import FileStore
 
+from .fakemedia import FakeMedia
 from .fakeplatform import DATA_DIR, SEED_ID
 from .faultserver import FaultServer
 from .helpers import SEED, cli_env
@@ -143,3 +150,29 @@ def test_write_errors_that_mean_a_full_disk(tmp_path: Path) -> None:
     denied = write_error(OSError(errno.EACCES, "Permission denied"), "media/ab/x.jpg")
     assert not isinstance(denied, DiskFullError)
     assert str(denied) == "cannot write media/ab/x.jpg: Permission denied"
+
+
+def test_disk_full_while_ytdlp_downloads_stops_the_capture_as_a_full_disk(
+    small_disk: Path,
+) -> None:
+    archive = small_disk / "archive"
+    settings = load_settings(
+        {"archive_dir": archive, "allow_private_network": True}, environ={}
+    ).settings
+    files = FileStore(archive)
+    files.open()
+    filler = small_disk / "filler"
+    with open(filler, "wb") as fh, pytest.raises(OSError) as full:
+        while True:
+            fh.write(bytes(65536))
+            fh.flush()
+    assert full.value.errno == errno.ENOSPC
+    with FakeMedia() as site, Http(settings) as http:
+        url = site.url("/media/video-best.mp4")
+        with pytest.raises(DiskFullError, match="^disk full: cannot write a file yt-dlp downloads"):
+            GenericVideo().fetch(
+                Target("video", "generic:video-best", url, "video"),
+                FetchContext(settings=settings, http=http, files=files),
+            )
+    assert list((archive / "tmp").iterdir()) == []  # yt-dlp's work folder is gone
+    assert stored_files(archive) == set()

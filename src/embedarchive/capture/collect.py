@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from ..errors import EmbedArchiveError, FetchError, UnavailableError
+from ..errors import EmbedArchiveError, FetchError, StoreError, UnavailableError
 from ..models import Attempt, Capture, CaptureStatus, MediaFile, PostData, Target
 from .context import FetchContext
 from .http import Recorder, utcnow
@@ -46,6 +46,8 @@ def capture_with_methods(
             attempts.append(Attempt(name, "unavailable", str(err)))
             unavailable = unavailable or str(err)
             continue
+        except StoreError:
+            raise  # the archive cannot be written (a full disk): the run stops, not the method
         except EmbedArchiveError as err:
             attempts.append(Attempt(name, "failed", str(err)))
             last_error, failed_method = err, name

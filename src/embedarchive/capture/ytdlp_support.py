@@ -24,6 +24,8 @@ from ..errors import (
     FetchError,
     TooLargeError,
     UnavailableError,
+    is_disk_full,
+    write_error,
 )
 from ..models import BodyFile, HttpExchange
 from ..settings import Settings
@@ -340,19 +342,37 @@ def _one_line(message: str) -> str:
     return re.sub(r" \(caused by .*\)\.?$", "", line).strip()
 
 
-def _http_status(err: BaseException) -> int | None:
-    """The HTTP status behind a yt-dlp error, following its public ``exc_info``/``cause``."""
-    seen: Any = err
+def _causes(err: BaseException, *, implicit: bool = False) -> list[Any]:
+    """``err`` and what it wraps, following yt-dlp's public ``exc_info``/``cause`` (and, when
+    ``implicit``, the exception being handled when one was raised)."""
+    chain: list[Any] = [err]
     for _ in range(6):
+        seen = chain[-1]
+        exc_info = getattr(seen, "exc_info", None)
+        nxt = getattr(seen, "cause", None) or (exc_info[1] if exc_info else None)
+        if nxt is None and implicit and isinstance(seen, BaseException):
+            nxt = seen.__cause__ or seen.__context__
+        if nxt is None or any(nxt is c for c in chain):
+            break
+        chain.append(nxt)
+    return chain
+
+
+def _http_status(err: BaseException) -> int | None:
+    """The HTTP status behind a yt-dlp error."""
+    for seen in _causes(err):
         status = getattr(seen, "status", None)
         if isinstance(status, int):
             return status
-        exc_info = getattr(seen, "exc_info", None)
-        nxt = getattr(seen, "cause", None) or (exc_info[1] if exc_info else None)
-        if nxt is None or nxt is seen:
-            return None
-        seen = nxt
     return None
+
+
+def _disk_full(err: BaseException) -> OSError | None:
+    """The full-disk error behind a yt-dlp one (it reports a failed write as a download
+    error, with the ``OSError`` as its ``exc_info`` or the context of what it raised)."""
+    return next(
+        (c for c in _causes(err, implicit=True) if isinstance(c, OSError) and is_disk_full(c)), None
+    )
 
 
 def _expected(err: BaseException) -> bool:
@@ -367,6 +387,9 @@ def error_from(err: Exception, logger: Logger) -> EmbedArchiveError:
 
     if isinstance(err, CookieLoadError):
         return ConfigError(f"cannot read the cookies file: {_one_line(str(err))}")
+    full = _disk_full(err)
+    if full is not None:
+        return write_error(full, "a file yt-dlp downloads")
     message = _one_line(str(err)) or logger.last("error") or type(err).__name__
     status = _http_status(err)
     if "requested format is not available" in message.lower():
