@@ -17,7 +17,7 @@ from typing import Any
 
 from .capture.media import NullProgress, ProgressSink
 from .errors import InputError
-from .manifest import check_link, check_rows, parse
+from .manifest import check_rows, walk_chain
 from .seal import TimestampError, check_token, load_ca_file
 from .verify import Report, hash_stream, scan_warc
 from .wacz import member_name
@@ -114,29 +114,14 @@ def _check_chain(bundle: zipfile.ZipFile, report: Report) -> list[dict[str, Any]
     """The chain entries whose manifest is present and intact, each with its parsed body."""
     chain = _read_json(bundle, "manifests/chain.json")
     intact: list[dict[str, Any]] = []
-    previous: str | None = chain[0]["previous"] if chain else None
-    for entry in chain:
-        seq, path, sha = entry["seq"], entry["path"], entry["sha256"]
-        try:
-            data = bundle.read(member_name(path))
-        except KeyError:
-            report.check(("missing", f"manifest {seq} ({path}) is missing"))
-            previous = sha
-            continue
-        if hashlib.sha256(data).hexdigest() != sha:
-            report.check(("altered", f"manifest {seq} ({path}) is altered"))
-            previous = sha
-            continue
-        try:
-            body = parse(data)
-        except ValueError as err:
-            report.check(("altered", f"manifest {seq} is not a manifest: {err}"))
-            previous = sha
-            continue
-        broken = check_link(body, seq, previous)
-        report.check(("altered", broken) if broken else None)
-        intact.append({**entry, "body": body, "bytes": data})
-        previous = sha
+    entries = [(e["seq"], e["path"], e["sha256"]) for e in chain]
+    first = chain[0]["previous"] if chain else None  # a bundle may start inside the chain
+    for entry, link in zip(
+        chain, walk_chain(entries, lambda path: bundle.read(member_name(path)), first), strict=True
+    ):
+        report.check(link.file_problem or link.problem)
+        if link.body is not None and link.data is not None:
+            intact.append({**entry, "body": link.body, "bytes": link.data})
     if not chain:
         report.check(("missing", "the bundle holds no manifests"))
     return intact

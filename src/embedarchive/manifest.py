@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -201,6 +201,52 @@ def check_link(body: Mapping[str, Any], seq: int, previous: str | None) -> str |
             "(a manifest before it was edited, removed or replaced)"
         )
     return None
+
+
+@dataclass
+class ChainLink:
+    """One manifest of a chain as read: its body when its bytes are intact, and what is wrong.
+
+    ``file_problem`` (missing, altered bytes) is reported by whoever checks files; ``problem``
+    (not a manifest, not following the one before) only by the chain."""
+
+    seq: int
+    path: str
+    sha256: str
+    data: bytes | None = None
+    body: dict[str, Any] | None = None
+    file_problem: tuple[str, str] | None = None
+    problem: tuple[str, str] | None = None
+
+
+def walk_chain(
+    entries: Iterable[tuple[int, str, str]],
+    read: Callable[[str], bytes],
+    previous: str | None = None,
+) -> Iterator[ChainLink]:
+    """Each (seq, path, sha256) of a chain read with ``read(path)`` (``OSError``/``KeyError``
+    when it is not there) and checked against its hash and the manifest before it. A broken
+    link does not stop the walk: the next one is checked against the hash the chain names."""
+    for seq, path, sha in entries:
+        link = ChainLink(seq, path, sha)
+        try:
+            data = read(path)
+        except (OSError, KeyError):
+            link.file_problem = ("missing", f"manifest {seq} ({path}) is missing")
+        else:
+            if hashlib.sha256(data).hexdigest() != sha:
+                link.file_problem = ("altered", f"manifest {seq} ({path}) is altered")
+            else:
+                try:
+                    link.body = parse(data)
+                except ValueError as err:
+                    link.problem = ("altered", f"manifest {seq} ({path}) is not a manifest: {err}")
+                else:
+                    link.data = data
+                    broken = check_link(link.body, seq, previous)
+                    link.problem = ("altered", broken) if broken else None
+        previous = sha
+        yield link
 
 
 def check_rows(

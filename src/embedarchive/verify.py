@@ -27,7 +27,7 @@ from sqlite_utils import Database
 
 from .capture.media import NullProgress, ProgressSink
 from .errors import StoreError
-from .manifest import add_coverage, check_link, check_rows, fetch_row, parse, start_coverage
+from .manifest import add_coverage, check_rows, fetch_row, start_coverage, walk_chain
 from .manifest import uncovered as uncovered_rows
 from .seal import TimestampError, check_token, load_ca_file
 
@@ -262,36 +262,25 @@ def _check_warcs(root: Path, db: Database, report: Report) -> None:
 
 def _check_chain(root: Path, db: Database, report: Report) -> None:
     start_coverage(db)
-    previous: str | None = None
     expected = 1
     rows = db.execute("select seq, path, sha256 from manifests order by seq").fetchall()
-    for seq, path, sha in rows:
-        if seq != expected:
-            report.check(("missing", f"manifests {expected}…{seq - 1} are missing from the chain"))
-        expected = seq + 1
-        try:
-            data = (root / path).read_bytes()
-        except OSError:
-            previous = sha  # the file check reported it; keep following the chain
+    for link in walk_chain(rows, lambda path: (root / path).read_bytes()):
+        if link.seq != expected:
+            report.check(
+                ("missing", f"manifests {expected}…{link.seq - 1} are missing from the chain")
+            )
+        expected = link.seq + 1
+        if link.body is None and link.problem is None:
+            continue  # the file check reports a missing or altered manifest file
+        report.check(link.problem)
+        if link.body is None:
             continue
-        if hashlib.sha256(data).hexdigest() != sha:
-            previous = sha
-            continue  # reported by the file check as altered
-        try:
-            body = parse(data)
-        except ValueError as err:
-            report.check(("altered", f"manifest {seq} ({path}) is not a manifest: {err}"))
-            previous = sha
-            continue
-        broken = check_link(body, seq, previous)
-        report.check(("altered", broken) if broken else None)
-        problems, covered = check_rows(lambda t, i: fetch_row(db, t, i), body)
+        problems, covered = check_rows(lambda t, i: fetch_row(db, t, i), link.body)
         for kind, message in problems:
             report.check((kind, message))
         report.checked += len(covered) - len(problems)
         report.ok += len(covered) - len(problems)
         add_coverage(db, covered)
-        previous = sha
     for table, ids in uncovered_rows(db).items():
         shown = ", ".join(str(i) for i in ids[:10]) + (" …" if len(ids) > 10 else "")
         report.check(
