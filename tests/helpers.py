@@ -1,4 +1,5 @@
-"""Shared test helpers: settings pointed at the fake platform, row counts, file hashes."""
+"""Shared test helpers: the CLI in-process, settings pointed at the fake platform, row counts,
+file hashes."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from click.testing import CliRunner, Result
+
 from embedarchive.capture.context import FetchContext
 from embedarchive.capture.http import Http
+from embedarchive.cli import cli
 from embedarchive.models import Capture
 from embedarchive.platforms.base import Platform
 from embedarchive.settings import Settings, load_settings
@@ -19,6 +23,11 @@ SEED = ROOT / "examples" / "seed-article-hu.txt"
 MEDIA = Path(__file__).resolve().parent / "fixtures" / "media"
 ARTICLES = Path(__file__).resolve().parent / "fixtures" / "articles"
 TABLES = ("articles", "detections", "posts", "captures", "media", "http_exchanges")
+
+
+def run(args: list[str], env: dict[str, str] | None = None) -> Result:
+    """The CLI in-process, as a user runs it; an unexpected exception fails the test."""
+    return CliRunner().invoke(cli, args, env=env or {}, catch_exceptions=False)
 
 
 def settings_for(fake: Any, archive_dir: Path, **extra: Any) -> Settings:

@@ -5,18 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from click.testing import CliRunner
 from sqlite_utils import Database
 
-from embedarchive.cli import cli
-
-from .helpers import MEDIA, SEED, cli_env, counts, media_files, sha256_file
+from .helpers import MEDIA, SEED, cli_env, counts, media_files, run, sha256_file
 
 SEED_ID = "1989257861291196183"
-
-
-def run(args: list[str], env: dict[str, str]):
-    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
 
 
 def test_seed_archives_with_provenance(fake_platform, archive_dir: Path) -> None:

@@ -13,13 +13,9 @@ from sqlite_utils import Database
 
 from embedarchive.cli import cli
 
-from .helpers import ROOT, SEED, cli_env, counts
+from .helpers import ROOT, SEED, cli_env, counts, run
 
 QUOTE_ID = "1641895049427550208"
-
-
-def run(args: list[str], env: dict[str, str] | None = None):
-    return CliRunner().invoke(cli, args, env=env or {}, catch_exceptions=False)
 
 
 @pytest.mark.parametrize(

@@ -20,12 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from sqlite_utils import Database
 
 from embedarchive.capture.context import FetchContext
 from embedarchive.capture.http import Http
-from embedarchive.cli import cli
 from embedarchive.errors import DiskFullError, write_error
 from embedarchive.models import Target
 from embedarchive.platforms.generic import GenericVideo
@@ -35,7 +33,7 @@ from embedarchive.store.files import FileStore
 from .fakemedia import FakeMedia
 from .fakeplatform import DATA_DIR, SEED_ID
 from .faultserver import FaultServer
-from .helpers import SEED, cli_env
+from .helpers import SEED, cli_env, run
 
 BIG = 16_000_000
 #: An X post id the fake has a syndication token for (``data/README.md``, per-test posts).
@@ -68,10 +66,6 @@ def video_post(url: str) -> str:
     video["video_info"]["variants"] = [{"bitrate": 1, "content_type": "video/mp4", "url": url}]
     video.pop("media_url_https")
     return json.dumps(tweet, ensure_ascii=False)
-
-
-def run(args: list[str], env: dict[str, str]) -> Any:
-    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
 
 
 def stored_files(archive: Path) -> set[str]:

@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from embedarchive.cli import cli
+from embedarchive.wacz import member_name
 
 from .faketsa import FakeTSA
-from .helpers import SEED, cli_env
+from .helpers import SEED, cli_env, run
 
 SEED_ID = "1989257861291196183"
 HOSTILE = f"""<!doctype html><html><head>
@@ -25,10 +24,6 @@ HOSTILE = f"""<!doctype html><html><head>
 <blockquote class="twitter-tweet"><p lang="tr">Injected &lt;script&gt;alert(1)&lt;/script&gt;</p>
 &mdash; TRHaber (@trhaber_com) <a href="https://twitter.com/trhaber_com/status/{SEED_ID}">November 14, 2025</a>
 </blockquote></article></body></html>"""
-
-
-def run(args: list[str], env: dict[str, str]) -> Any:
-    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
 
 
 @pytest.fixture
@@ -148,6 +143,24 @@ def test_tampered_bundle_fails(env: dict[str, str], tmp_path: Path) -> None:
     )
     assert code == 1
     assert any("differs from manifest" in p["message"] for p in report["problems"])
+
+
+def test_bundle_with_an_altered_manifest_names_it_and_follows_the_rest_of_the_chain(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "seed.wacz"
+    export(env, out, str(SEED))
+    with zipfile.ZipFile(out) as z:
+        chain = json.loads(z.read("manifests/chain.json"))
+    assert len(chain) > 2
+    middle = chain[1]
+    code, report = verify_bundle(
+        _rewrite(out, member_name(middle["path"]), lambda d: d.replace(b'"seq"', b'"Seq"'))
+    )
+    assert code == 1
+    messages = [(p["kind"], p["message"]) for p in report["problems"]]
+    assert ("altered", f"manifest {middle['seq']} ({middle['path']}) is altered") in messages
+    assert not any("does not follow" in m for _, m in messages)  # the next link still holds
 
 
 def test_unknown_article_is_exit_2(env: dict[str, str], tmp_path: Path) -> None:

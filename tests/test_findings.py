@@ -12,13 +12,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from sqlite_utils import Database
 
-from embedarchive.cli import cli
 from embedarchive.findings import compare, date_window, normalise_text, similarity
 
-from .helpers import ARTICLES, cli_env
+from .helpers import ARTICLES, cli_env, run
 
 ARTICLE = ARTICLES / "four-findings.html"
 PHOTO, SEED, TEXT, DELETED = (
@@ -40,10 +38,6 @@ SHOWN = {
     "date": "2025-11-14",
     "text": "Füzeler düştü. ▪Olayın ardından & sonra.",
 }
-
-
-def run(args: list[str], env: dict[str, str]):
-    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
 
 
 def test_normalising_ignores_links_emoji_entities_and_whitespace() -> None:

@@ -20,13 +20,9 @@ from embedarchive.errors import InputError
 from embedarchive.recheck import parse_duration
 
 from .fakeplatform import DATA_DIR, SEED_ID
-from .helpers import SEED, cli_env
+from .helpers import SEED, cli_env, run
 
 SEED_JSON = (DATA_DIR / "syndication" / f"{SEED_ID}.json").read_text(encoding="utf-8")
-
-
-def run(args: list[str], env: dict[str, str]):
-    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
 
 
 def edited_seed() -> str:

@@ -15,16 +15,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from sqlite_utils import Database
 
-from embedarchive.cli import cli
 from embedarchive.recover import id_range
 from embedarchive.wayback import snowflake_time
 
 from .fakeplatform import DATA_DIR, MEDIA_DIR, SEED_ID
 from .fakewayback import FakeWayback
-from .helpers import SEED, cli_env
+from .helpers import SEED, cli_env, run
 
 SEED_JSON = json.loads((DATA_DIR / "syndication" / f"{SEED_ID}.json").read_text("utf-8"))
 SEED_TEXT = SEED_JSON["text"].rsplit(" https://t.co/", 1)[0]
@@ -60,10 +58,6 @@ def wayback_server() -> Iterator[FakeWayback]:
 def wayback(wayback_server: FakeWayback) -> FakeWayback:
     wayback_server.reset()
     return wayback_server
-
-
-def run(args: list[str], env: dict[str, str]):
-    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
 
 
 def seed_without_link(tmp_path: Path) -> Path:

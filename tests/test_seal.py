@@ -8,18 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from sqlite_utils import Database
 
-from embedarchive.cli import cli
 from embedarchive.seal import TimestampError, check_token
 
 from .faketsa import FakeTSA
-from .helpers import SEED, cli_env
-
-
-def run(args: list[str], env: dict[str, str]) -> Any:
-    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
+from .helpers import SEED, cli_env, run
 
 
 @pytest.fixture

@@ -15,13 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from sqlite_utils import Database
 from warcio.archiveiterator import ArchiveIterator
 
 from embedarchive.capture.context import FetchContext
 from embedarchive.capture.http import Http, utcnow
-from embedarchive.cli import cli
 from embedarchive.models import BodyFile, HttpExchange, Target
 from embedarchive.platforms.generic import GenericVideo
 from embedarchive.settings import load_settings
@@ -30,11 +28,7 @@ from embedarchive.store.records import Store
 from embedarchive.store.warc_seal import recover_open_files, seal_file
 
 from .fakemedia import MEDIA, FakeMedia
-from .helpers import SEED, cli_env
-
-
-def run(args: list[str], env: dict[str, str]) -> Any:
-    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
+from .helpers import SEED, cli_env, run
 
 
 def record_at(archive: Path, db: Database, link: dict[str, Any]) -> Any:
