@@ -26,15 +26,18 @@ def check(
     """Compare each embed as ARTICLE (row id or source; default: all) showed it with the post
     as captured: match, edited, deleted, author-mismatch, date-mismatch."""
     from .findings import current_findings, record_findings
+    from .store.lock import writer_lock
     from .store.queries import find_article
 
-    store = _open_existing(_settings(archive_dir, config_file).settings)
-    try:
-        article_id = int(find_article(store, article)["id"]) if article else None
-        record_findings(store)
-        rows = current_findings(store, article_id)
-    finally:
-        store.close()
+    settings = _settings(archive_dir, config_file).settings
+    with writer_lock(settings.archive_dir):
+        store = _open_existing(settings)
+        try:
+            article_id = int(find_article(store, article)["id"]) if article else None
+            record_findings(store)
+            rows = current_findings(store, article_id)
+        finally:
+            store.close()
     if as_json:
         print_json(Console(), rows)
     else:

@@ -128,57 +128,59 @@ def seal(settings: Settings) -> Sealed:
     """Timestamp the chain head, first covering rows no manifest covers yet (older archives)."""
     from .capture.http import GuardTransport, PinnedTransport, utcnow
     from .manifest import backfill
+    from .store.lock import writer_lock
     from .store.records import Store
 
     if not settings.db_path.exists():
         raise StoreError(f"no archive at {settings.archive_dir} (run 'embedarchive archive' first)")
-    store = Store.open(
-        settings.db_path,
-        warc_max_bytes=settings.warc_max_bytes,
-        durable=settings.durable_commits,
-    )
-    try:
-        assert store.evidence is not None
-        store.evidence.recover()
-        backfilled = backfill(store.db, settings.archive_dir)
-        top = head(store.db)
-        if top is None:
-            raise InputError("nothing to seal: the archive has no manifests yet")
-        message = (settings.archive_dir / top.path).read_bytes()
-        transport = GuardTransport(
-            PinnedTransport(settings.allow_private_network), settings.allow_private_network
+    with writer_lock(settings.archive_dir):
+        store = Store.open(
+            settings.db_path,
+            warc_max_bytes=settings.warc_max_bytes,
+            durable=settings.durable_commits,
         )
-        with httpx.Client(
-            transport=transport,
-            timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
-            headers={"User-Agent": settings.user_agent},
-            trust_env=False,
-        ) as client:
-            token = request_token(client, settings.tsa_url, message)
-        info = check_token(token, message, load_ca_file(settings.tsa_ca_file))
-        sha = hashlib.sha256(token).hexdigest()
-        rel = f"timestamps/{sha[:2]}/{sha}.tsr"
-        dest = settings.archive_dir / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(token)
-        os.chmod(dest, 0o444)
-        with store.atomic():
-            store.db.table("timestamps").insert(
-                {
-                    "manifest_id": top.id,
-                    "manifest_sha256": top.sha256,
-                    "tsa_url": settings.tsa_url,
-                    "path": rel,
-                    "sha256": sha,
-                    "gen_time": info.gen_time,
-                    "serial": info.serial,
-                    "tsa_name": info.tsa_name,
-                    "created_at": utcnow(),
-                }
+        try:
+            assert store.evidence is not None
+            store.evidence.recover()
+            backfilled = backfill(store.db, settings.archive_dir)
+            top = head(store.db)
+            if top is None:
+                raise InputError("nothing to seal: the archive has no manifests yet")
+            message = (settings.archive_dir / top.path).read_bytes()
+            transport = GuardTransport(
+                PinnedTransport(settings.allow_private_network), settings.allow_private_network
             )
-        return Sealed(top.seq, top.sha256, rel, info, backfilled)
-    finally:
-        store.close()
+            with httpx.Client(
+                transport=transport,
+                timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+                headers={"User-Agent": settings.user_agent},
+                trust_env=False,
+            ) as client:
+                token = request_token(client, settings.tsa_url, message)
+            info = check_token(token, message, load_ca_file(settings.tsa_ca_file))
+            sha = hashlib.sha256(token).hexdigest()
+            rel = f"timestamps/{sha[:2]}/{sha}.tsr"
+            dest = settings.archive_dir / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(token)
+            os.chmod(dest, 0o444)
+            with store.atomic():
+                store.db.table("timestamps").insert(
+                    {
+                        "manifest_id": top.id,
+                        "manifest_sha256": top.sha256,
+                        "tsa_url": settings.tsa_url,
+                        "path": rel,
+                        "sha256": sha,
+                        "gen_time": info.gen_time,
+                        "serial": info.serial,
+                        "tsa_name": info.tsa_name,
+                        "created_at": utcnow(),
+                    }
+                )
+            return Sealed(top.seq, top.sha256, rel, info, backfilled)
+        finally:
+            store.close()
 
 
 __all__ = ["Sealed", "TimestampError", "TokenInfo", "check_token", "request_token", "seal"]

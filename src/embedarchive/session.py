@@ -1,7 +1,8 @@
 """Opening an archive for a run that fetches: one place for the start-of-run housekeeping.
 
-Every fetching command (archive, retry, recheck, recover) starts the same way — discard what
-an interrupted run left half-written, record the run — and ends by recording its end.
+Every fetching command (archive, retry, recheck, recover) starts the same way — take the
+archive's writer lock, discard what an interrupted run left half-written, record the run — and
+ends by recording its end.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .manifest import discard_uncommitted
 from .pipeline import begin_run
 from .settings import LoadedSettings
 from .store.files import FileStore
+from .store.lock import writer_lock
 from .store.records import Store
 
 
@@ -31,30 +33,31 @@ def fetching_run(
     settings = loaded.settings
     if not create:
         Store.open(settings.db_path, create=False).close()  # a missing archive is an error
-    store = Store.open(
-        settings.db_path,
-        warc_max_bytes=settings.warc_max_bytes,
-        durable=settings.durable_commits,
-    )
-    files = FileStore(settings.archive_dir)
-    files.open()
-    files.discard_partial()
-    discard_uncommitted(store.db, settings.archive_dir)
-    _discard_orphans_of_killed_runs(store, files)
-    started = time.time()
-    run_id = begin_run(store, loaded, command, sys.argv)
-    failed = True
-    try:
-        with Http(settings) as http:
-            yield store, files, http, run_id
-        failed = False
-    except (StoreError, OSError, sqlite3.Error) as err:
-        # a unit failed to commit (a full disk above all): drop the files only it named
+    with writer_lock(settings.archive_dir):
+        store = Store.open(
+            settings.db_path,
+            warc_max_bytes=settings.warc_max_bytes,
+            durable=settings.durable_commits,
+        )
+        files = FileStore(settings.archive_dir)
+        files.open()
+        files.discard_partial()
         discard_uncommitted(store.db, settings.archive_dir)
-        files.discard_unreferenced(store.db, started)
-        raise _one_line(err, settings.archive_dir) from None
-    finally:
-        _finish(store, run_id, settings.archive_dir, failed)
+        _discard_orphans_of_killed_runs(store, files)
+        started = time.time()
+        run_id = begin_run(store, loaded, command, sys.argv)
+        failed = True
+        try:
+            with Http(settings) as http:
+                yield store, files, http, run_id
+            failed = False
+        except (StoreError, OSError, sqlite3.Error) as err:
+            # a unit failed to commit (a full disk above all): drop the files only it named
+            discard_uncommitted(store.db, settings.archive_dir)
+            files.discard_unreferenced(store.db, started)
+            raise _one_line(err, settings.archive_dir) from None
+        finally:
+            _finish(store, run_id, settings.archive_dir, failed)
 
 
 def _one_line(err: BaseException, archive_dir: Path) -> BaseException:
