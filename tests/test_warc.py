@@ -197,7 +197,8 @@ def test_ytdlp_direct_download_links_the_file_to_its_response(
     assert link["record_type"] == "response"  # stored once in the WARC, not twice
 
 
-def test_warc_left_open_by_a_crash_is_cut_back_and_sealed(tmp_path: Path) -> None:
+def _crashed_open_warc(tmp_path: Path) -> Path:
+    """A WARC with two records that a run left in ``warc/open`` (its process gone)."""
     store = Store.open(tmp_path / "archive.db")
     assert store.evidence is not None
     writer = store.evidence.warc
@@ -205,6 +206,11 @@ def test_warc_left_open_by_a_crash_is_cut_back_and_sealed(tmp_path: Path) -> Non
     writer.metadata("urn:test:two", {"n": 2})
     open_file = next((tmp_path / "warc" / "open").iterdir())
     writer._fh.close()  # the process dies: the lock goes, nothing is sealed
+    return open_file
+
+
+def test_warc_left_open_by_a_crash_is_cut_back_and_sealed(tmp_path: Path) -> None:
+    open_file = _crashed_open_warc(tmp_path)
     with open(open_file, "ab") as fh:
         fh.write(b"\x1f\x8b\x08\x00torn record")
     db = Database(tmp_path / "archive.db")
@@ -245,18 +251,6 @@ def test_big_bodies_are_streamed_not_held_in_memory(tmp_path: Path) -> None:
     assert response.length > 40 * 1024 * 1024 and resource.length > 40 * 1024 * 1024
     assert not spool.exists()  # the spooled body is gone once written
     store.close()
-
-
-def _crashed_open_warc(tmp_path: Path) -> Path:
-    """A WARC with two records that a run left in ``warc/open`` (its process gone)."""
-    store = Store.open(tmp_path / "archive.db")
-    assert store.evidence is not None
-    writer = store.evidence.warc
-    writer.metadata("urn:test:one", {"n": 1})
-    writer.metadata("urn:test:two", {"n": 2})
-    open_file = next((tmp_path / "warc" / "open").iterdir())
-    writer._fh.close()  # the process dies: the lock goes, nothing is sealed
-    return open_file
 
 
 def test_warc_whose_row_does_not_commit_stays_open_and_is_sealed_next_time(
