@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from embedarchive.cli import cli
 from embedarchive.errors import StoreError
+from embedarchive.manifest import fetch_row, fetch_rows
 from embedarchive.store.records import Store
 from embedarchive.store.schema import SCHEMA_VERSION
 
@@ -102,3 +103,40 @@ def test_commits_are_synced_only_when_asked(tmp_path: Path) -> None:
     finally:
         normal.close()
         full.close()
+
+
+def test_a_failed_inner_block_undoes_only_itself(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "archive.db")
+    store.db.execute("create table t (x integer)")
+    with store.atomic():
+        store.db.execute("insert into t values (1)")
+        with pytest.raises(RuntimeError), store.atomic():
+            store.db.execute("insert into t values (2)")
+            with store.atomic():
+                store.db.execute("insert into t values (3)")
+            raise RuntimeError("the inner block fails")
+        with store.atomic():
+            store.db.execute("insert into t values (4)")
+    assert [r[0] for r in store.db.execute("select x from t order by x")] == [1, 4]
+    with pytest.raises(RuntimeError), store.atomic():
+        store.db.execute("insert into t values (5)")
+        with store.atomic():
+            store.db.execute("insert into t values (6)")
+        raise RuntimeError("the outer block fails")
+    assert [r[0] for r in store.db.execute("select x from t order by x")] == [1, 4]
+    assert not store.db.conn.in_transaction
+    store.close()
+
+
+def test_manifest_rows_are_read_by_the_page_as_they_are_one_by_one(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "archive.db")
+    with store.atomic():
+        ids = [
+            store.begin_run({"started_at": f"2024-05-01T10:00:{n % 60:02d}Z", "command": "t"})
+            for n in range(1200)
+        ]
+    wanted = [ids[5], 99_999, *ids[:3], *ids[600:1100]]  # one that is not there
+    found = fetch_rows(store.db, "runs", wanted)
+    assert list(found) == [i for i in wanted if i != 99_999]
+    assert all(found[i] == fetch_row(store.db, "runs", i) for i in found)
+    store.close()

@@ -26,6 +26,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from .capture.http import utcnow
+from .store import sql
 from .store.records import Store
 
 #: Version of the comparison rules; findings are recomputed when it changes.
@@ -191,7 +192,8 @@ def summary(kind: str, details: dict[str, Any]) -> str:
 def observations(store: Store, post_pk: int) -> list[dict[str, Any]]:
     """Captures that say something about the post, oldest first: it answered (with data) or
     it is gone. A failed fetch says nothing. ``wayback`` marks snapshots from the web archive."""
-    rows = store.db.query(
+    rows = sql.rows(
+        store.db,
         """select id, status, method, data, error, started_at, finished_at from captures
            where post_pk = ? and (status = 'unavailable' or data is not null) order by id""",
         [post_pk],
@@ -231,7 +233,7 @@ def record_findings(
             return 0
         where += f" and id in ({', '.join('?' * len(ids))})"
         params = list(ids)
-    detections = list(store.db.query(f"select * from detections where {where}", params))
+    detections = sql.rows(store.db, f"select * from detections where {where}", params)
     added = 0
     cache: dict[int, list[dict[str, Any]]] = {}
     for d in detections:
@@ -260,7 +262,7 @@ def record_findings(
             ]
             if rows:
                 with store.atomic():
-                    store.db.table("findings").insert_all(rows)
+                    sql.insert_all(store.db, "findings", rows)
                 added += len(rows)
     return added
 

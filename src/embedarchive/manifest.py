@@ -20,12 +20,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
+
+from .store import sql
 
 FORMAT = "embedarchive-manifest/1"
 
@@ -87,6 +89,17 @@ def fetch_row(db: Database, table: str, row_id: int) -> dict[str, Any] | None:
     return dict(zip([c[0] for c in cursor.description], found, strict=True))
 
 
+def fetch_rows(db: Database, table: str, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The rows of these ids that exist, in the order given: a query per 500, not per row."""
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        marks = ",".join("?" * len(part))
+        for row in sql.rows(db, f"select * from [{table}] where id in ({marks})", part):
+            found[row["id"]] = row
+    return {i: found[i] for i in ids if i in found}
+
+
 def manifest_path(sha256: str) -> str:
     return f"manifests/{sha256[:2]}/{sha256}.json"
 
@@ -120,11 +133,8 @@ def write_manifest(
     seq = previous.seq + 1 if previous else 1
     listed: dict[str, list[dict[str, Any]]] = {}
     for table, ids in records.items():
-        entries = []
-        for row_id in sorted({i for i in ids if i is not None}):
-            row = fetch_row(db, table, row_id)
-            if row is not None:
-                entries.append({"id": row_id, "sha256": row_hash(table, row)})
+        found = fetch_rows(db, table, sorted({i for i in ids if i is not None}))
+        entries = [{"id": i, "sha256": row_hash(table, row)} for i, row in found.items()]
         if entries:
             listed[table] = entries
     unique_files = {f["path"]: dict(f) for f in files}
@@ -142,28 +152,29 @@ def write_manifest(
     sha = sha256_bytes(data)
     rel = manifest_path(sha)
     dest = root / rel
-    dest.parent.mkdir(parents=True, exist_ok=True)
     if not dest.exists():
         part = dest.with_suffix(".part")
-        part.write_bytes(data)
+        try:
+            part.write_bytes(data)
+        except FileNotFoundError:  # its folder's first manifest (not a mkdir for every one)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            part.write_bytes(data)
         os.replace(part, dest)
         os.chmod(dest, 0o444)
-    pk = (
-        db.table("manifests")
-        .insert(
-            {
-                "seq": seq,
-                "kind": kind,
-                "subject": subject,
-                "path": rel,
-                "sha256": sha,
-                "previous": body["previous"],
-                "created_at": body["created_at"],
-            }
-        )
-        .last_pk
+    pk = sql.insert(
+        db,
+        "manifests",
+        {
+            "seq": seq,
+            "kind": kind,
+            "subject": subject,
+            "path": rel,
+            "sha256": sha,
+            "previous": body["previous"],
+            "created_at": body["created_at"],
+        },
     )
-    return ManifestRef(int(pk or 0), seq, sha, rel)
+    return ManifestRef(pk, seq, sha, rel)
 
 
 def discard_uncommitted(db: Database, root: Path) -> int:
@@ -337,9 +348,9 @@ def backfill(db: Database, root: Path) -> int:
         "articles": "select raw_path, sha256, size from articles where id = ?",
         "warc_files": "select path, sha256, size from warc_files where id = ?",
     }
-    for table, sql in queries.items():
+    for table, query in queries.items():
         for row_id in missing.get(table, []):
-            for path, sha, size in db.execute(sql, [row_id]):
+            for path, sha, size in db.execute(query, [row_id]):
                 files.append({"path": path, "sha256": sha, "size": size})
     with db.atomic():
         write_manifest(db, root, "backfill", "rows written before manifests", missing, files)

@@ -28,6 +28,7 @@ from .errors import InputError
 from .findings import normalise_text, observations, record_findings
 from .models import Target
 from .platforms import REGISTRY, Platform, by_name
+from .store import sql
 from .store.records import Store
 
 CHANGE_KINDS = ("text-edited", "media-changed", "unavailable", "available-again")
@@ -49,8 +50,8 @@ def _method(capture: dict[str, Any]) -> str:
 
 
 def _media(store: Store, capture_id: int) -> list[str]:
-    rows = store.db.query("select sha256 from media where capture_id = ?", [capture_id])
-    return sorted({r["sha256"] for r in rows})
+    rows = store.db.execute("select sha256 from media where capture_id = ?", [capture_id])
+    return sorted({r[0] for r in rows})
 
 
 def _changes(store: Store, observed: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -112,14 +113,16 @@ def record_changes(store: Store, post_pk: int, run_id: int | None = None) -> int
         if exists:
             continue
         with store.atomic():
-            store.db.table("post_changes").insert(
+            sql.insert(
+                store.db,
+                "post_changes",
                 {
                     **change,
                     "post_pk": post_pk,
                     "details": json.dumps(change["details"], ensure_ascii=False, sort_keys=True),
                     "detected_at": utcnow(),
                     "run_id": run_id,
-                }
+                },
             )
         added += 1
     return added
@@ -129,8 +132,8 @@ def review(store: Store, post_pk: int, run_id: int | None = None) -> None:
     """After a post was captured: its changes, and the findings of every embed linked to it
     (and of the posts quoted in it, which the same capture stored)."""
     pks = [post_pk] + [
-        int(r["post_pk"])
-        for r in store.db.query(
+        int(r[0])
+        for r in store.db.execute(
             """select distinct c.post_pk from captures c join captures parent
                on parent.id = c.parent_capture_id where parent.post_pk = ?""",
             [post_pk],
@@ -138,7 +141,7 @@ def review(store: Store, post_pk: int, run_id: int | None = None) -> None:
     ]
     for pk in dict.fromkeys(pks):
         record_changes(store, pk, run_id)
-        ids = [r["id"] for r in store.db.query("select id from detections where post_pk = ?", [pk])]
+        ids = [r[0] for r in store.db.execute("select id from detections where post_pk = ?", [pk])]
         record_findings(store, ids, run_id)
 
 

@@ -17,6 +17,7 @@ from sqlite_utils import Database
 
 from ..manifest import fetch_row, write_manifest
 from ..models import Article, Capture, HttpExchange
+from . import sql
 from .warc import WarcRef, WarcWriter, recover_open_files
 
 
@@ -78,24 +79,21 @@ class Evidence:
 
     # -- per unit ----------------------------------------------------------
     def _link(self, ref: WarcRef, role: str, **ids: int | None) -> int:
-        return int(
-            self.db.table("warc_records")
-            .insert(
-                {
-                    "warc_file": ref.warc_file,
-                    "offset": ref.offset,
-                    "length": ref.length,
-                    "record_id": ref.record_id,
-                    "record_type": ref.record_type,
-                    "target_uri": ref.target_uri,
-                    "digest": ref.digest,
-                    "role": role,
-                    "run_id": self._run.get("id"),
-                    **ids,
-                }
-            )
-            .last_pk
-            or 0
+        return sql.insert(
+            self.db,
+            "warc_records",
+            {
+                "warc_file": ref.warc_file,
+                "offset": ref.offset,
+                "length": ref.length,
+                "record_id": ref.record_id,
+                "record_type": ref.record_type,
+                "target_uri": ref.target_uri,
+                "digest": ref.digest,
+                "role": role,
+                "run_id": self._run.get("id"),
+                **ids,
+            },
         )
 
     def exchanges(

@@ -15,6 +15,7 @@ from sqlite_utils.db import jsonify_if_needed
 
 from ..errors import StoreError, write_error
 from ..models import Article, Capture, Detection, HttpExchange, Resolution
+from . import sql
 from .evidence import Evidence
 from .schema import migrations
 from .warc import WarcRef
@@ -33,6 +34,7 @@ class Store:
         self.db = db
         #: WARC records and manifests for what is written (none for read-only use).
         self.evidence = evidence
+        self._depth = 0  # savepoints open inside the current transaction
 
     @classmethod
     def open(
@@ -75,17 +77,7 @@ class Store:
             self.db.close()
 
     def _insert(self, table: str, row: dict[str, Any]) -> int:
-        """One plain INSERT: sqlite-utils' ``insert`` reads the table's schema first (several
-        queries a row), which made a capture's rows cost more than its HTTP requests."""
-        columns = ", ".join(f"[{c}]" for c in row)
-        marks = ", ".join("?" for _ in row)
-        cursor = self.db.execute(
-            f"insert into [{table}] ({columns}) values ({marks})",
-            [jsonify_if_needed(v) for v in row.values()],
-        )
-        if cursor.lastrowid is None:
-            raise StoreError(f"insert into {table} returned no row id")
-        return int(cursor.lastrowid)
+        return sql.insert(self.db, table, row)
 
     def _update(self, table: str, row_id: int, values: dict[str, Any]) -> None:
         assignments = ", ".join(f"[{c}] = ?" for c in values)
@@ -107,10 +99,35 @@ class Store:
         if self.evidence is not None:
             self.evidence.between_transactions()
         try:
-            with self.db.atomic():
+            with self._transaction():
                 yield
         except sqlite3.OperationalError as err:
             raise write_error(err, "the archive database") from None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """sqlite-utils' ``atomic`` (a transaction; inside one, a savepoint), with savepoints
+        named by their depth: its random names cost an ``os.urandom`` and a statement the
+        connection cannot cache for every nested block, several per stored target."""
+        conn = self.db.conn
+        if not conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        name = f"embedarchive_{self._depth}"
+        self._depth += 1
+        conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:  # an error can end the whole transaction, savepoints too
+                conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                conn.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        else:
+            conn.execute(f"RELEASE SAVEPOINT {name}")
+        finally:
+            self._depth -= 1
 
     # -- runs ---------------------------------------------------------------
     def begin_run(self, row: dict[str, Any]) -> int:
@@ -161,10 +178,9 @@ class Store:
         return article_id, True
 
     def find_article(self, source: str, sha256: str) -> dict[str, Any] | None:
-        rows = list(
-            self.db.table("articles").rows_where("source = ? and sha256 = ?", [source, sha256])
+        return sql.first(
+            self.db, "select * from articles where source = ? and sha256 = ?", [source, sha256]
         )
-        return rows[0] if rows else None
 
     # -- detections ---------------------------------------------------------
     def save_detections(self, article_id: int, detections: Iterable[Detection]) -> list[int]:
@@ -172,14 +188,13 @@ class Store:
         ids, new = [], []
         with self.atomic():
             for d in detections:
-                key = [article_id, d.platform, d.offset]
-                found = list(
-                    self.db.table("detections").rows_where(
-                        "article_id = ? and platform = ? and offset = ?", key
-                    )
-                )
+                found = self.db.execute(
+                    "select id from detections where article_id = ? and platform = ? "
+                    "and offset = ?",
+                    [article_id, d.platform, d.offset],
+                ).fetchone()
                 if found:
-                    ids.append(int(found[0]["id"]))
+                    ids.append(int(found[0]))
                     continue
                 row = {
                     "article_id": article_id,
@@ -204,7 +219,10 @@ class Store:
         return ids
 
     def detection(self, detection_id: int) -> dict[str, Any]:
-        return dict(self.db.table("detections").get(detection_id))
+        row = sql.first(self.db, "select * from detections where id = ?", [detection_id])
+        if row is None:
+            raise StoreError(f"no detection {detection_id} in the archive")
+        return row
 
     def save_resolution(
         self,
@@ -238,10 +256,9 @@ class Store:
 
     # -- posts and captures -------------------------------------------------
     def find_post(self, platform: str, post_id: str) -> dict[str, Any] | None:
-        rows = list(
-            self.db.table("posts").rows_where("platform = ? and post_id = ?", [platform, post_id])
+        return sql.first(
+            self.db, "select * from posts where platform = ? and post_id = ?", [platform, post_id]
         )
-        return rows[0] if rows else None
 
     def save_capture(self, capture: Capture, run_id: int) -> int:
         """Store a capture, its media, exchanges and related captures in one transaction.
