@@ -16,9 +16,11 @@ from sqlite_utils import Database
 
 from embedarchive.batch import BatchSpec
 from embedarchive.cli import cli
+from embedarchive.models import Target
 from embedarchive.queue import Queue, backoff
 from embedarchive.settings import Settings
 from embedarchive.store.records import Store
+from embedarchive.tracker import QueueTracker
 
 from .helpers import ARTICLES, SEED, cli_env
 
@@ -244,3 +246,35 @@ def test_same_command_after_a_killed_retry_starts_a_new_batch(
     assert CliRunner().invoke(cli, ["retry"], env=env).exit_code == 0  # due at once
     assert db["queue"].get(item["id"])["state"] == "done"
     assert len(fake_platform.requests_to("/syndication/")) == fetched  # already archived
+
+
+def test_an_articles_targets_are_added_in_one_transaction_and_keep_their_ids(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(archive_dir=tmp_path)
+    store = Store.open(settings.db_path)
+    queue = Queue(store, settings)
+    batch = queue.create_batch("key", "archive", {}, ["a.html"], 0)
+    (article,) = queue.articles(batch)
+    tracker = QueueTracker(queue, batch, article.id)
+    one, two, three = (Target("twitter", str(n), f"https://x.com/a/status/{n}") for n in (1, 2, 3))
+    statements: list[str] = []
+    store.db.conn.set_trace_callback(statements.append)
+
+    tracker.planned([one, two, one])
+    assert [s for s in statements if s.startswith("BEGIN")] == ["BEGIN"]  # one commit
+    statements.clear()
+    tracker.planned([two, three])  # only the new one is added
+    tracker.started(three)
+    tracker.finished(three, "archived", None, False)
+    assert sum("insert or ignore into queue" in s for s in statements) == 1
+    store.db.conn.set_trace_callback(None)
+
+    rows = {r["key"]: r for r in store.db.query("select * from queue where kind = 'target'")}
+    assert set(rows) == {"twitter:1", "twitter:2", "twitter:3"}
+    assert all(r["parent_id"] == article.id for r in rows.values())
+    assert rows["twitter:3"]["state"] == "done" and rows["twitter:1"]["state"] == "pending"
+    again = QueueTracker(queue, batch, article.id)  # another article with the same post
+    again.planned([one])
+    assert queue.item(batch, "target", "twitter:1") == rows["twitter:1"]  # kept, not re-added
+    store.close()

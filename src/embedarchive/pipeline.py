@@ -1,8 +1,8 @@
 """archive_article(): the stages in one short function — load, detect, plan, capture, store.
 
-Every stage result is stored as soon as it exists (article, then detections, then each
-resolution and capture), so a run that dies midway keeps all it had, and the next run
-picks up exactly what is missing.
+Every stage result is stored as soon as it exists (article, then detections, then the
+article's resolutions, then each capture), so a run that dies midway keeps all it had, and the
+next run picks up exactly what is missing.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from .capture.context import FetchContext
 from .capture.http import Http, Recorder, utcnow
 from .capture.ytdlp import ytdlp_version
 from .detect import detect
-from .models import Article, Capture, Detection, Resolution, Target
+from .models import Article, Capture, Detection, HttpExchange, Resolution, Target
 from .plan import resolve
 from .platforms import REGISTRY, Platform, by_name
 from .recheck import review
@@ -137,14 +137,16 @@ def archive_article(
         if settled is not None:
             return _already_settled(source, article_id, settled)
     detections = detect(article, registry)
-    detection_ids = store.save_detections(article_id, detections)
-    found = len(set(detection_ids))
-    store.call(record_scan, store, article_id, detector, found, run_id, utcnow())
+    detection_ids, rows = store.call(
+        _save_detections, store, article_id, detections, detector, run_id
+    )
     result = ArticleResult(source, article_id, created, found=len(detections))
 
+    resolutions, new = _resolve_all(ctx.http, detection_ids, detections, rows, registry)
     targets: dict[Target, list[int]] = {}
+    failed: dict[int, Resolution] = {}
     for detection_id, detection in zip(detection_ids, detections, strict=True):
-        resolution = _resolution(store, ctx.http, detection, detection_id, run_id, registry)
+        resolution = resolutions[detection_id]
         item = {
             "detection_id": detection_id,
             "platform": detection.platform,
@@ -157,7 +159,7 @@ def archive_article(
             item["error"] = resolution.error
             if resolution.status == "failed":
                 result.failed += 1
-                tracker.unresolved(detection_id, resolution)
+                failed[detection_id] = resolution
             else:
                 result.unresolved += 1
             result.items.append(item)
@@ -165,7 +167,7 @@ def archive_article(
         targets.setdefault(resolution.target, []).append(detection_id)
         result.items.append(item)
 
-    tracker.planned(list(targets))
+    store.call(_save_plan, store, tracker, new, failed, list(targets), run_id)
     captures = [
         functools.partial(
             archive_target,
@@ -286,16 +288,18 @@ def _settle_target(
     done: Capture | dict[str, Any],
 ) -> None:
     """Store the capture (or take the post already stored), report the outcome to the
-    tracker, link the detections that showed the post, and review it."""
-    if isinstance(done, Capture):
-        post_pk = store.save_capture(done, run_id)
-        tracker.finished(target, done.status, done.error, done.retryable)
-    else:
-        post_pk = int(done["id"])
-        tracker.finished(target, "already", None, False)
-    for detection_id in detection_ids:
-        store.link_detection(detection_id, post_pk)
-    review(store, post_pk, run_id)  # changes since the last capture, findings
+    tracker, link the detections that showed the post, and review it: one transaction (one
+    commit, not four), so a run killed halfway leaves the target as it found it."""
+    with store.atomic():
+        if isinstance(done, Capture):
+            post_pk = store.save_capture(done, run_id)
+            tracker.finished(target, done.status, done.error, done.retryable)
+        else:
+            post_pk = int(done["id"])
+            tracker.finished(target, "already", None, False)
+        for detection_id in detection_ids:
+            store.link_detection(detection_id, post_pk)
+        review(store, post_pk, run_id)  # changes since the last capture, findings
 
 
 def _store_article(
@@ -341,7 +345,37 @@ def _resolution(
     registry: tuple[Platform, ...],
 ) -> Resolution:
     """Reuse a stored resolution; only pending or failed ones touch the network again."""
-    row = store.detection(detection_id)
+    reused = _reused(detection, store.detection(detection_id))
+    if reused is not None:
+        return reused
+    new = _resolve_now(http, detection, detection_id, registry)
+    store.save_resolution(detection_id, new.resolution, run_id, new.exchanges, new.resolved_at)
+    return new.resolution
+
+
+def _resolve_all(
+    http: Http,
+    detection_ids: Sequence[int],
+    detections: Sequence[Detection],
+    rows: Sequence[dict[str, Any]],
+    registry: tuple[Platform, ...],
+) -> tuple[dict[int, Resolution], list[_Resolved]]:
+    """Each stored detection's resolution (reused, or made now), and the ones made now."""
+    resolutions: dict[int, Resolution] = {}
+    new: list[_Resolved] = []
+    for detection_id, detection, row in zip(detection_ids, detections, rows, strict=True):
+        if detection_id in resolutions:
+            continue
+        resolution = _reused(detection, row)
+        if resolution is None:
+            new.append(_resolve_now(http, detection, detection_id, registry))
+            resolution = new[-1].resolution
+        resolutions[detection_id] = resolution
+    return resolutions, new
+
+
+def _reused(detection: Detection, row: dict[str, Any]) -> Resolution | None:
+    """The stored resolution when it stands (linked, or no link to try); else None."""
     if row["resolution"] in ("direct", "resolved", "recovered") and row["resolved_post_id"]:
         target = Target(
             detection.platform, row["resolved_post_id"], row["resolved_url"], detection.kind
@@ -349,10 +383,57 @@ def _resolution(
         return Resolution(row["resolution"], target)
     if row["resolution"] == "unresolved" and not detection.links:
         return Resolution("unresolved", error=row["resolution_error"])
+    return None
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    """A resolution made now, with the requests it took, for the store."""
+
+    detection_id: int
+    resolution: Resolution
+    exchanges: tuple[HttpExchange, ...]
+    resolved_at: str
+
+
+def _resolve_now(
+    http: Http, detection: Detection, detection_id: int, registry: tuple[Platform, ...]
+) -> _Resolved:
     recorder = Recorder()
     resolution = resolve(detection, http, recorder, registry)
-    store.save_resolution(detection_id, resolution, run_id, recorder.exchanges(), utcnow())
-    return resolution
+    return _Resolved(detection_id, resolution, recorder.exchanges(), utcnow())
+
+
+# An article's store work between detection and capture is two calls on the writer, each one
+# transaction: a concurrent batch's workers wait for the one writer thread at every call.
+
+
+def _save_detections(
+    store: Store, article_id: int, detections: Sequence[Detection], detector: str, run_id: int
+) -> tuple[list[int], list[dict[str, Any]]]:
+    """Store the detections and that ``detector`` read the article; returns their ids and
+    stored rows (a re-run finds resolutions there)."""
+    with store.atomic():
+        ids = store.save_detections(article_id, detections)
+        record_scan(store, article_id, detector, len(set(ids)), run_id, utcnow())
+    return ids, [store.detection(i) for i in ids]
+
+
+def _save_plan(
+    store: Store,
+    tracker: WorkTracker,
+    new: Sequence[_Resolved],
+    failed: dict[int, Resolution],
+    targets: Sequence[Target],
+    run_id: int,
+) -> None:
+    """Store the resolutions made now, and give the tracker the failed ones and the targets."""
+    with store.atomic():
+        for r in new:
+            store.save_resolution(r.detection_id, r.resolution, run_id, r.exchanges, r.resolved_at)
+        for detection_id, resolution in failed.items():
+            tracker.unresolved(detection_id, resolution)
+        tracker.planned(targets)
 
 
 def _capture(target: Target, ctx: FetchContext, registry: tuple[Platform, ...]) -> Capture:

@@ -30,6 +30,7 @@ from .errors import EmbedArchiveError, InputError, StoreError
 from .models import Target
 from .pipeline import ArticleResult, archive_article
 from .settings import Settings
+from .store import sql
 from .store.records import Store
 from .tracker import QueueTracker
 from .workers import Claims, Crew, Serialized, Writer, run_concurrently
@@ -204,27 +205,36 @@ class Queue:
 
     def add(self, batch_id: int, kind: str, key: str, parent: int | None, payload: Any) -> int:
         """Insert-or-keep an item; returns its id."""
+        return self.add_all(batch_id, kind, [(key, payload)], parent)[0]
+
+    def add_all(
+        self, batch_id: int, kind: str, items: Sequence[tuple[str, Any]], parent: int | None
+    ) -> list[int]:
+        """Insert-or-keep items given as (key, payload), in one transaction; their ids in order
+        (an article's targets: one commit, not one each)."""
+        now = utcnow()
         with self.store.atomic():
-            self.db.execute(
+            self.db.conn.executemany(
                 """insert or ignore into queue (batch_id, kind, key, parent_id, payload, state,
                    attempts, retryable, updated_at) values (?, ?, ?, ?, ?, 'pending', 0, 0, ?)""",
-                [batch_id, kind, key, parent, json.dumps(payload), utcnow()],
+                [[batch_id, kind, key, parent, json.dumps(payload), now] for key, payload in items],
             )
-        return int(
-            self.db.execute(
-                "select id from queue where batch_id = ? and kind = ? and key = ?",
-                [batch_id, kind, key],
-            ).fetchone()[0]
-        )
+        return [
+            int(
+                self.db.execute(
+                    "select id from queue where batch_id = ? and kind = ? and key = ?",
+                    [batch_id, kind, key],
+                ).fetchone()[0]
+            )
+            for key, _ in items
+        ]
 
     def item(self, batch_id: int, kind: str, key: str) -> dict[str, Any] | None:
-        rows = list(
-            self.db.query(
-                "select * from queue where batch_id = ? and kind = ? and key = ?",
-                [batch_id, kind, key],
-            )
+        return sql.first(
+            self.db,
+            "select * from queue where batch_id = ? and kind = ? and key = ?",
+            [batch_id, kind, key],
         )
-        return rows[0] if rows else None
 
     def start(self, item_id: int) -> None:
         now = utcnow()

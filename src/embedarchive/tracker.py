@@ -32,15 +32,24 @@ class QueueTracker:
         self.batch_id = batch_id
         self.parent = parent
         self.claims = claims
+        #: Item ids already added: an item keeps its id, so started/finished need not ask again.
+        self._ids: dict[Target, int] = {}
 
     def _id(self, target: Target) -> int:
-        payload = {"platform": target.platform, "id": target.id, "url": target.url}
-        payload["kind"] = target.kind
-        return self.queue.add(self.batch_id, "target", target_key(target), self.parent, payload)
+        known = self._ids.get(target)
+        if known is None:
+            self.planned([target])
+            known = self._ids[target]
+        return known
 
     def planned(self, targets: Sequence[Target]) -> None:
-        for target in targets:
-            self._id(target)
+        """The targets' items, added in one call (one transaction on the writer)."""
+        new = [t for t in dict.fromkeys(targets) if t not in self._ids]
+        if not new:
+            return
+        items = [(target_key(t), _payload(t)) for t in new]
+        ids = self.queue.add_all(self.batch_id, "target", items, self.parent)
+        self._ids.update(zip(new, ids, strict=True))
 
     def skip(self, target: Target) -> bool:
         row = self.queue.item(self.batch_id, "target", target_key(target))
@@ -69,6 +78,10 @@ class QueueTracker:
             self.batch_id, "detection", str(detection_id), self.parent, {"id": detection_id}
         )
         self.queue.finish(item, "failed", resolution.error, resolution.retryable)
+
+
+def _payload(target: Target) -> dict[str, str]:
+    return {"platform": target.platform, "id": target.id, "url": target.url, "kind": target.kind}
 
 
 __all__ = ["QueueTracker", "target_key"]
