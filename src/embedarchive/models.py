@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from io import BytesIO
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 Markup = Literal["blockquote", "iframe", "script", "amp", "link", "text", "other"]
 Kind = Literal["post", "video"]
@@ -99,19 +101,44 @@ class Resolution:
 
 
 class BodyFile:
-    """A complete response body exactly as received, spooled to a temp file until the store writes it
-    into a WARC record. The file is deleted once nothing refers to it (or by ``discard``), so
-    a body that is never stored leaves nothing behind. ``decoded``: the client had already
+    """A complete response body exactly as received, kept until the store writes it into a WARC
+    record: spooled to a temp file (``path``), or, when small, held in memory
+    (:meth:`in_memory`). Either is let go once nothing refers to it (or by ``discard``): a
+    body that is never stored leaves nothing behind. ``decoded``: the client had already
     undone the Content-Encoding (yt-dlp does), so the bytes are not the compressed ones.
     """
 
-    def __init__(self, path: Path, *, decoded: bool = False) -> None:
+    def __init__(self, path: Path | None, *, decoded: bool = False) -> None:
         self.path = path
         self.decoded = decoded
-        self._finalizer = weakref.finalize(self, _unlink, str(path))
+        self._data: bytes | None = None
+        self._finalizer: weakref.finalize[..., object] | None = None
+        if path is not None:
+            self._finalizer = weakref.finalize(self, _unlink, str(path))
+
+    @classmethod
+    def in_memory(
+        cls, data: bytes, *, decoded: bool = False, release: Callable[[], None] | None = None
+    ) -> BodyFile:
+        """A body held as bytes; ``release`` runs once they are let go (a memory budget)."""
+        body = cls(None, decoded=decoded)
+        body._data = data
+        if release is not None:
+            body._finalizer = weakref.finalize(body, release)
+        return body
+
+    def open(self) -> IO[bytes]:
+        """The bytes, from the start (``ValueError`` once discarded)."""
+        if self.path is not None:
+            return open(self.path, "rb")
+        if self._data is None:
+            raise ValueError("the body was discarded")
+        return BytesIO(self._data)  # shares the bytes, no copy
 
     def discard(self) -> None:
-        self._finalizer()
+        self._data = None
+        if self._finalizer is not None:
+            self._finalizer()
 
 
 def _unlink(path: str) -> None:

@@ -7,6 +7,7 @@ recorded, whichever module made the request.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import os
@@ -138,36 +139,108 @@ class GuardTransport(httpx.BaseTransport):
         self._inner.close()
 
 
+#: A body is held in memory for its WARC record up to this size, as long as all the bodies so
+#: held stay within ``SPOOL_MEMORY``; past either it goes on in a temp file. Most answers (API
+#: JSON, photos) are far smaller: a temp file each cost a create, a write and an unlink.
+SPOOL_IN_MEMORY = 1024 * 1024
+
+
+class MemoryBudget:
+    """Bytes that bodies may hold in memory at once, shared by every thread: memory stays
+    bounded however many downloads run and however long their bodies wait for the writer."""
+
+    def __init__(self, limit: int) -> None:
+        self._left = limit
+        self._lock = threading.Lock()
+
+    def take(self, size: int) -> bool:
+        with self._lock:
+            if size > self._left:
+                return False
+            self._left -= size
+            return True
+
+    def give(self, size: int) -> None:
+        with self._lock:
+            self._left += size
+
+
+#: Room for a batch's API answers and photos at once, far below the memory targets (the
+#: whole process under 150 MB while it downloads a 2 GB file).
+SPOOL_MEMORY = MemoryBudget(64 * 1024 * 1024)
+
+
 class Spool:
-    """A body copied to a temp file in the archive's ``tmp/`` as it streams, for its WARC record.
+    """A body copied as it streams, for its WARC record: in memory while it is small (at most
+    ``in_memory`` bytes, within ``budget``), else in a temp file in the archive's ``tmp/``
+    (what was held first goes there too, so either way the record gets every byte in order).
 
     Without an archive folder (``detect`` on a fresh machine) nothing is spooled.
     """
 
-    def __init__(self, spool_dir: Path | None, *, decoded: bool = False) -> None:
+    def __init__(
+        self,
+        spool_dir: Path | None,
+        *,
+        decoded: bool = False,
+        in_memory: int = SPOOL_IN_MEMORY,
+        budget: MemoryBudget = SPOOL_MEMORY,
+    ) -> None:
+        self._dir = spool_dir
         self._decoded = decoded
+        self._in_memory = in_memory
+        self._budget = budget
+        self._chunks: list[bytes] | None = [] if spool_dir is not None else None
+        self._held = 0
         self._file: IO[bytes] | None = None
-        if spool_dir is not None:
-            try:
-                fd, name = tempfile.mkstemp(dir=spool_dir, suffix=".body.part")
-            except OSError:
-                return
-            self._path = Path(name)
-            self._file = os.fdopen(fd, "wb")
+        self._path: Path | None = None
 
     def write(self, chunk: bytes) -> None:
         if self._file is not None:
             self._file.write(chunk)
+        elif self._chunks is not None:
+            if self._held + len(chunk) <= self._in_memory and self._budget.take(len(chunk)):
+                self._chunks.append(chunk)
+                self._held += len(chunk)
+            else:
+                self._to_disk(chunk)
+
+    def _to_disk(self, chunk: bytes) -> None:
+        """Too big to hold: what is held and ``chunk`` go to a temp file, the rest follows."""
+        held = self._chunks or []
+        self._let_go()
+        try:
+            fd, name = tempfile.mkstemp(dir=self._dir, suffix=".body.part")
+        except OSError:  # no temp folder: the body is not spooled (as without an archive)
+            return
+        self._path = Path(name)
+        self._file = os.fdopen(fd, "wb")
+        for part in (*held, chunk):
+            self._file.write(part)
+
+    def _let_go(self) -> None:
+        self._chunks = None
+        self._budget.give(self._held)
+        self._held = 0
 
     def close(self, complete: bool) -> BodyFile | None:
         """The spooled body; an incomplete one (cap, broken connection) is not kept."""
         if self._file is None:
-            return None
+            if self._chunks is None:
+                return None
+            if not complete:
+                self._let_go()
+                return None
+            data, size = b"".join(self._chunks), self._held
+            self._chunks, self._held = None, 0
+            release = functools.partial(self._budget.give, size)
+            return BodyFile.in_memory(data, decoded=self._decoded, release=release)
         try:
             self._file.close()
         except OSError:  # a full disk: what is on disk is not the whole body
             complete = False
         self._file = None
+        assert self._path is not None
         body = BodyFile(self._path, decoded=self._decoded)
         if complete:
             return body

@@ -15,8 +15,8 @@ The response record holds the body exactly as received: still compressed when th
 ``Content-Encoding`` (httpx decodes later, above the transport). Two headers are renamed with
 the ``X-Archive-Orig-`` prefix so replay tools read the bytes right: ``Transfer-Encoding``
 (the chunking was undone by the HTTP library), and, for yt-dlp, whose client decompresses,
-``Content-Encoding`` and ``Content-Length``. Bodies are streamed from their spool files, never
-held in memory.
+``Content-Encoding`` and ``Content-Length``. A large body is streamed from its spool file,
+never held in memory; a small one was kept in memory by the client (``capture.http.Spool``).
 
 The open file is written unbuffered, so a record that fails halfway (a full disk) is cut off
 again at once: the file only ever holds complete records, and the error is a one-line
@@ -230,7 +230,7 @@ class WarcWriter:
             }
             return self.metadata(e.url, data, kind="embedarchive-failed-exchange")
         target = _final_url(e)
-        body = open(e.body.path, "rb") if e.body is not None else None
+        body = e.body.open() if e.body is not None else None
         try:
             ref = self._write(_response_record(builder, e, target, body))
         finally:
@@ -339,11 +339,13 @@ def _response_record(
     if e.complete and e.body_sha256:  # hashed while streaming: spares warcio a pass
         digest = base64.b32encode(bytes.fromhex(e.body_sha256)).decode("ascii")
         warc_headers["WARC-Payload-Digest"] = f"sha256:{digest}"
+    length = body.seek(0, os.SEEK_END)
+    body.seek(0)
     return builder.create_warc_record(
         target,
         "response",
         payload=body,
-        length=os.fstat(body.fileno()).st_size,
+        length=length,
         http_headers=http_headers,
         warc_headers_dict=warc_headers,
     )
