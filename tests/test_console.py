@@ -7,7 +7,14 @@ import re
 
 from rich.console import Console
 
-from embedarchive.console import LISTED, items_table, summary_table
+from embedarchive.console import (
+    BAR_FROM,
+    LISTED,
+    BatchProgress,
+    RichProgress,
+    items_table,
+    summary_table,
+)
 from embedarchive.pipeline import ArticleResult
 
 
@@ -52,3 +59,31 @@ def test_a_long_batch_lists_what_needs_attention_and_the_totals() -> None:
     assert re.search(r"/status/7\b", items) and re.search(r"/status/90\b", items)
     assert not re.search(r"/status/8\b", items)
     assert f"{LISTED + 48} archived embeds not listed" in items
+
+
+def test_small_downloads_get_no_bar_but_count_on_the_batch_line() -> None:
+    with BatchProgress(Console(record=True, width=200), total=1) as progress:
+        small = progress.start("photo.jpg", 4000)
+        assert small is None
+        progress.advance(small, 4000)
+        progress.finish(small)
+        big = progress.start("video.mp4", BAR_FROM)
+        unknown = progress.start("stream", None)
+        assert len(progress.progress.tasks) == 3  # the batch's bar, the video's, the stream's
+        progress.advance(big, 1000)
+        progress.finish(big)
+        progress.finish(unknown)
+        assert len(progress.progress.tasks) == 1
+        assert progress.bytes == 5000
+        assert "5.0 kB" in progress.progress.tasks[0].fields["detail"]
+
+
+def test_one_download_shows_a_bar_only_when_it_is_big() -> None:
+    with RichProgress(Console(record=True, width=200)) as progress:
+        assert progress.start("photo.jpg", BAR_FROM - 1) is None
+        progress.advance(None, 10)
+        progress.finish(None)
+        handle = progress.start("video.mp4", BAR_FROM)
+        assert handle is not None and len(progress.progress.tasks) == 1
+        progress.finish(handle)
+        assert progress.progress.tasks == []

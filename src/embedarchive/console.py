@@ -32,8 +32,14 @@ STATUS_STYLE = {
 }
 
 
+#: A download announced smaller than this gets no bar of its own: it is over before the bar
+#: could be read, and adding a bar redraws the whole display (a photo each, in a batch).
+BAR_FROM = 1024 * 1024
+
+
 class RichProgress:
-    """A ProgressSink that shows one bar per running download (and hides when done)."""
+    """A ProgressSink that shows one bar per running download (and hides when done); small
+    downloads (``BAR_FROM``) have none, their handle is None."""
 
     def __init__(self, console: Console) -> None:
         self.progress = Progress(
@@ -54,13 +60,17 @@ class RichProgress:
         self.progress.stop()
 
     def start(self, label: str, total: int | None) -> object:
+        if total is not None and total < BAR_FROM:
+            return None
         return self.progress.add_task(escape(label), total=total)
 
     def advance(self, handle: object, size: int) -> None:
-        self.progress.advance(handle, size)  # type: ignore[arg-type]
+        if handle is not None:
+            self.progress.advance(handle, size)  # type: ignore[arg-type]
 
     def finish(self, handle: object) -> None:
-        self.progress.remove_task(handle)  # type: ignore[arg-type]
+        if handle is not None:
+            self.progress.remove_task(handle)  # type: ignore[arg-type]
 
     def article(self, source: str) -> object:
         return self.progress.add_task(f"[bold]article[/] {escape(source[-60:])}", total=None)
@@ -101,11 +111,13 @@ class BatchProgress(RichProgress):
         self.progress.update(self.batch, detail=detail)  # type: ignore[arg-type]
 
     def start(self, label: str, total: int | None) -> object:
+        if total is not None and total < BAR_FROM:
+            return None  # its bytes still count on the batch's line
         return self.progress.add_task(escape(label), total=total, detail="")
 
     def advance(self, handle: object, size: int) -> None:
         self.bytes += size
-        self.progress.advance(handle, size)  # type: ignore[arg-type]
+        super().advance(handle, size)
         self._refresh()
 
     def article(self, source: str) -> object:
