@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import html
 import json
+import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +24,10 @@ from embedarchive.article import build_article, decode
 from embedarchive.capture.context import FetchContext
 from embedarchive.capture.http import Http, Recorder
 from embedarchive.detect import detect, detect_html, detect_text
-from embedarchive.detect._positions import Positions
+from embedarchive.detect._links import URLISH, may_be_url
+from embedarchive.detect._positions import _SPECIAL, Positions
 from embedarchive.detect._tree import markup, parse, stripped_text_length, utf8
+from embedarchive.detect._visible import _one_space
 from embedarchive.detect.dates import find_date, iso_date
 from embedarchive.errors import EmbedArchiveError, InputError
 from embedarchive.models import Detection, Target
@@ -209,6 +213,35 @@ def test_dates_never_raise(text: str) -> None:
         assert 0 < end <= len(text) and date_text
     date = iso_date(text)
     assert date is None or len(date) >= 10
+
+
+# --- the detector's shortcuts: each one answers what the slower test it stands for does ------
+
+#: Every character ``str.isspace`` (and so ``\s`` and ``str.split``) knows, and a few others.
+SPACES_AND_LETTERS = [chr(c) for c in range(0x3001) if chr(c).isspace()] + list("ab\u00e9/.")
+
+
+@FAST
+@given(st.text(alphabet=SPACES_AND_LETTERS, min_size=1))
+def test_one_space_is_the_whitespace_substitution(text: str) -> None:
+    assert _one_space(text) == re.sub(r"\s+", " ", text)
+
+
+@FAST
+@given(st.one_of(st.text(), text_with_markers, attr_value))
+def test_may_be_url_is_the_urlish_search(value: str) -> None:
+    assert may_be_url(value) == (URLISH.search(value) is not None)
+
+
+def test_the_raw_text_lookahead_lets_every_case_of_the_names_through() -> None:
+    """Case-insensitive matching knows more than ASCII (``ſ`` is an ``s``): the lookahead in
+    front of the comment and raw-text pattern holds every first character the names match."""
+    first = [chr(c) for c in range(sys.maxunicode + 1) if re.fullmatch("(?i:[st])", chr(c))]
+    for c in first:
+        for rest in ("cript>", "tyle>", "extarea>", "itle>"):
+            source = "<" + c + rest
+            ungated = re.match(r"<(?:!--|(?i:script|style|textarea|title)\b)", source)
+            assert (_SPECIAL.match(source) is None) == (ungated is None)
 
 
 # --- platform parsers ---------------------------------------------------------------------------

@@ -15,10 +15,10 @@ from lxml import etree
 
 from ..models import Markup, Target
 from ..platforms.base import Platform
-from ._links import literal_gate, shown_links, wrapped_target
+from ._links import literal_gate, may_be_url, shown_links, wrapped_target
 from ._page import Found, Page, detection
 from ._survey import FRAMES, NAMED_ID_ATTRS, TEMPLATE_TYPES
-from ._tree import Element, items, parse, raw_text, text_value, utf8, value
+from ._tree import Element, items, parse, raw_text, text_value, utf8
 from ._visible import visible_text
 from .dates import find_date, iso_date
 
@@ -36,7 +36,6 @@ _PROVIDER_ATTRS = (
 )
 _NAMED_ID_SET = frozenset(NAMED_ID_ATTRS)
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
-URLISH = re.compile(r"[\w-]\.[A-Za-z]{2,}[/:]|https?:", re.IGNORECASE)
 _PLATFORM_ID_ATTR = re.compile(r"data-(?P<name>[a-z]+)-?(?:video-?|post-?)?id", re.IGNORECASE)
 
 
@@ -50,9 +49,7 @@ def embed_forms(page: Page) -> list[Found]:
 
 def _amp(page: Page) -> Iterator[Found]:
     markers = {m.tag: (p, m.id_attr) for p in page.registry for m in p.amp_markers}
-    if not markers:
-        return
-    for tag in [t for top in page.walks for t in top.iter(*markers)]:
+    for tag in page.seen.amps:
         platform, attr = markers[tag.tag]
         found = text_value(tag, attr)
         if not found or not found.strip():
@@ -78,7 +75,7 @@ def _attr_target(tag: Element, page: Page) -> Target | None:
     for name, found in items(tag):
         if name in ("class", "style", "id") or not isinstance(found, str):
             continue
-        if URLISH.search(found):
+        if may_be_url(found):
             target = page.target(found)
             if target is not None:
                 return target
@@ -102,7 +99,7 @@ def _anchored_blockquotes(page: Page, names: set[str]) -> set[Element]:
     quotes is not read again and again."""
     found: set[Element] = set()
     seen: set[Element] = set()
-    for top in [t for walk in page.walks for t in walk.iter("blockquote")]:
+    for top in page.seen.quotes:
         if top in seen:
             continue
         open_quotes: list[Element] = []
@@ -133,7 +130,7 @@ def _containers(page: Page) -> Iterator[Found]:
     def candidates() -> Iterator[tuple[Element, Platform, bool]]:
         # Original blockquotes first: widgets.js leaves one next to its rendered copy, and the
         # original is the better evidence (its text, not an iframe).
-        for tag in [t for walk in page.walks for t in walk.iter("blockquote")]:
+        for tag in page.seen.quotes:
             if tag in platform_of:
                 yield tag, platform_of[tag], True
             elif tag in anchored and not page.is_claimed(tag) and page.content(tag):
@@ -252,7 +249,7 @@ def _fragments(page: Page) -> Iterator[Found]:
 
 def _frame_target(tag: Element, page: Page) -> Target | None:
     for name, found in items(tag):
-        if isinstance(found, str) and name not in ("class", "style") and URLISH.search(found):
+        if isinstance(found, str) and name not in ("class", "style") and may_be_url(found):
             target = page.target(found) or wrapped_target(found, page.registry)
             if target is not None:
                 return target
@@ -263,7 +260,7 @@ def _frame_target(tag: Element, page: Page) -> Target | None:
     return None
 
 
-def _named_id_target(tag: Element, registry: tuple[Platform, ...]) -> Target | None:
+def _named_id_target(tag: Element, page: Page) -> Target | None:
     """A wrapper naming its platform with a bare id: ``data-youtube-id="…"``, or a platform
     named by the tag, a class or a provider attribute plus ``data-id``/``videoid``/….
     """
@@ -274,21 +271,21 @@ def _named_id_target(tag: Element, registry: tuple[Platform, ...]) -> Target | N
         m = _PLATFORM_ID_ATTR.fullmatch(name)
         found = tag.get(name) if m else None
         if m and found and found.strip():
-            platform = next((p for p in registry if p.name == m.group("name").lower()), None)
+            platform = page.facts.by_name.get(m.group("name").lower())
             target = platform.target_for_id(found.strip()) if platform else None
             if target is not None:
                 return target
     if _NAMED_ID_SET.isdisjoint(names):
         return None
-    ids = [v.strip() for a in NAMED_ID_ATTRS if (v := text_value(tag, a)) and v.strip()]
+    # None of these is a word list or a boolean attribute: ``get`` reads what ``text_value`` does.
+    ids = [v.strip() for a in NAMED_ID_ATTRS if (v := tag.get(a)) and v.strip()]
     if not ids:
         return None
     words = set(_WORD_SPLIT.split(tag.tag.lower()))
     for name in ("class", *_PROVIDER_ATTRS):
-        hint = value(tag, name)
-        text = " ".join(hint) if isinstance(hint, list) else str(hint or "")
-        words.update(_WORD_SPLIT.split(text.lower()))
-    for platform in registry:
+        # Split into the same words as the class list ``value`` would give.
+        words.update(_WORD_SPLIT.split((tag.get(name) or "").lower()))
+    for platform in page.registry:
         if platform.name in words:
             for bare in ids:
                 target = platform.target_for_id(bare)
@@ -310,15 +307,15 @@ def _frames_and_placeholders(page: Page) -> Iterator[Found]:
                 (
                     t
                     for name, found in tag.items()
-                    if name.startswith("data-")
-                    if (t := page.named_target(found)) and URLISH.search(found)
+                    if name.startswith("data-") and may_be_url(found)
+                    if (t := page.named_target(found))
                 ),
                 None,
             )
             target = target or next(
                 (t for p in page.id_platforms(tag) if (t := _id_attr_target(tag, p))), None
             )
-            target = target or _named_id_target(tag, page.registry)
+            target = target or _named_id_target(tag, page)
             markup = "script" if tag.tag == "script" else "other"
         if target is not None and not page.is_claimed(tag) and page.content(tag):
             page.claim(tag)

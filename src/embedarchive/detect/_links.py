@@ -36,6 +36,8 @@ _WRAPPED_PARAMS = ("url", "src", "href", "u", "link")
 _GROUP_NAME = re.compile(r"\(\?P<\w+>")
 _SCOPED_FLAGS = (("i", re.IGNORECASE), ("m", re.MULTILINE), ("s", re.DOTALL), ("x", re.VERBOSE))
 _BUTTON_PATH = re.compile(r"like|share|follow|button|comment|subscribe|badge|count", re.I)
+#: A cheap test that a value may be a URL: a dotted name and a path or port, or a scheme.
+URLISH = re.compile(r"[\w-]\.[A-Za-z]{2,}[/:]|https?:", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -63,29 +65,57 @@ def _scan(
     text: str, registry: tuple[Platform, ...], posts: bool, start: int, end: int
 ) -> list[Found]:
     found: list[Found] = []
-    for platform in registry:
-        patterns = platform.url_patterns if posts else platform.short_link_patterns
-        for pattern in patterns:
-            gate = literal_gate(pattern)
-            if gate is not None and gate.search(text, start, end) is None:
+    for platform, pattern, gate in _gated_patterns(registry, posts):
+        if gate is not None and gate.search(text, start, end) is None:
+            continue
+        for m in pattern.finditer(text, start, end):
+            if not _standalone(text, m, whole_code=not posts):
                 continue
-            for m in pattern.finditer(text, start, end):
-                if not _standalone(text, m, whole_code=not posts):
+            target = None
+            if posts:
+                # The cheap test first: the generic platform's match asks yt-dlp.
+                if _claimed_host(m.group(0), platform, registry):
                     continue
-                target = platform.match(m.group(0)) if posts else None
-                if posts and (target is None or _claimed_host(m.group(0), platform, registry)):
+                target = platform.match(m.group(0))
+                if target is None:
                     continue
-                handle = m.groupdict().get("handle")
-                found.append(Found(platform, m.start(), m.end(), m.group(0), target, handle))
+            handle = m.groupdict().get("handle")
+            found.append(Found(platform, m.start(), m.end(), m.group(0), target, handle))
     # Overlapping matches: the earlier platform in the registry wins (the generic platform's
     # any-URL pattern never shadows a dedicated one), then the longer match.
-    rank = {id(p): i for i, p in enumerate(registry)}
+    rank = _ranks(registry)
     found.sort(key=lambda f: (rank[id(f.platform)], f.start, -f.end))
     kept: list[Found] = []
     for f in found:
         if all(f.end <= k.start or f.start >= k.end for k in kept):
             kept.append(f)
     return sorted(kept, key=lambda f: f.start)
+
+
+@functools.lru_cache(maxsize=32)
+def _gated_patterns(
+    registry: tuple[Platform, ...], posts: bool
+) -> tuple[tuple[Platform, re.Pattern[str], re.Pattern[str] | None], ...]:
+    """Each platform's post (or short-link) patterns, in registry order, with their gates."""
+    return tuple(
+        (platform, pattern, literal_gate(pattern))
+        for platform in registry
+        for pattern in (platform.url_patterns if posts else platform.short_link_patterns)
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _ranks(registry: tuple[Platform, ...]) -> dict[int, int]:
+    """Each platform's place in the registry (its last, should it be listed twice)."""
+    return {id(p): i for i, p in enumerate(registry)}
+
+
+def may_be_url(value: str) -> bool:
+    """``URLISH.search(value)``, cheaper: most links start with a scheme, and every match
+    holds a ``:``, or a ``.`` and a ``/``, which most other values lack (some are long)."""
+    if value.startswith(("https:", "http:")):
+        return True
+    return (":" in value or ("." in value and "/" in value)) and URLISH.search(value) is not None
 
 
 def _host(url: str) -> str:
@@ -223,9 +253,10 @@ def _owned_hosts(registry: tuple[Platform, ...]) -> dict[str, int] | None:
 def _any_pattern(registry: tuple[Platform, ...]) -> re.Pattern[str] | None:
     """Every post pattern of the registry as one alternation (group names dropped), to turn
     away in one call the many attribute values that are no post at all; None when a pattern
-    cannot be embedded so."""
+    cannot be embedded so. Whether one alternative matches does not depend on their order:
+    the last platforms' come first, as a registry ends with the one that takes any URL."""
     parts = []
-    for platform in registry:
+    for platform in reversed(registry):
         for pattern in platform.url_patterns:
             if pattern.flags & (re.ASCII | re.LOCALE) or "(?P=" in pattern.pattern:
                 return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -33,22 +34,12 @@ class Page:
     #: The page's own site (from its canonical URL): links and frames to it are the site's
     #: navigation, teasers and own player, never an embedded post.
     own_host: str | None = None
-    #: False when the source says no element has an ``itemprop``.
-    may_have_itemprop: bool = True
 
     scope: Scope | None = field(init=False)
     #: The subtrees the rules read: the article region, or the whole page.
     walks: list[Element] = field(init=False)
     seen: Survey = field(init=False)
-    #: Platforms with an embed-id attribute, by attribute name.
-    id_attrs: dict[str, list[Platform]] = field(init=False)
-    #: The platforms with their own embed widget or hosts ("named", as against the generic
-    #: video one), and those with screenshot fallbacks (an embed widget): each with the
-    #: registry cut after the last of them.
-    named: frozenset[str] = field(init=False)
-    fallbacks: frozenset[str] = field(init=False)
-    _named_registry: tuple[Platform, ...] = field(init=False)
-    _fallback_registry: tuple[Platform, ...] = field(init=False)
+    facts: _Facts = field(init=False)
     #: Claimed elements and everything inside them.
     claimed: set[Element] = field(default_factory=set)
     _targets: dict[str, Target | None] = field(default_factory=dict)
@@ -56,21 +47,10 @@ class Page:
     _fallback_targets: dict[str, Target | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.scope = Scope(self.root, self.may_have_itemprop) if self.scoped else None
+        self.scope = Scope(self.root) if self.scoped else None
         self.walks = self.scope.walks(self.root) if self.scope else [self.root]
         self.seen = survey(self.walks, self.registry)
-        self.id_attrs = {}
-        for p in self.registry:
-            for attr in p.embed_id_attrs:
-                self.id_attrs.setdefault(attr, []).append(p)
-        self.named = frozenset(
-            p.name for p in self.registry if p.hosts or p.embed_classes or p.amp_markers
-        )
-        self._named_registry = _cut_after_last(self.registry, self.named)
-        self.fallbacks = frozenset(
-            p.name for p in self.registry if p.embed_classes or p.amp_markers
-        )
-        self._fallback_registry = _cut_after_last(self.registry, self.fallbacks)
+        self.facts = _facts(self.registry)
 
     def target(self, value: str) -> Target | None:
         """The post an attribute value or href *is*, unless it points at the page's own site."""
@@ -84,12 +64,14 @@ class Page:
     def named_target(self, value: str) -> Target | None:
         """``target(value)`` when it is a named platform's post, else None: the platforms after
         the last named one are not asked (they could only give an unnamed answer)."""
-        return self._target_of(value, self._named_registry, self.named, self._named_targets)
+        facts = self.facts
+        return self._target_of(value, facts.named_registry, facts.named, self._named_targets)
 
     def fallback_target(self, value: str) -> Target | None:
         """``target(value)`` when it is the post of a platform with screenshot fallbacks."""
+        facts = self.facts
         return self._target_of(
-            value, self._fallback_registry, self.fallbacks, self._fallback_targets
+            value, facts.fallback_registry, facts.fallbacks, self._fallback_targets
         )
 
     def _target_of(
@@ -108,9 +90,11 @@ class Page:
 
     def id_platforms(self, tag: Element) -> list[Platform]:
         """The platforms, in registry order, one of whose embed-id attributes the tag has."""
-        if not self.id_attrs:
+        id_attrs = self.facts.id_attrs
+        names = tag.keys()
+        if id_attrs.keys().isdisjoint(names):
             return []
-        present = {p.name for name in tag.keys() for p in self.id_attrs.get(name, ())}
+        present = {p.name for name in names for p in id_attrs.get(name, ())}
         return [p for p in self.registry if p.name in present] if present else []
 
     def content(self, tag: Element) -> bool:
@@ -122,6 +106,41 @@ class Page:
 
     def is_claimed(self, tag: Element) -> bool:
         return tag in self.claimed
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What the rules derive from a registry: the same for every page, so built once."""
+
+    #: Platforms with an embed-id attribute, by attribute name.
+    id_attrs: dict[str, tuple[Platform, ...]]
+    #: The platforms with their own embed widget or hosts ("named", as against the generic
+    #: video one), and those with screenshot fallbacks (an embed widget): each with the
+    #: registry cut after the last of them.
+    named: frozenset[str]
+    fallbacks: frozenset[str]
+    named_registry: tuple[Platform, ...]
+    fallback_registry: tuple[Platform, ...]
+    #: Each platform by its name (the first, should two share one).
+    by_name: dict[str, Platform]
+
+
+@functools.lru_cache(maxsize=16)
+def _facts(registry: tuple[Platform, ...]) -> _Facts:
+    id_attrs: dict[str, tuple[Platform, ...]] = {}
+    for p in registry:
+        for attr in p.embed_id_attrs:
+            id_attrs[attr] = (*id_attrs.get(attr, ()), p)
+    named = frozenset(p.name for p in registry if p.hosts or p.embed_classes or p.amp_markers)
+    fallbacks = frozenset(p.name for p in registry if p.embed_classes or p.amp_markers)
+    return _Facts(
+        id_attrs=id_attrs,
+        named=named,
+        fallbacks=fallbacks,
+        named_registry=_cut_after_last(registry, named),
+        fallback_registry=_cut_after_last(registry, fallbacks),
+        by_name={p.name: p for p in reversed(registry)},
+    )
 
 
 def _cut_after_last(registry: tuple[Platform, ...], names: frozenset[str]) -> tuple[Platform, ...]:

@@ -15,6 +15,7 @@ ancestor's offset instead of a wrong one.
 
 from __future__ import annotations
 
+import functools
 import html as htmllib
 import itertools
 import re
@@ -28,7 +29,9 @@ _RAW_TEXT = ("script", "style", "textarea", "title")
 #: A start tag's attributes: quoted values may hold ``>`` (embed code parked in an attribute).
 _ATTRS = r"""(?:"[^"]*"|'[^']*'|[^'">])*"""
 _ATTR = re.compile(r"""([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""", re.DOTALL)
-_SPECIAL = re.compile(r"<(?:!--|(?i:script|style|textarea|title)\b)")
+#: The lookahead (every first letter those names can match case-insensitively, ``ſ`` too) turns
+#: away most ``<`` with one test.
+_SPECIAL = re.compile(r"<(?=[!sStT\u017f])(?:!--|(?i:script|style|textarea|title)\b)")
 _RAW_START = re.compile(rf"<(?P<raw>(?i:script|style|textarea|title))\b(?P<attrs>{_ATTRS})>")
 _RAW_END = {name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in _RAW_TEXT}
 _SAFE_NAME = re.compile(r"[A-Za-z_][\w.:-]*")
@@ -61,8 +64,16 @@ def _source_fingerprint(name: str, attrs: str) -> _Fingerprint:
 
 def _probe(wanted: _Fingerprint) -> str | None:
     """A value a start tag's raw attributes must contain (unless they hold an entity)."""
-    values = [v for _, v in wanted[1] if v and not any(c.isspace() for c in v)]
+    # Normalised values: a single space is the only whitespace they can hold.
+    values = [v for _, v in wanted[1] if v and " " not in v]
     return max(values, key=len) if values else None
+
+
+@functools.lru_cache(maxsize=256)
+def _tag_patterns(name: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Where a start tag called ``name`` begins, and the whole tag with its attributes."""
+    escaped = re.escape(name)
+    return re.compile(rf"<(?i:{escaped})(?=[\s/>])"), re.compile(rf"<(?i:{escaped})({_ATTRS})>")
 
 
 class Positions:
@@ -112,8 +123,7 @@ class Positions:
 
     def _read(self, name: str) -> Iterator[tuple[int, str]]:
         html = self._html
-        tag = re.compile(rf"<(?i:{re.escape(name)})(?=[\s/>])({_ATTRS})>")
-        starts = re.compile(rf"<(?i:{re.escape(name)})(?=[\s/>])")
+        starts, tag = _tag_patterns(name)
         i = 0
         cursor = 0
         for m in starts.finditer(html):
@@ -187,7 +197,7 @@ class Positions:
         start = self.offset(tag)
         if start is None:
             return None
-        m = re.compile(rf"<(?i:{re.escape(str(tag.tag))})({_ATTRS})>").match(self._html, start)
+        m = _tag_patterns(str(tag.tag))[1].match(self._html, start)
         for a in _ATTR.finditer(m.group(1) if m else ""):
             if a.group(1).lower() == name:
                 found = a.group(2) if a.group(2) is not None else a.group(3) or a.group(4) or ""

@@ -21,7 +21,7 @@ The walks here keep what they visit in a list (``list(root.iter(…))``), which 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeAlias
 
 from lxml import etree
@@ -217,13 +217,13 @@ def stripped_text_length(el: Element) -> int:
     """``len(tag.get_text(" ", strip=True))``."""
     if el.tag not in STRING_CONTAINERS and in_container(el):
         return 0
-    total = count = 0
-    for s in plain_strings(el):
-        s = s.strip()
-        if s:
-            total += len(s)
-            count += 1
-    return total + count - 1 if count else 0
+    return joined_length(plain_strings(el))
+
+
+def joined_length(strings: Iterable[str]) -> int:
+    """The length of the stripped, non-empty ``strings`` joined by single spaces."""
+    lengths = [len(s) for s in map(str.strip, strings) if s]
+    return sum(lengths) + len(lengths) - 1 if lengths else 0
 
 
 def nested_text_lengths(top: Element, name: str) -> dict[Element, int]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ._tree import Element, is_element
+from ._tree import Element
 
 BLOCKS = frozenset(
     "p div li td th dd dt figure figcaption section article main blockquote center "
@@ -15,7 +15,6 @@ BLOCKS = frozenset(
 )
 _NOT_EMBED_BLOCKS = frozenset("li td th dd dt h1 h2 h3 h4 h5 h6".split())
 NO_TEXT = frozenset({"script", "style", "template", "noscript", "head", "title"})
-_SPACES = re.compile(r"\s+")
 _LINE_EDGES = re.compile(r" *\n *")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -47,6 +46,20 @@ def alone_in_block(tag: Element, shown: str) -> bool:
     return " ".join(visible_text(block).split()) == " ".join(shown.split())
 
 
+def _one_space(text: str) -> str:
+    """``re.sub(r"\\s+", " ", text)`` of a non-empty text (``str.split`` knows the same
+    whitespace, and is twice as fast)."""
+    words = text.split()
+    if not words:
+        return " "
+    joined = " ".join(words)
+    if text[0].isspace():
+        joined = " " + joined
+    if text[-1].isspace():
+        joined += " "
+    return joined
+
+
 def visible_text(tag: Element | None, skip: Element | None = None) -> str:
     """Text as a reader sees it: ``<br>`` is a line break, a paragraph a blank line."""
     if tag is None:
@@ -70,11 +83,13 @@ def visible_text(tag: Element | None, skip: Element | None = None) -> str:
             parts.append("\n\n")
             stack.append("\n\n")
         for child in reversed(node):
-            if child.tail:
-                stack.append(_SPACES.sub(" ", child.tail))
-            if is_element(child) and child is not skip and child.tag not in NO_TEXT:
+            tail = child.tail
+            if tail:
+                stack.append(_one_space(tail))
+            child_name = child.tag
+            if isinstance(child_name, str) and child is not skip and child_name not in NO_TEXT:
                 stack.append(child)
         if node.text:
-            stack.append(_SPACES.sub(" ", node.text))
+            stack.append(_one_space(node.text))
     text = _LINE_EDGES.sub("\n", "".join(parts))
     return _BLANK_LINES.sub("\n\n", text).strip()

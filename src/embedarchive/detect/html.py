@@ -43,9 +43,9 @@ from dataclasses import replace
 from ..models import Detection, Target
 from ..platforms import REGISTRY
 from ..platforms.base import Platform
-from ._forms import URLISH, embed_forms
+from ._forms import embed_forms
 from ._links import post_urls
-from ._merge import merge_duplicates
+from ._merge import merge_found
 from ._page import Found, Page, detection, host_of
 from ._positions import Positions
 from ._tree import Element, markup, parse, words
@@ -73,31 +73,22 @@ def detect_html_utf8(
     root = parse(data)
     if root is None:
         return []
-    page = Page(
-        root,
-        registry,
-        scoped=True,
-        own_host=_own_host(root),
-        may_have_itemprop=b"itemprop" in data.lower(),
-    )
+    page = Page(root, registry, scoped=True, own_host=_own_host(root))
     found = embed_forms(page)
     found.extend(_links(page))
     if not found:
         return []
     positions = Positions(html, root)
-    return merge_duplicates(
-        replace(
-            d,
-            offset=positions.offset_or_nearest(tag),
-            snippet=markup(tag, _SNIPPET_MAX, positions.written),
-        )
-        for tag, d in found
-    )
+    placed = [(tag, replace(d, offset=positions.offset_or_nearest(tag))) for tag, d in found]
+    return [
+        replace(d, snippet=markup(tag, _SNIPPET_MAX, positions.written))
+        for tag, d in merge_found(placed)
+    ]
 
 
 def _own_host(root: Element) -> str | None:
     """The page's site, from ``<link rel=canonical>`` or ``og:url`` (None when it does not say)."""
-    for tag in list(root.iter("link", "meta")):
+    for tag in root.iter("link", "meta"):  # the first one that says is in the head
         if tag.tag == "link" and "canonical" in words(tag, "rel"):
             found = tag.get("href")
         elif tag.tag == "meta" and tag.get("property") == "og:url":
@@ -113,8 +104,7 @@ def _own_host(root: Element) -> str | None:
 def _links(page: Page) -> Iterator[Found]:
     textless: list[tuple[Element, Target]] = []
     for a in page.seen.links:
-        href = a.get("href") or ""
-        if not URLISH.search(href) or not _may_show_a_url(a):
+        if not _may_show_a_url(a):
             continue
         shown = visible_text(a).strip()
         if shown and not (_SHOWN_URL.fullmatch(shown) and alone_in_block(a, shown)):
@@ -122,6 +112,7 @@ def _links(page: Page) -> Iterator[Found]:
             # shows the URL itself, alone in its paragraph.
             continue
         # A link with nothing to read only counts for a platform with screenshot fallbacks.
+        href = a.get("href") or ""
         target = page.target(href) if shown else page.fallback_target(href)
         if target is None or page.is_claimed(a) or _excluded_link(a, page):
             continue
@@ -129,16 +120,15 @@ def _links(page: Page) -> Iterator[Found]:
             yield a, detection(target, "link", links=(shown,))
         else:
             textless.append((a, target))
+    lengths: dict[Element, int] = {}
     for a, target in textless:
         # A post link with nothing to read: a screenshot fallback or a lazy placeholder,
         # unless it is one tile of a feed grid ("latest posts on Instagram").
-        if not _in_feed_grid(a, target.platform, textless):
+        if not _in_feed_grid(a, target.platform, textless, lengths):
             yield a, detection(target, "other")
     for parent, string in page.seen.texts:
-        if parent.tag in NO_TEXT or parent.tag == "a" or page.is_claimed(parent):
+        if page.is_claimed(parent):
             continue
-        if len(string.split()) != 1 or not URLISH.search(string):
-            continue  # a post URL alone in its block is all its text says: one word
         for f in post_urls(string, page.registry):
             assert f.target is not None
             if alone_in_block(parent, f.shown) and not _excluded_link(parent, page):
@@ -159,9 +149,16 @@ def _may_show_a_url(a: Element) -> bool:
     return not words or (len(words) == 1 and "/" in raw and "." in raw)
 
 
-def _in_feed_grid(a: Element, platform: str, textless: list[tuple[Element, Target]]) -> bool:
+def _in_feed_grid(
+    a: Element,
+    platform: str,
+    textless: list[tuple[Element, Target]],
+    lengths: dict[Element, int],
+) -> bool:
     """Whether the smallest element holding this and two more image-only links to the same
     platform's posts is a grid of tiles (little text per tile), not an article with fallbacks.
+    ``lengths``: the visible text length of the elements asked about so far (the tiles of one
+    grid all ask about it).
     """
     others = [t for t, target in textless if target.platform == platform and t is not a]
     if len(others) < _FEED_MIN - 1:
@@ -177,7 +174,9 @@ def _in_feed_grid(a: Element, platform: str, textless: list[tuple[Element, Targe
     for i, node in enumerate(chain):
         inside = sum(1 for m in meets if m <= i)
         if inside + 1 >= _FEED_MIN:
-            return len(visible_text(node)) < _FEED_TEXT_PER_TILE * (inside + 1)
+            if node not in lengths:
+                lengths[node] = len(visible_text(node))
+            return lengths[node] < _FEED_TEXT_PER_TILE * (inside + 1)
     return False
 
 
