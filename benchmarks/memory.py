@@ -48,12 +48,12 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from throughput import _photo
+from throughput import _photo, serve_forever
 from throughput import _tweet as throughput_tweet
 
 BIG_ID = "1600000000000000000"
@@ -136,13 +136,7 @@ def serve(port_out: Any, big_size: int) -> None:
             self.end_headers()
             self.wfile.write(body)
 
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True
-        request_queue_size = 256
-
-    server = Server(("127.0.0.1", 0), Handler)
-    port_out.put(server.server_address[1])
-    server.serve_forever()
+    serve_forever(Handler, port_out)
 
 
 def _blockquote(post_id: str | int) -> str:

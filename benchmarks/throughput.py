@@ -120,11 +120,17 @@ def serve(port_out: Any, latency: float, errors: bool, counts: Any, refusals: An
             self.end_headers()
             self.wfile.write(body)
 
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True
-        request_queue_size = 256
+    serve_forever(Handler, port_out)
 
-    server = Server(("127.0.0.1", 0), Handler)
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # a batch's 32 connections at once, and room to spare
+
+
+def serve_forever(handler: type[BaseHTTPRequestHandler], port_out: Any) -> None:
+    """Serve ``handler`` on a free local port, told through ``port_out``, until terminated."""
+    server = _Server(("127.0.0.1", 0), handler)
     port_out.put(server.server_address[1])
     server.serve_forever()
 
