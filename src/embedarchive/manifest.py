@@ -82,11 +82,7 @@ def row_hash(table: str, row: Mapping[str, Any]) -> str:
 
 
 def fetch_row(db: Database, table: str, row_id: int) -> dict[str, Any] | None:
-    cursor = db.execute(f"select * from [{table}] where id = ?", [row_id])
-    found = cursor.fetchone()
-    if found is None:
-        return None
-    return dict(zip([c[0] for c in cursor.description], found, strict=True))
+    return sql.first(db, f"select * from [{table}] where id = ?", [row_id])
 
 
 def fetch_rows(db: Database, table: str, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
