@@ -27,7 +27,7 @@ ARTICLE = (
 
 class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        if self.path == "/news/kijev":
+        if self.path.split("?")[0] == "/news/kijev":
             body = ARTICLE.encode("cp1250")
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=windows-1250")
@@ -73,6 +73,18 @@ def test_article_url_is_fetched_decoded_and_archived(
     detection = next(db["detections"].rows)
     assert detection["markup"] == "blockquote" and detection["resolution"] == "direct"
     assert next(db["posts"].rows)["status"] == "archived"
+
+
+def test_a_source_that_reads_as_console_markup_is_printed_as_it_is(
+    fake_platform, archive_dir: Path, news_site: str
+) -> None:
+    # Rich would read "[/]" as a closing tag with nothing to close, and raise.
+    url = f"{news_site}/news/kijev?ref=[/]"
+    env = cli_env(fake_platform, archive_dir)
+    for args in (["detect", url], ["archive", url], ["show", "1"]):
+        result = CliRunner().invoke(cli, args, env=env)
+        assert result.exit_code == 0, result.output
+        assert "ref=[/]" in result.output.replace("\n", ""), args
 
 
 def test_missing_article_url_fails_cleanly(

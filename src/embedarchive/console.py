@@ -142,7 +142,8 @@ def styled(status: str | None) -> Text:
 
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
-    t = Table(title=title, title_justify="left", header_style="bold")
+    # The title names sources and URLs: plain text, never console markup.
+    t = Table(title=Text(title, style="table.title"), title_justify="left", header_style="bold")
     for column in columns:
         t.add_column(column, overflow="fold")
     for row in rows:
