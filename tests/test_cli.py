@@ -23,6 +23,8 @@ QUOTE_ID = "1641895049427550208"
     [
         (["archive", "no/such/article.txt"], "no such file"),
         (["archive", "ftp://example.org/a"], "only http(s)"),
+        (["archive", "http://"], "no host name"),
+        (["archive", "https://[::1/a"], "no host name"),
         (["detect", "no/such/article.txt"], "no such file"),
         (["show", "123"], "no archive"),
         (["list"], "no archive"),
@@ -31,7 +33,7 @@ QUOTE_ID = "1641895049427550208"
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
     result = run([*args, "--archive", str(tmp_path / "archive")])
     assert result.exit_code == 2
-    assert message in result.stderr
+    assert result.stderr.strip().startswith("error: ") and message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.output
 

@@ -12,6 +12,7 @@ import re
 import sys
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import urlsplit
 
 from charset_normalizer import from_bytes
 
@@ -175,6 +176,13 @@ def load_url(url: str, http: Http, recorder: Recorder) -> Article:
     )
 
 
+def _has_host(url: str) -> bool:
+    try:
+        return bool(urlsplit(url).hostname)
+    except ValueError:  # an unclosed IPv6 bracket, a port that is no number
+        return False
+
+
 def load(source: str, http: Http | None, recorder: Recorder, max_bytes: int) -> Article:
     """Dispatch on the form of SOURCE. Anything else is an ``InputError`` with one line."""
     if source == "-":
@@ -182,6 +190,8 @@ def load(source: str, http: Http | None, recorder: Recorder, max_bytes: int) -> 
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", source):
         if not source.lower().startswith(("http://", "https://")):
             raise InputError(f"{source}: only http(s) URLs, files and - are accepted")
+        if not _has_host(source):
+            raise InputError(f"{source}: not a URL (no host name)")
         if http is None:
             raise InputError(f"{source}: URLs need the network; use 'archive'")
         return load_url(source, http, recorder)

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.text import Text
 
 from .cli import _settings, common_options, friendly_errors, json_option
 from .console import BatchProgress, RichProgress, Tally, table
@@ -158,7 +159,7 @@ def archive(
             )
         )
     for o in errors:
-        err_console.print(f"[red]error:[/] {o.error}", markup=False, highlight=False)
+        err_console.print(Text.assemble(("error:", "red"), f" {o.error}"), highlight=False)
     failed = tally.totals["failed"] + sum(1 for o in errors if not o.bad_input)
     if (failed or retryable_left) and not as_json:
         err_console.print(
