@@ -139,6 +139,21 @@ def test_folder_of_articles(fake_platform, archive_dir: Path, tmp_path: Path) ->
     assert _sources(archive_dir) == [str(folder / "one.txt")]
 
 
+def test_a_folder_without_articles_is_bad_input(
+    fake_platform, archive_dir: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "desk"
+    (folder / "2025").mkdir(parents=True)
+    (folder / "notes.json").write_text("{}")
+    result = _archive(fake_platform, archive_dir, str(folder))
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"error: {folder}: no .html, .htm or .txt file in this folder "
+        "(--recursive also reads its sub-folders)"
+    )
+    assert not (archive_dir / "archive.db").exists() or _sources(archive_dir) == []
+
+
 @pytest.mark.parametrize(
     ("path", "expected"),
     [

@@ -191,7 +191,12 @@ class Expander:
         elif _URL.match(source):
             yield from self._url(source)
         elif Path(source).is_dir():
-            yield from folder_articles(Path(source), recursive)
+            found = folder_articles(Path(source), recursive)
+            if not found:
+                # An empty batch would end "done" with nothing done: most likely a wrong folder.
+                where = "" if recursive else " (--recursive also reads its sub-folders)"
+                raise InputError(f"{source}: no .html, .htm or .txt file in this folder{where}")
+            yield from found
         else:
             yield from self._file(Path(source))
 
