@@ -163,6 +163,17 @@ def test_side_by_side_marks_a_deleted_post_with_the_platform_answer(
     assert "compare-cell gone" in html
 
 
+def test_unknown_paths_are_quiet_404s(client: Client, capsys: pytest.CaptureFixture[str]) -> None:
+    # Datasette's own handler printed each one with its locals to serve's terminal.
+    for path in ("/robots.txt", "/posts/abc", "/archive/no_such_table", "/archive/posts/0"):
+        page = client.get(path)
+        assert page.status_code == 404 and "Not found" in page.text, path
+        assert "nosniff" in page.headers["x-content-type-options"]
+    answer = client.get("/archive/no_such_table.json")
+    assert answer.status_code == 404 and answer.json()["ok"] is False
+    assert capsys.readouterr() == ("", "")
+
+
 def test_missing_rows_are_404_pages(client: Client) -> None:
     for path in ("/posts/999999", "/articles/999999"):
         page = client.get(path)
