@@ -169,6 +169,18 @@ def test_unknown_article_is_exit_2(env: dict[str, str], tmp_path: Path) -> None:
     assert not (tmp_path / "x.wacz").exists()
 
 
+def test_an_existing_bundle_is_replaced_only_when_asked(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "seed.wacz"
+    out.write_bytes(b"handed to the court on Monday")
+    result = run(["export", str(SEED), "--out", str(out)], env)
+    assert result.exit_code == 2 and "already exists" in result.stderr
+    assert out.read_bytes() == b"handed to the court on Monday"
+    assert run(["export", str(SEED), "--out", str(out), "--overwrite"], env).exit_code == 0
+    assert verify_bundle(out)[0] == 0
+
+
 def test_reference_validator_accepts_the_bundle(env: dict[str, str], tmp_path: Path) -> None:
     """py-wacz (Webrecorder's own WACZ tool) validates the layout, hashes and datapackage."""
     import subprocess

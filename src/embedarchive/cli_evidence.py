@@ -93,12 +93,14 @@ def seal(archive_dir: Path | None, config_file: Path | None, as_json: bool) -> N
     required=True,
     help="The bundle to write (a .wacz file).",
 )
+@click.option("--overwrite", is_flag=True, help="Replace the --out file if it exists.")
 @common_options
 @json_option
 @friendly_errors
 def export(
     articles: tuple[str, ...],
     out: Path,
+    overwrite: bool,
     archive_dir: Path | None,
     config_file: Path | None,
     as_json: bool,
@@ -107,7 +109,7 @@ def export(
     from .export import export_bundle
 
     settings = _settings(archive_dir, config_file).settings
-    done = export_bundle(settings.archive_dir, articles, out)
+    done = export_bundle(settings.archive_dir, articles, out, overwrite=overwrite)
     data = {k: str(v) if isinstance(v, Path) else v for k, v in done.__dict__.items()}
     if as_json:
         print_json(Console(), data)

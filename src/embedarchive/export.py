@@ -110,7 +110,12 @@ class _Zip:
             self.add_stream(name, fh)
 
 
-def export_bundle(root: Path, refs: Sequence[str], out: Path) -> Exported:
+def export_bundle(
+    root: Path, refs: Sequence[str], out: Path, *, overwrite: bool = False
+) -> Exported:
+    if out.exists() and not overwrite:
+        # A bundle may already be in someone's hands as evidence: never replaced by accident.
+        raise InputError(f"{out} already exists (choose another --out, or --overwrite)")
     db_path = root / "archive.db"
     if not db_path.exists():
         raise StoreError(f"no archive at {root} (run 'embedarchive archive' first)")
