@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -172,6 +173,26 @@ def test_retry_picks_up_failures_of_earlier_runs(fake_platform, archive_dir: Pat
     assert result.exit_code == 0, result.output
     assert '"kind": "target"' in result.stdout and '"state": "done"' in result.stdout
     assert next(db["posts"].rows)["status"] == "archived"
+
+
+def test_retry_fetches_a_failure_once_however_many_batches_recorded_it(
+    fake_platform, archive_dir: Path
+) -> None:
+    env = cli_env(fake_platform, archive_dir, EMBEDARCHIVE_RETRY_BASE_DELAY="0")
+    fake_platform.fail("/syndication/", 503)
+    fake_platform.fail("/oembed", 503)
+    for _ in range(3):  # three runs of the same article while X is down: three batches
+        assert CliRunner().invoke(cli, ["archive", str(SEED)], env=env).exit_code == 1
+    db = Database(archive_dir / "archive.db")
+    failed = list(db["queue"].rows_where("kind = 'target' and state = 'failed'"))
+    assert len(failed) == 3 and len({r["key"] for r in failed}) == 1
+
+    fake_platform.reset()
+    result = CliRunner().invoke(cli, ["retry", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["kind"] for line in result.stdout.splitlines()] == ["target"]
+    assert len(fake_platform.requests_to("/syndication/")) == 1
+    assert {db["queue"].get(r["id"])["state"] for r in failed} == {"done"}
 
 
 def _failed_target(fake_platform, archive_dir: Path, env: dict[str, str]) -> dict:

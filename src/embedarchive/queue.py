@@ -264,6 +264,18 @@ class Queue:
                 [state, error, int(retryable), next_at, utcnow(), item_id],
             )
 
+    def copy_outcome(self, source_id: int, item_ids: Sequence[int]) -> None:
+        """Give ``item_ids`` the outcome (state, error, next attempt) of item ``source_id``."""
+        marks = ",".join("?" * len(item_ids))
+        with self.store.atomic():
+            self.db.execute(
+                f"""update queue set (state, last_error, retryable, next_attempt_at, updated_at)
+                    = (select state, last_error, retryable, next_attempt_at, updated_at
+                       from queue where id = ?)
+                    where id in ({marks})""",
+                [source_id, *item_ids],
+            )
+
     def failures(self, *, due_only: bool) -> list[Item]:
         """Failed, retryable items (due now, or all), oldest first."""
         due = " and (next_attempt_at is null or next_attempt_at <= ?)" if due_only else ""

@@ -109,25 +109,41 @@ def retry_failed(
     at a time (one writer: see ``workers.py``); first what a killed run left ``running``."""
     queue.requeue_running()
     import_earlier_failures(queue, run_id)
-    items = queue.failures(due_only=True)
+    items, copies = _one_per_key(queue.failures(due_only=True))
     if jobs <= 1:
         done = []
         for item in items:
             outcome = _retry_item(queue, item, store, ctx, run_id)
             done.append(outcome)
             on_done(outcome)
-        return done
-    writer = Writer()
-    shared_queue: Any = Serialized(queue, writer)
-    shared_store: Any = Serialized(store, writer)
-    claims = Claims()
-    return run_concurrently(
-        jobs,
-        lambda item: _retry_item(shared_queue, item, shared_store, ctx, run_id, claims),
-        items,
-        writer,
-        on_done,
-    )
+    else:
+        writer = Writer()
+        shared_queue: Any = Serialized(queue, writer)
+        shared_store: Any = Serialized(store, writer)
+        claims = Claims()
+        done = run_concurrently(
+            jobs,
+            lambda item: _retry_item(shared_queue, item, shared_store, ctx, run_id, claims),
+            items,
+            writer,
+            on_done,
+        )
+    for first, others in copies.items():
+        queue.copy_outcome(first, others)
+    return done
+
+
+def _one_per_key(items: list[Item]) -> tuple[list[Item], dict[int, list[int]]]:
+    """The first item of each (kind, key), and the ids of the others by the first's id: the
+    same failure recorded by several batches (an article archived again while a platform was
+    down) is fetched once, and its outcome is theirs too."""
+    firsts: dict[tuple[str, str], Item] = {}
+    copies: dict[int, list[int]] = {}
+    for item in items:
+        first = firsts.setdefault((item.kind, item.key), item)
+        if first is not item:
+            copies.setdefault(first.id, []).append(item.id)
+    return list(firsts.values()), copies
 
 
 def _retry_item(
