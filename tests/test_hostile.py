@@ -26,7 +26,7 @@ from embedarchive.errors import BlockedAddressError, InputError
 from embedarchive.store.files import FileStore, extension_for
 
 from .faultserver import FaultServer
-from .helpers import cli_env
+from .helpers import SEED, cli_env
 from .test_faults import make_settings
 
 TWEET_URL = "https://twitter.com/jack/status/20"
@@ -211,6 +211,34 @@ def test_titles_and_urls_are_never_interpreted(
     assert shown.exit_code == 0
     assert url in shown.output or KNOWN_ID in shown.output
     assert not (Path.home() / "x").exists()
+
+
+#: What a terminal acts on: clear the screen, retitle the window (OSC 0), write the clipboard
+#: (OSC 52), and an 8-bit CSI.
+ESCAPES = "\x1b[2J\x1b]0;owned\x1b\\\x1b]52;c;cm0gLXJmIH4=\x07\x9b31m"
+
+
+def test_terminal_escapes_in_an_article_are_shown_never_sent(
+    fake_platform: Any, tmp_path: Path, archive_dir: Path
+) -> None:
+    seed = SEED.read_text(encoding="utf-8")
+    assert "Rus ordusunun" in seed
+    page = tmp_path / "escapes.txt"
+    page.write_text(
+        ESCAPES + seed.replace("Rus ordusunun", f"Rus {ESCAPES}ordusunun", 1), encoding="utf-8"
+    )
+    env = cli_env(fake_platform, archive_dir)
+    runner = CliRunner()
+    outputs = []
+    for args in (["detect", str(page)], ["archive", str(page)], ["list"], ["check"],
+                 ["show", "twitter:1989257861291196183"]):  # fmt: skip
+        result = runner.invoke(cli, args, env=env, catch_exceptions=False)
+        assert result.exit_code == 0, (args, result.output)
+        assert "\x1b" not in result.output and "\x9b" not in result.output, args
+        outputs.append(result.output)
+    assert "\u241b[2J" in outputs[-1]  # the post's text as the article showed it: ESC as ␛
+    listed = runner.invoke(cli, ["list", "--json"], env=env, catch_exceptions=False)
+    assert json.loads(listed.output)["articles"][0]["title"].startswith(ESCAPES[:4])  # stored as is
 
 
 def test_hostile_urls_flow_through_detection_as_plain_data() -> None:

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from . import __version__
 from .console import (
@@ -18,6 +19,7 @@ from .console import (
     history_table,
     post_panel,
     print_json,
+    printable,
     table,
 )
 from .errors import EmbedArchiveError
@@ -41,7 +43,7 @@ def friendly_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except EmbedArchiveError as err:
-            _fail(str(err).replace("[", r"\["), err.exit_code)
+            _fail(escape(printable(err)), err.exit_code)
         except KeyboardInterrupt:
             _fail(
                 "interrupted; what was finished is stored, run the same command again to complete",
@@ -219,7 +221,7 @@ def show(ident: str, archive_dir: Path | None, config_file: Path | None, as_json
             )
         )
         if d["text"]:
-            out.print(d["text"], markup=False, highlight=False)
+            out.print(printable(d["text"]), markup=False, highlight=False)
         for f in d["findings"]:
             out.print(finding_line(f))
     out.print(history_table(post["history"]))

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.text import Text
 
 from .cli import _settings, common_options, friendly_errors, json_option
-from .console import BatchProgress, RichProgress, Tally, table
+from .console import BatchProgress, RichProgress, Tally, printable, table
 from .errors import InputError
 from .session import fetching_run
 
@@ -159,7 +159,7 @@ def archive(
             )
         )
     for o in errors:
-        err_console.print(Text.assemble(("error:", "red"), f" {o.error}"), highlight=False)
+        err_console.print(Text.assemble(("error:", "red"), f" {printable(o.error)}"))
     failed = tally.totals["failed"] + sum(1 for o in errors if not o.bad_input)
     if (failed or retryable_left) and not as_json:
         err_console.print(

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .cli import _settings, common_options, friendly_errors, json_option
-from .console import RichProgress, print_json, table
+from .console import RichProgress, print_json, printable, table
 
 
 @click.command()
@@ -43,9 +43,12 @@ def verify(
     else:
         out = Console(highlight=False)
         for problem in report.problems:
-            out.print(f"[red]{problem['kind']}:[/] {escape(problem['message'])}", soft_wrap=True)
+            out.print(
+                f"[red]{problem['kind']}:[/] {escape(printable(problem['message']))}",
+                soft_wrap=True,
+            )
         for note in report.notes:
-            out.print(f"[dim]note:[/] {escape(note)}", soft_wrap=True)
+            out.print(f"[dim]note:[/] {escape(printable(note))}", soft_wrap=True)
         out.print(
             table(
                 f"verify {bundle or settings.archive_dir}: "

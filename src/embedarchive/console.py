@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -22,6 +23,23 @@ from rich.progress import (
 )
 from rich.table import Table
 from rich.text import Text
+
+#: C0 controls but tab and newline, DEL, and C1 controls: what a terminal may act on. Rich drops
+#: a few (bell, backspace, carriage return) but passes ESC, which starts every escape sequence
+#: (clear the screen, retitle the window, write the clipboard, fake a link).
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(value: object) -> str:
+    """Text from an article or a platform as the terminal may show it: each control character
+    as its visible symbol (``␛`` for ESC), so it is seen as evidence and never acted on."""
+    return _CONTROLS.sub(_symbol, str(value))
+
+
+def _symbol(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    return chr(0x2400 + code) if code < 0x20 else "\u2421" if code == 0x7F else "\ufffd"
+
 
 STATUS_STYLE = {
     "archived": "green",
@@ -62,7 +80,7 @@ class RichProgress:
     def start(self, label: str, total: int | None) -> object:
         if total is not None and total < BAR_FROM:
             return None
-        return self.progress.add_task(escape(label), total=total)
+        return self.progress.add_task(escape(printable(label)), total=total)
 
     def advance(self, handle: object, size: int) -> None:
         if handle is not None:
@@ -73,7 +91,9 @@ class RichProgress:
             self.progress.remove_task(handle)  # type: ignore[arg-type]
 
     def article(self, source: str) -> object:
-        return self.progress.add_task(f"[bold]article[/] {escape(source[-60:])}", total=None)
+        return self.progress.add_task(
+            f"[bold]article[/] {escape(printable(source[-60:]))}", total=None
+        )
 
 
 class BatchProgress(RichProgress):
@@ -113,7 +133,7 @@ class BatchProgress(RichProgress):
     def start(self, label: str, total: int | None) -> object:
         if total is not None and total < BAR_FROM:
             return None  # its bytes still count on the batch's line
-        return self.progress.add_task(escape(label), total=total, detail="")
+        return self.progress.add_task(escape(printable(label)), total=total, detail="")
 
     def advance(self, handle: object, size: int) -> None:
         self.bytes += size
@@ -122,7 +142,7 @@ class BatchProgress(RichProgress):
 
     def article(self, source: str) -> object:
         return self.progress.add_task(
-            f"[bold]article[/] {escape(source[-60:])}", total=None, detail=""
+            f"[bold]article[/] {escape(printable(source[-60:]))}", total=None, detail=""
         )
 
     def article_done(self, embeds: int) -> None:
@@ -143,11 +163,15 @@ def styled(status: str | None) -> Text:
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
     # The title names sources and URLs: plain text, never console markup.
-    t = Table(title=Text(title, style="table.title"), title_justify="left", header_style="bold")
+    t = Table(
+        title=Text(printable(title), style="table.title"), title_justify="left", header_style="bold"
+    )
     for column in columns:
         t.add_column(column, overflow="fold")
     for row in rows:
-        t.add_row(*[v if isinstance(v, Text) else Text("" if v is None else str(v)) for v in row])
+        t.add_row(
+            *[v if isinstance(v, Text) else Text(printable("" if v is None else v)) for v in row]
+        )
     return t
 
 
@@ -244,15 +268,18 @@ def _failed(count: int) -> Text:
 
 
 def post_panel(post: dict[str, Any]) -> Panel:
+    def shown(value: str) -> str:
+        return escape(printable(value))
+
     lines = [
-        f"[bold]{escape(post.get('uploader') or '?')}[/] @{escape(post.get('uploader_id') or '?')}",
-        f"{escape(post.get('created_at') or '')}  {escape(post.get('url') or '')}",
+        f"[bold]{shown(post.get('uploader') or '?')}[/] @{shown(post.get('uploader_id') or '?')}",
+        f"{shown(post.get('created_at') or '')}  {shown(post.get('url') or '')}",
         "",
-        escape(post.get("text") or "(no text captured)"),
+        shown(post.get("text") or "(no text captured)"),
     ]
     return Panel(
         "\n".join(lines),
-        title=f"{escape(post['platform'])} {escape(post['post_id'])} — {escape(post.get('status') or '')}",
+        title=f"{shown(post['platform'])} {shown(post['post_id'])} — {shown(post.get('status') or '')}",
         title_align="left",
     )
 
@@ -308,7 +335,7 @@ def history_table(history: Sequence[dict[str, Any]]) -> Table:
         out = Text()
         for change in entry["changes"]:
             out.append(("; " if out else "") + change["kind"], FINDING_STYLE[change["kind"]])
-        return out or Text(entry.get("snapshot") or "")
+        return out or Text(printable(entry.get("snapshot") or ""))
 
     return table(
         "History",
@@ -372,4 +399,4 @@ def finding_line(finding: dict[str, Any]) -> Text:
 
     line = Text(f"finding vs capture {finding['capture_id']} ({finding['source']}): ")
     line.append(finding["kind"], FINDING_STYLE.get(finding["kind"], "white"))
-    return line.append(" — " + summary(finding["kind"], finding["details"]))
+    return line.append(" — " + printable(summary(finding["kind"], finding["details"])))
