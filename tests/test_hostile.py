@@ -238,7 +238,8 @@ def test_terminal_escapes_in_an_article_are_shown_never_sent(
         outputs.append(result.output)
     assert "\u241b[2J" in outputs[-1]  # the post's text as the article showed it: ESC as ␛
     listed = runner.invoke(cli, ["list", "--json"], env=env, catch_exceptions=False)
-    assert json.loads(listed.output)["articles"][0]["title"].startswith(ESCAPES[:4])  # stored as is
+    assert "\x1b" not in listed.output and "\x9b" not in listed.output  # JSON escapes them
+    assert json.loads(listed.output)["articles"][0]["title"].startswith(ESCAPES[:16])
 
 
 def test_hostile_urls_flow_through_detection_as_plain_data() -> None:

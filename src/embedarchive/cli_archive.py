@@ -7,7 +7,6 @@ or recorded as unavailable, 1 retryable failures remain, 2 bad input.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from .cli import _settings, common_options, friendly_errors, json_option
-from .console import BatchProgress, RichProgress, Tally, printable, table
+from .console import BatchProgress, RichProgress, Tally, json_text, printable, table
 from .errors import InputError
 from .session import fetching_run
 
@@ -30,7 +29,7 @@ jobs_option = click.option(
 
 
 def _json_line(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, default=str))
+    click.echo(json_text(data))
 
 
 @click.command()

@@ -28,6 +28,7 @@ from rich.text import Text
 #: a few (bell, backspace, carriage return) but passes ESC, which starts every escape sequence
 #: (clear the screen, retitle the window, write the clipboard, fake a link).
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_C1 = re.compile(r"[\x7f-\x9f]")
 
 
 def printable(value: object) -> str:
@@ -151,8 +152,16 @@ class BatchProgress(RichProgress):
         self._refresh()
 
 
+def json_text(data: Any, indent: int | None = None) -> str:
+    """JSON that is safe on a terminal and decodes to ``data``: json writes C0 controls as
+    ``\\u`` escapes, and C1 ones (``\\x9b`` starts an escape sequence too) are escaped here."""
+    text = json.dumps(data, ensure_ascii=False, indent=indent, default=str)
+    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def print_json(console: Console, data: Any) -> None:
-    console.print_json(json.dumps(data, ensure_ascii=False, default=str))
+    # Not rich's print_json, which decodes the text and writes C1 controls raw again.
+    console.out(json_text(data, indent=2), highlight=False)
 
 
 def styled(status: str | None) -> Text:
