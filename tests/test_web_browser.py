@@ -146,6 +146,7 @@ def test_differences_are_highlighted_for_the_other_account(
     page = watched.page
     page.goto("/search?q=mattcarrollcode")
     page.locator("a.result-title").first.click()
+    page.wait_for_url(re.compile(r"/posts/\d+$"))  # count() does not wait for the new page
     flagged = page.locator(".compare-row.differs")
     assert flagged.count() == 1 and "Handle" in flagged.inner_text()
     assert page.locator(".compare .flag").inner_text().startswith("Differs from the capture")
