@@ -68,6 +68,17 @@ def test_three_platforms_archive_with_media_and_provenance(
         assert "media:photo" in exchanges, key
     assert all("Good morning good people" in posts[k]["text"] for k in list(EXPECTED)[1:])
 
+    # The real Bluesky snippet links its image to the post as "[image or embed]": not words of
+    # the post, so the copy matches the capture (it was reported as an edit).
+    findings = {
+        (d["platform"], f["kind"])
+        for d in detections.values()
+        for f in db["findings"].rows_where("detection_id = ?", [d["id"]])
+    }
+    assert findings == {("bluesky", "match")}  # the other two show no text, author or date
+    bluesky = detections[("bluesky", "did:plc:4tan3ugu55i2u3hmtblu7wf5/3mgpk65ei7d2u")]
+    assert bluesky["text"].endswith("at the same time.")
+
     (bluesky_capture,) = db["captures"].rows_where("platform = ?", ["bluesky"])
     purposes = [
         e["purpose"]

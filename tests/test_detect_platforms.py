@@ -736,9 +736,21 @@ def test_textified_tiktok_embed() -> None:
     assert d.text == "Scramble up ur name & I’ll try to guess it😍❤️ #foryoupage"
 
 
-def test_textified_bluesky_embed() -> None:
+def test_bluesky_blockquote_text_leaves_out_the_media_placeholder() -> None:
+    # The snippet links the post's image to the post itself as "[image or embed]".
+    fixture = "embed-snippet-bluesky-embed-blockquote-raymondcamden-3mgpk65ei7d2u.html"
+    d = only(detect_html(page((FIXTURES / fixture).read_text(encoding="utf-8")), ALL))
+    assert d.text == (
+        "Good morning good people - just a quick test from my Astro app that posts to Mastodon "
+        "and Bluesky at the same time."
+    )
+    assert "[image or embed]" in d.snippet
+
+
+@pytest.mark.parametrize("placeholder", ["", "\n[image or embed]"])
+def test_textified_bluesky_embed(placeholder: str) -> None:
     text = (
-        "The developer wrote:\n\nGood morning good people - just a quick test.\n"
+        f"The developer wrote:\n\nGood morning good people - just a quick test.{placeholder}\n"
         "— Raymond Camden (@raymondcamden.com) March 10, 2026 at 9:06 AM\n\nMore."
     )
     d = only([d for d in detect_text(text, ALL) if d.platform == "bluesky"])

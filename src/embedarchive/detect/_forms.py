@@ -181,7 +181,7 @@ def _containers(page: Page) -> Iterator[Found]:
         elif key in from_blockquotes:
             continue
         date_anchor = anchors[-1][0] if anchors else None
-        fields = _post_fields(tag, date_anchor, platform.attribution_pattern, page.registry)
+        fields = _post_fields(tag, date_anchor, platform, page.registry)
         markup: Markup = "iframe" if tag.tag in FRAMES else "blockquote"
         yield tag, detection(target, markup, **fields)
 
@@ -189,18 +189,19 @@ def _containers(page: Page) -> Iterator[Found]:
 def _post_fields(
     tag: Element,
     date_anchor: Element | None,
-    pattern: re.Pattern[str] | None,
+    platform: Platform,
     registry: tuple[Platform, ...],
 ) -> dict[str, object]:
     """Author, handle, date, text and links as the blockquote shows them."""
     whole = visible_text(tag)
+    pattern = platform.attribution_pattern
     attribution = None
     if pattern is not None:
         attribution = next(reversed(list(pattern.finditer(whole))), None)
     if attribution is not None:
-        text = whole[: attribution.start()].strip()
+        text = platform.shown_text(whole[: attribution.start()].strip())
     else:
-        text = visible_text(tag, skip=date_anchor).strip()
+        text = platform.shown_text(visible_text(tag, skip=date_anchor).strip())
     # The date link of an official blockquote ("November 14, 2022"); a long link text is a
     # caption (Instagram links its caption to the post), not a date.
     shown = visible_text(date_anchor)

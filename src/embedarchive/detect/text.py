@@ -187,7 +187,7 @@ def _whole_posts(text: str, registry: tuple[Platform, ...]) -> list[Detection]:
 def _post_detection(
     text: str, registry: tuple[Platform, ...], attr: _Attribution, start: int, end: int
 ) -> Detection:
-    body = text[start:end]
+    body = attr.platform.shown_text(text[start:end])
     own = [
         f
         for f in post_urls(text, registry, start, attr.end)

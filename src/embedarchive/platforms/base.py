@@ -50,6 +50,10 @@ class Platform:
     #: Whether the attribution line only counts when a date follows it (X/Twitter and Bluesky
     #: always print one; Instagram's "A post shared by …" has lost it in newer embed codes).
     attribution_date_required: ClassVar[bool] = True
+    #: Texts the platform's embed code writes into the quoted post where the post has media
+    #: (Bluesky's ``[image or embed]`` link): not the post's words, so not in the text an embed
+    #: is read to show (its snippet keeps them).
+    embed_placeholders: ClassVar[tuple[str, ...]] = ()
     #: Textified embeds matched whole, the post's text inside the match (TikTok's
     #: ``@user … ♬ original sound``). Named groups: ``handle``, optional ``name``/``text``.
     text_patterns: ClassVar[tuple[re.Pattern[str], ...]] = ()
@@ -68,6 +72,13 @@ class Platform:
             if m:
                 return Target(self.name, m.group("id"), self.canonical_url(m), self.kind)
         return None
+
+    def shown_text(self, text: str) -> str:
+        """The post's words in the text one of its embeds shows (``embed_placeholders`` out)."""
+        for placeholder in self.embed_placeholders:
+            if placeholder in text:
+                text = text.replace(placeholder, "").strip()
+        return text
 
     def owns(self, host: str) -> bool:
         """Whether ``host`` (lower-case, no port) is one of ``hosts`` or a subdomain of one."""

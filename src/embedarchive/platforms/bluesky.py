@@ -78,6 +78,8 @@ class Bluesky(Platform):
     hosts = ("bsky.app", "bsky.social", "main.bsky.dev")
     #: The official blockquote names the post by its at:// URI.
     embed_id_attrs: ClassVar[tuple[str, ...]] = ("data-bluesky-uri",)
+    #: "Embed post" links a post with images, video or a link card to itself by this text.
+    embed_placeholders: ClassVar[tuple[str, ...]] = ("[image or embed]",)
     attribution_pattern: ClassVar[re.Pattern[str] | None] = ATTRIBUTION_RE
     examples: ClassVar[tuple[tuple[str, str | None], ...]] = (
         (
