@@ -20,6 +20,7 @@ from bs4 import BeautifulSoup
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from embedarchive import manifest
 from embedarchive.article import build_article, decode
 from embedarchive.capture.context import FetchContext
 from embedarchive.capture.http import Http, Recorder
@@ -331,6 +332,19 @@ def test_platform_parsers_raise_only_our_errors_on_any_bytes(
 ) -> None:
     method, target = METHODS[which]
     answer(body, "application/json", tmp_path_factory.mktemp("b"), method, target)
+
+
+@pytest.mark.parametrize("which", range(len(METHODS)))
+def test_deeply_nested_json_is_a_platform_error_not_a_crash(tmp_path: Path, which: int) -> None:
+    # json.loads raises RecursionError (not a ValueError) past about a thousand levels.
+    method, target = METHODS[which]
+    for body in (b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 50_000 + b"1" + b"}" * 50_000):
+        answer(body, "application/json", tmp_path, method, target)
+
+
+def test_a_deeply_nested_manifest_is_not_a_manifest() -> None:
+    with pytest.raises(ValueError, match="nested too deeply"):
+        manifest.parse(b"[" * 100_000 + b"]" * 100_000)
 
 
 @SLOW

@@ -28,6 +28,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from .store import sql
+from .untrusted import load_json
 
 FORMAT = "embedarchive-manifest/1"
 
@@ -191,7 +192,7 @@ def discard_uncommitted(db: Database, root: Path) -> int:
 
 def parse(data: bytes) -> dict[str, Any]:
     """A manifest's JSON; ``ValueError`` if it is not one."""
-    body = json.loads(data.decode("utf-8"))
+    body = load_json(data.decode("utf-8"))
     if not isinstance(body, dict) or body.get("format") != FORMAT:
         raise ValueError("not an embedarchive manifest")
     return body

@@ -13,7 +13,6 @@ with its text, author and handle read from the page (legacy markup, then OpenGra
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +32,7 @@ from .platforms.twitter import (
     _post_from_syndication,
     canonical_status_url,
 )
+from .untrusted import load_json
 
 SNOWFLAKE_EPOCH_MS = 1288834974657
 CDX_FIELDS = "timestamp,original,statuscode,mimetype,digest"
@@ -95,7 +95,7 @@ def cdx(ctx: FetchContext, recorder: Recorder, url: str, *, prefix: bool = False
     if not got.body.strip():
         return []
     try:
-        rows = json.loads(got.body)
+        rows = load_json(got.body)
     except ValueError:
         raise UnexpectedResponseError("the Wayback CDX API answered malformed JSON") from None
     if not isinstance(rows, list) or not rows:
@@ -231,7 +231,7 @@ def capture_snapshot(
         body = got.body.decode("utf-8", "replace")
         if "json" in got.content_type.lower() or body.lstrip().startswith(("{", "[")):
             try:
-                data = json.loads(body)
+                data = load_json(body)
             except ValueError:
                 raise UnexpectedResponseError("the snapshot is malformed JSON") from None
             post, gone = _post_from_json(data, body)

@@ -14,6 +14,7 @@ from typing import Any
 from ..errors import FetchError, UnavailableError, UnexpectedResponseError
 from ..models import PostData, Target
 from ..settings import Settings
+from ..untrusted import load_json
 from .collect import Method, MethodResult
 from .context import FetchContext
 from .http import Recorder
@@ -100,7 +101,7 @@ def oembed_method(setting: str) -> Method:
                 f"oembed answered {got.content_type or 'no content type'}, not JSON"
             )
         try:
-            data = json.loads(got.body)
+            data = load_json(got.body)
         except ValueError:
             raise UnexpectedResponseError("oembed answered malformed JSON") from None
         if not isinstance(data, dict):

@@ -7,7 +7,6 @@ retryable only for 5xx and 429, a body that is not the promised type is an
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from bs4 import BeautifulSoup, Tag
 
 from ..capture.http import Fetched
 from ..errors import FetchError, UnexpectedResponseError
+from ..untrusted import load_json
 
 _BLOCKS = ("p", "div", "li", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6")
 _TAGS_WITHOUT_TEXT = ("script", "style", "template", "noscript")
@@ -40,7 +40,7 @@ def json_body(got: Fetched, what: str) -> Any:
             f"{what} answered {got.content_type or 'no content type'}, not JSON"
         )
     try:
-        return json.loads(got.body)
+        return load_json(got.body)
     except ValueError:
         raise UnexpectedResponseError(f"{what} answered malformed JSON") from None
 
@@ -64,7 +64,7 @@ def json_error(got: Fetched) -> str | None:
     if "json" not in got.content_type.lower():
         return None
     try:
-        data = json.loads(got.body)
+        data = load_json(got.body)
     except ValueError:
         return None
     error = data.get("error") if isinstance(data, dict) else None

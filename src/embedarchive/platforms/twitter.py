@@ -18,6 +18,7 @@ from ..capture.ytdlp import fetch_in_context
 from ..errors import FetchError, UnavailableError, UnexpectedResponseError
 from ..models import Capture, MediaRef, PostData, Target
 from ..settings import Settings
+from ..untrusted import load_json
 from ._common import reading
 from .base import AmpMarker, Platform
 
@@ -181,7 +182,7 @@ def _json(body: bytes, content_type: str, url: str) -> Any:
             f"{url} answered {content_type or 'no content type'}, not JSON"
         )
     try:
-        return json.loads(body)
+        return load_json(body)
     except ValueError:
         raise UnexpectedResponseError(f"{url} answered malformed JSON") from None
 
