@@ -145,6 +145,31 @@ def test_tampered_bundle_fails(env: dict[str, str], tmp_path: Path) -> None:
     assert any("differs from manifest" in p["message"] for p in report["problems"])
 
 
+@pytest.mark.parametrize(
+    ("member", "mangled"),
+    [
+        ("records/rows.json", b"not json"),
+        ("records/rows.json", b"[" * 100_000 + b"]" * 100_000),
+        ("records/rows.json", b"[1, 2]"),
+        ("manifests/chain.json", b'[{"seq": 1}]'),
+        ("timestamps/tokens.json", b'{"x": 1}'),
+        ("datapackage.json", b'{"resources": 5}'),
+        ("datapackage-digest.json", b"[]"),
+    ],
+)
+def test_a_bundle_whose_own_indexes_are_mangled_is_reported_not_a_crash(
+    env: dict[str, str], tmp_path: Path, member: str, mangled: bytes
+) -> None:
+    out = tmp_path / "seed.wacz"
+    export(env, out, str(SEED))
+    tampered = _rewrite(out, member, lambda _: mangled)
+    code, report = verify_bundle(tampered)  # --json: a traceback would leave no JSON to read
+    assert code == 1
+    assert any(member in p["message"] for p in report["problems"] if p["kind"] == "altered")
+    shown = run(["verify", "--bundle", str(tampered)], {})
+    assert shown.exit_code == 1 and "FAILED" in shown.stdout and "[red]" not in shown.stdout
+
+
 def test_bundle_with_an_altered_manifest_names_it_and_follows_the_rest_of_the_chain(
     env: dict[str, str], tmp_path: Path
 ) -> None:

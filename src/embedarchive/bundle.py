@@ -10,17 +10,20 @@ record those rows name; every timestamp token against the manifest it covers.
 from __future__ import annotations
 
 import hashlib
-import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .capture.media import NullProgress, ProgressSink
 from .errors import InputError
 from .manifest import check_rows, walk_chain
 from .seal import TimestampError, check_token, load_ca_file
+from .untrusted import load_json
 from .verify import Report, hash_stream, scan_warc
 from .wacz import member_name
+
+T = TypeVar("T")
 
 WARC_MEMBER = "archive/data.warc.gz"
 
@@ -43,16 +46,35 @@ def verify_bundle(
         try:
             hashes = _check_package(bundle, members, report, sink, handle)
             records = _check_warc(bundle, report)
-            chain = _check_chain(bundle, report)
-            _check_rows(bundle, report, chain, hashes, records)
-            _check_tokens(bundle, report, chain, load_ca_file(tsa_ca_file))
+            no_chain: list[dict[str, Any]] = []
+            chain = _guarded(report, "manifests/chain.json", no_chain, _check_chain, bundle, report)
+            _guarded(report, "records/rows.json", None, _check_rows, bundle, report, chain, hashes, records)  # fmt: skip
+            ca = load_ca_file(tsa_ca_file)
+            _guarded(report, "timestamps/tokens.json", None, _check_tokens, bundle, report, chain, ca)  # fmt: skip
         finally:
             sink.finish(handle)
     return report
 
 
+#: What reading a member of another shape than the export wrote raises (a list for an object,
+#: a field missing, malformed or too deeply nested JSON, the member itself missing).
+_MISSHAPEN = (KeyError, TypeError, AttributeError, IndexError, ValueError)
+
+
+def _guarded(report: Report, member: str, default: T, check: Callable[..., T], *args: Any) -> T:
+    """Run one check; if the bundle's own index for it cannot be read as the export wrote it,
+    that is reported as altered and the other checks still run (a tampered bundle is what this
+    command is for: it must say so, never stop with a traceback)."""
+    try:
+        return check(*args)
+    except _MISSHAPEN as err:
+        reason = str(err) if isinstance(err, ValueError) else type(err).__name__
+        report.check(("altered", f"{member} cannot be read as the export wrote it ({reason})"))
+        return default
+
+
 def _read_json(bundle: zipfile.ZipFile, name: str) -> Any:
-    return json.loads(bundle.read(name).decode("utf-8"))
+    return load_json(bundle.read(name).decode("utf-8"))
 
 
 def _check_package(
@@ -64,14 +86,16 @@ def _check_package(
 ) -> dict[str, str]:
     """Hash every member once; returns path → sha256 of what the bundle really holds."""
     package_bytes = bundle.read("datapackage.json")
-    digest = _read_json(bundle, "datapackage-digest.json")
     got = "sha256:" + hashlib.sha256(package_bytes).hexdigest()
-    report.check(
-        None
-        if digest.get("hash") == got
-        else ("altered", "datapackage.json is altered: datapackage-digest.json does not match")
-    )
-    listed = {r["path"]: r for r in json.loads(package_bytes).get("resources", [])}
+    digest = _guarded(report, "datapackage-digest.json", None, _digest, bundle)
+    if digest is not None:
+        report.check(
+            None
+            if digest == got
+            else ("altered", "datapackage.json is altered: datapackage-digest.json does not match")
+        )
+    nothing: dict[str, dict[str, Any]] = {}
+    listed = _guarded(report, "datapackage.json", nothing, _resources, package_bytes)
     hashes: dict[str, str] = {}
     for name in members:
         if name in ("datapackage.json", "datapackage-digest.json"):
@@ -89,6 +113,14 @@ def _check_package(
     for name in listed:
         report.check(("missing", f"{name} is listed in datapackage.json but missing"))
     return hashes
+
+
+def _digest(bundle: zipfile.ZipFile) -> str:
+    return str(_read_json(bundle, "datapackage-digest.json")["hash"])
+
+
+def _resources(package: bytes) -> dict[str, dict[str, Any]]:
+    return {str(r["path"]): dict(r) for r in load_json(package).get("resources", [])}
 
 
 def _check_warc(bundle: zipfile.ZipFile, report: Report) -> dict[str, str | None]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
 
 from .cli import _settings, common_options, friendly_errors, json_option
 from .console import RichProgress, print_json, printable, table
@@ -51,8 +52,10 @@ def verify(
             out.print(f"[dim]note:[/] {escape(printable(note))}", soft_wrap=True)
         out.print(
             table(
-                f"verify {bundle or settings.archive_dir}: "
-                + ("[green]OK[/]" if report.passed else "[red]FAILED[/]"),
+                Text.assemble(
+                    (printable(f"verify {bundle or settings.archive_dir}: "), "table.title"),
+                    ("OK", "green") if report.passed else ("FAILED", "red"),
+                ),
                 ["checked", "ok", "missing", "altered", "orphaned"],
                 [[report.checked, report.ok, report.missing, report.altered, report.orphaned]],
             )

@@ -170,11 +170,10 @@ def styled(status: str | None) -> Text:
     return Text(status, style=STATUS_STYLE.get(base, "white"))
 
 
-def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
-    # The title names sources and URLs: plain text, never console markup.
-    t = Table(
-        title=Text(printable(title), style="table.title"), title_justify="left", header_style="bold"
-    )
+def table(title: str | Text, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
+    if not isinstance(title, Text):  # it names sources and URLs: plain text, never markup
+        title = Text(printable(title), style="table.title")
+    t = Table(title=title, title_justify="left", header_style="bold")
     for column in columns:
         t.add_column(column, overflow="fold")
     for row in rows:
