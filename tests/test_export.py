@@ -194,6 +194,21 @@ def test_unknown_article_is_exit_2(env: dict[str, str], tmp_path: Path) -> None:
     assert not (tmp_path / "x.wacz").exists()
 
 
+def test_a_file_missing_from_the_archive_is_one_line_and_no_bundle(
+    env: dict[str, str], archive_dir: Path, tmp_path: Path
+) -> None:
+    media = next((archive_dir / "media").rglob("*.mp4"))
+    media.unlink()
+    out = tmp_path / "seed.wacz"
+    result = run(["export", str(SEED), "--out", str(out)], env)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.strip().splitlines() == [
+        f"error: {media} is missing: the archive is incomplete ('embedarchive verify' lists "
+        "what is missing); no bundle was written"
+    ]
+    assert list(tmp_path.glob("seed.wacz*")) == []
+
+
 def test_an_existing_bundle_is_replaced_only_when_asked(
     env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -34,7 +34,7 @@ from sqlite_utils import Database
 
 from . import __version__
 from .capture.http import utcnow
-from .errors import InputError, StoreError
+from .errors import InputError, StoreError, write_error
 from .report import capture_view, render_report
 from .wacz import cdxj_lines, member_name, page_entries
 
@@ -106,8 +106,19 @@ class _Zip:
         self.add_stream(name, io.BytesIO(data))
 
     def add_file(self, name: str, path: Path) -> None:
-        with open(path, "rb") as fh:
+        with _open_stored(path) as fh:
             self.add_stream(name, fh)
+
+
+def _open_stored(path: Path) -> IO[bytes]:
+    """A file the archive's rows name; its absence is the archive's fault, not a crash."""
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise StoreError(
+            f"{path} is missing: the archive is incomplete ('embedarchive verify' lists what "
+            "is missing); no bundle was written"
+        ) from None
 
 
 def export_bundle(
@@ -124,6 +135,8 @@ def export_bundle(
         if not db["manifests"].exists():
             raise StoreError("this archive predates manifests: run 'embedarchive seal' first")
         return _export(root, db, find_articles(db, refs), out)
+    except OSError as err:
+        raise write_error(err, f"the bundle {out}") from None
     finally:
         db.close()
 
@@ -271,7 +284,7 @@ def _assemble_warc(root: Path, db: Database, links: list[dict[str, Any]], dest: 
             if key in seen or path is None:
                 continue  # a WARC still open is not exported; verify reports it
             seen.add(key)
-            with open(root / path, "rb") as src:
+            with _open_stored(root / path) as src:
                 spans = [(link["offset"], link["length"])]
                 if link["record_type"] == "response":
                     src.seek(link["offset"] + link["length"])
