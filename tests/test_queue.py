@@ -127,6 +127,62 @@ def test_rerunning_the_same_command_continues_the_batch(
     assert db["queue_batches"].count == 2 and db["articles"].count == 2
 
 
+def _resolution(db_path: Path, detection_id: int) -> str | None:
+    try:
+        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=1) as db:
+            row = db.execute(
+                "select resolution from detections where id = ?", [detection_id]
+            ).fetchone()
+            return str(row[0]) if row else None
+    except sqlite3.Error:
+        return None
+
+
+def test_a_short_link_followed_before_a_kill_is_not_followed_again(
+    fake_platform, archive_dir: Path, tmp_path: Path
+) -> None:
+    """Two copied posts: the first one's pic.twitter.com link is followed, then the second
+    one's t.co link waits out a 429; a kill -9 there keeps the first resolution."""
+    article = tmp_path / "two-copies.txt"
+    article.write_text(
+        SEED.read_text(encoding="utf-8") + "\n\nA second copy https://t.co/TwoHopSeed\n"
+        "— TRHaber (@trhaber_com) November 14, 2025\n",
+        encoding="utf-8",
+    )
+    fake_platform.throttle("/tco/", times=1, retry_after="30")
+    env = cli_env(
+        fake_platform,
+        archive_dir,
+        EMBEDARCHIVE_HTTP_RETRIES="1",
+        EMBEDARCHIVE_HTTP_BACKOFF_MAX="60",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "embedarchive", "archive", str(article)],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    try:
+        while not fake_platform.requests_to("/tco/"):  # the first link is followed by then
+            assert proc.poll() is None and time.monotonic() < deadline, "t.co never asked"
+            time.sleep(0.02)
+        while _resolution(archive_dir / "archive.db", 1) != "resolved":
+            assert time.monotonic() < deadline, "the first resolution was never stored"
+            time.sleep(0.02)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+
+    fake_platform.reset()
+    again = CliRunner().invoke(cli, ["archive", str(article)], env=env)
+    assert again.exit_code == 0, again.output
+    assert fake_platform.requests_to("/pic/") == []  # not followed twice
+    assert fake_platform.requests_to("/tco/")
+    resolutions = [d["resolution"] for d in Database(archive_dir / "archive.db")["detections"].rows]
+    assert resolutions == ["resolved", "resolved"]
+
+
 def test_backoff_doubles_with_jitter_and_a_cap() -> None:
     settings = Settings(retry_base_delay=10, retry_max_delay=100)
     rng = random.Random(1)

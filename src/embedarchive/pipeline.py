@@ -142,7 +142,9 @@ def archive_article(
     )
     result = ArticleResult(source, article_id, created, found=len(detections))
 
-    resolutions, new = _resolve_all(ctx.http, detection_ids, detections, rows, registry)
+    resolutions, new = _resolve_all(
+        store, ctx.http, detection_ids, detections, rows, registry, run_id
+    )
     targets: dict[Target, list[int]] = {}
     failed: dict[int, Resolution] = {}
     for detection_id, detection in zip(detection_ids, detections, strict=True):
@@ -354,13 +356,17 @@ def _resolution(
 
 
 def _resolve_all(
+    store: Store,
     http: Http,
     detection_ids: Sequence[int],
     detections: Sequence[Detection],
     rows: Sequence[dict[str, Any]],
     registry: tuple[Platform, ...],
+    run_id: int,
 ) -> tuple[dict[int, Resolution], list[_Resolved]]:
-    """Each stored detection's resolution (reused, or made now), and the ones made now."""
+    """Each stored detection's resolution (reused, or made now), and the ones made now that
+    are not stored yet. One that took requests (a short link followed) is stored at once: a
+    run killed before the article's plan is stored does not ask the network again."""
     resolutions: dict[int, Resolution] = {}
     new: list[_Resolved] = []
     for detection_id, detection, row in zip(detection_ids, detections, rows, strict=True):
@@ -368,8 +374,12 @@ def _resolve_all(
             continue
         resolution = _reused(detection, row)
         if resolution is None:
-            new.append(_resolve_now(http, detection, detection_id, registry))
-            resolution = new[-1].resolution
+            made = _resolve_now(http, detection, detection_id, registry)
+            if made.exchanges:
+                store.call(_store_resolutions, store, [made], run_id)
+            else:
+                new.append(made)
+            resolution = made.resolution
         resolutions[detection_id] = resolution
     return resolutions, new
 
@@ -405,7 +415,8 @@ def _resolve_now(
 
 
 # An article's store work between detection and capture is two calls on the writer, each one
-# transaction: a concurrent batch's workers wait for the one writer thread at every call.
+# transaction (plus one per short link followed): a concurrent batch's workers wait for the
+# one writer thread at every call.
 
 
 def _save_detections(
@@ -429,11 +440,16 @@ def _save_plan(
 ) -> None:
     """Store the resolutions made now, and give the tracker the failed ones and the targets."""
     with store.atomic():
-        for r in new:
-            store.save_resolution(r.detection_id, r.resolution, run_id, r.exchanges, r.resolved_at)
+        _store_resolutions(store, new, run_id)
         for detection_id, resolution in failed.items():
             tracker.unresolved(detection_id, resolution)
         tracker.planned(targets)
+
+
+def _store_resolutions(store: Store, made: Sequence[_Resolved], run_id: int) -> None:
+    with store.atomic():
+        for r in made:
+            store.save_resolution(r.detection_id, r.resolution, run_id, r.exchanges, r.resolved_at)
 
 
 def _capture(target: Target, ctx: FetchContext, registry: tuple[Platform, ...]) -> Capture:
