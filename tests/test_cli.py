@@ -38,6 +38,16 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], messa
     assert "Traceback" not in result.output
 
 
+def test_a_failure_retrying_cannot_mend_is_not_sent_back_to_retry(tmp_path: Path) -> None:
+    # The private-network guard refuses the article: no later run would fetch it either.
+    result = run(["archive", "http://127.0.0.1:9/news", "--archive", str(tmp_path / "a")])
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[-2].startswith("error: refused 127.0.0.1: it resolves to non-public address")
+    assert lines[-1].endswith("Retrying would not help: see the reasons above.")
+    assert "retry" not in lines[-1].replace("Retrying", "")
+
+
 def test_binary_input_is_refused_and_archive_untouched(
     fake_platform, archive_dir: Path, tmp_path: Path
 ) -> None:

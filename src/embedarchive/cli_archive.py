@@ -157,14 +157,22 @@ def archive(
                 [[total, states.get("done", 0), states.get("failed", 0), states.get("pending", 0)]],
             )
         )
-    for o in errors:
-        err_console.print(Text.assemble(("error:", "red"), f" {printable(o.error)}"))
+    for o in errors:  # one line each, however long: they are grepped
+        err_console.print(
+            Text.assemble(("error:", "red"), f" {printable(o.error)}"), soft_wrap=True
+        )
     failed = tally.totals["failed"] + sum(1 for o in errors if not o.bad_input)
     if (failed or retryable_left) and not as_json:
         err_console.print(
             f"[yellow]{failed} fetch(es) failed[/] and were recorded with their reason; "
-            "everything else is stored. Run the same command again later (or 'embedarchive "
-            "retry') to complete the archive."
+            "everything else is stored. "
+            + (
+                "Run the same command again later (or 'embedarchive retry') to complete the "
+                "archive."
+                if retryable_left
+                else "Retrying would not help: see the reasons above."
+            ),
+            soft_wrap=True,
         )
     if any(o.bad_input for o in errors):
         sys.exit(2)
