@@ -205,6 +205,7 @@ def test_retry_honours_next_attempt_at(fake_platform, archive_dir: Path) -> None
     early = CliRunner().invoke(cli, ["retry"], env=env)
     assert early.exit_code == 1, early.output  # not due yet: nothing fetched
     assert fake_platform.requests == []
+    assert early.stdout.startswith("1 item(s) failed and will be retryable from ")
 
     db.execute("update queue set next_attempt_at = '2000-01-01T00:00:00.000Z'")
     db.conn.commit()
@@ -214,6 +215,11 @@ def test_retry_honours_next_attempt_at(fake_platform, archive_dir: Path) -> None
     (post,) = db["posts"].rows
     assert post["status"] == "archived"
     assert db["queue"].get(item["id"])["state"] == "done"
+    done = CliRunner().invoke(cli, ["retry"], env=env)
+    assert (done.exit_code, done.stdout) == (
+        0,
+        "Nothing to retry: no failure recorded in this archive can be retried.\n",
+    )
 
 
 def test_retry_picks_up_failures_of_earlier_runs(fake_platform, archive_dir: Path) -> None:

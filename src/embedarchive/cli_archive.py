@@ -208,13 +208,16 @@ def retry(
         waiting = queue.failures(due_only=False)
     if not as_json:
         out = Console()
-        out.print(
-            table(
-                f"Retried {len(retried)} item(s)",
-                ["kind", "key", "state", "error"],
-                ([r.kind, r.key, r.state, (r.error or "")[:120]] for r in retried),
+        if retried:
+            out.print(
+                table(
+                    f"Retried {len(retried)} item(s)",
+                    ["kind", "key", "state", "error"],
+                    ([r.kind, r.key, r.state, (r.error or "")[:120]] for r in retried),
+                )
             )
-        )
+        elif not waiting:
+            out.print("Nothing to retry: no failure recorded in this archive can be retried.")
         if waiting:
             first = min(w.next_attempt_at or "" for w in waiting)
             out.print(f"{len(waiting)} item(s) failed and will be retryable from {first}")
