@@ -48,6 +48,24 @@ def test_a_failure_retrying_cannot_mend_is_not_sent_back_to_retry(tmp_path: Path
     assert "retry" not in lines[-1].replace("Retrying", "")
 
 
+def test_commands_with_nothing_to_do_say_so_in_a_sentence(
+    fake_platform, archive_dir: Path, tmp_path: Path
+) -> None:
+    env = cli_env(fake_platform, archive_dir)
+    plain = tmp_path / "no-embeds.txt"
+    plain.write_text("A report with no embedded post at all.\n", encoding="utf-8")
+    assert run(["archive", str(plain)], env).exit_code == 0
+    for args, said in [
+        (["check"], "No findings: no embed of these articles has a capture to compare with.\n"),
+        (["recheck"], "Nothing to re-check: no archived post matches.\n"),
+        (["recover"], "Nothing to recover: no X post or copied X embed is known to be gone.\n"),
+        (["retry"], "Nothing to retry: no failure recorded in this archive can be retried.\n"),
+    ]:
+        result = run(args, env)
+        assert (result.exit_code, result.stdout) == (0, said), args
+    assert fake_platform.requests == []
+
+
 def test_binary_input_is_refused_and_archive_untouched(
     fake_platform, archive_dir: Path, tmp_path: Path
 ) -> None:

@@ -40,8 +40,10 @@ def check(
             store.close()
     if as_json:
         print_json(Console(), rows)
-    else:
+    elif rows:
         Console().print(findings_table(rows))
+    else:
+        Console().print("No findings: no embed of these articles has a capture to compare with.")
 
 
 @click.command()
@@ -76,8 +78,10 @@ def recheck(
     )
     if as_json:
         print_json(Console(), [i.__dict__ for i in items])
-    else:
+    elif items:
         Console().print(recheck_table(items))
+    else:
+        Console().print("Nothing to re-check: no archived post matches.")
     if any(i.status == "failed" for i in items):
         sys.exit(1)
 
@@ -103,8 +107,10 @@ def recover(
     results = _with_fetching("recover", archive_dir, config_file, work)
     if as_json:
         print_json(Console(), [r.__dict__ for r in results])
-    else:
+    elif results:
         Console().print(recovery_table(results))
+    else:
+        Console().print("Nothing to recover: no X post or copied X embed is known to be gone.")
     if any(r.outcome == "failed" for r in results):
         sys.exit(1)
 
