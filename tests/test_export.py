@@ -6,12 +6,14 @@ import hashlib
 import json
 import re
 import shutil
+import sqlite3
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from embedarchive import export as export_module
 from embedarchive.wacz import member_name
 
 from .faketsa import FakeTSA
@@ -207,6 +209,30 @@ def test_a_file_missing_from_the_archive_is_one_line_and_no_bundle(
         "what is missing); no bundle was written"
     ]
     assert list(tmp_path.glob("seed.wacz*")) == []
+
+
+def test_export_reads_one_snapshot_while_a_run_writes(
+    env: dict[str, str], archive_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = sqlite3.connect(archive_dir / "archive.db")
+    read = export_module._rows
+
+    def read_then_a_run_commits(db: Any, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+        found = read(db, sql, params)
+        if "from detections" in sql:  # between two of the export's reads, another process
+            writer.execute(
+                "insert into manifests (seq, kind, subject, path, sha256, previous, created_at)"
+                " values (99999, 'article', 'article:1', 'manifests/00/late.json', 'x', 'y', 'z')"
+            )
+            writer.commit()
+        return found
+
+    monkeypatch.setattr(export_module, "_rows", read_then_a_run_commits)
+    out = tmp_path / "seed.wacz"
+    done = export(env, out, str(SEED))  # the late manifest (and its missing file) is not seen
+    assert done["manifests"] > 0
+    assert verify_bundle(out)[0] == 0
+    writer.close()
 
 
 def test_an_existing_bundle_is_replaced_only_when_asked(

@@ -132,12 +132,16 @@ def export_bundle(
         raise StoreError(f"no archive at {root} (run 'embedarchive archive' first)")
     db = Database(db_path)
     try:
+        # Every read from one snapshot: a run writing meanwhile (readers take no lock) cannot
+        # put rows in the bundle without their manifest, or a manifest without its rows.
+        db.execute("begin")
         if not db["manifests"].exists():
             raise StoreError("this archive predates manifests: run 'embedarchive seal' first")
         return _export(root, db, find_articles(db, refs), out)
     except OSError as err:
         raise write_error(err, f"the bundle {out}") from None
     finally:
+        db.conn.rollback()  # nothing was written: ends the read transaction
         db.close()
 
 
