@@ -4,6 +4,10 @@ file hashes."""
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +32,31 @@ TABLES = ("articles", "detections", "posts", "captures", "media", "http_exchange
 def run(args: list[str], env: dict[str, str] | None = None) -> Result:
     """The CLI in-process, as a user runs it; an unexpected exception fails the test."""
     return CliRunner().invoke(cli, args, env=env or {}, catch_exceptions=False)
+
+
+@contextmanager
+def writer_running(archive_dir: Path) -> Iterator[int]:
+    """Another embedarchive process in the middle of a run: it holds the archive's writer lock
+    until the block ends. Yields its pid."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; "
+            "from embedarchive.store.lock import writer_lock\n"
+            "with writer_lock(Path(sys.argv[1])):\n"
+            "    print('locked', flush=True); time.sleep(60)",
+            str(archive_dir),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        yield holder.pid
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 def settings_for(fake: Any, archive_dir: Path, **extra: Any) -> Settings:

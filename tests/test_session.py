@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +17,7 @@ from embedarchive.settings import load_settings
 from embedarchive.store.files import FileStore
 from embedarchive.store.records import Store
 
-from .helpers import SEED, cli_env, media_files
+from .helpers import SEED, cli_env, media_files, writer_running
 
 
 def _killed_run_with_a_stored_file(archive_dir: Path, data: bytes) -> Path:
@@ -101,36 +99,19 @@ def test_a_second_writer_is_refused_while_another_process_writes(
 ) -> None:
     env = cli_env(fake_platform, archive_dir)
     assert CliRunner().invoke(cli, ["archive", str(SEED)], env=env).exit_code == 0
-    holder = subprocess.Popen(  # another embedarchive process in the middle of a run
-        [
-            sys.executable,
-            "-c",
-            "import sys, time; from pathlib import Path; "
-            "from embedarchive.store.lock import writer_lock\n"
-            "with writer_lock(Path(sys.argv[1])):\n"
-            "    print('locked', flush=True); time.sleep(60)",
-            str(archive_dir),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+    with writer_running(archive_dir) as pid:
         (archive_dir / "tmp" / "its-download.part").write_bytes(b"in flight")
         for command in (["archive", str(SEED)], ["retry"], ["check"], ["seal"]):
             refused = CliRunner().invoke(cli, command, env=env)
             assert refused.exit_code == 2, (command, refused.output)
             assert refused.stderr.strip() == (
-                f"error: another embedarchive command (pid {holder.pid}) is writing the "
+                f"error: another embedarchive command (pid {pid}) is writing the "
                 f"archive in {archive_dir}: wait for it to finish, or give this one another "
                 "--archive"
             )
         assert (archive_dir / "tmp" / "its-download.part").exists()  # its files are left alone
         listed = CliRunner().invoke(cli, ["list", "--json"], env=env)  # readers need no lock
         assert listed.exit_code == 0, listed.output
-    finally:
-        holder.kill()
-        holder.wait()
     again = CliRunner().invoke(cli, ["archive", str(SEED)], env=env)  # the lock died with it
     assert again.exit_code == 0, again.output
     assert not (archive_dir / "tmp" / "its-download.part").exists()

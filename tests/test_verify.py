@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlite_utils import Database
 
-from .helpers import SEED, cli_env, run
+from .helpers import SEED, cli_env, run, writer_running
 
 
 @pytest.fixture
@@ -184,6 +184,23 @@ def test_stray_file_is_orphaned(env: dict[str, str], archive_dir: Path) -> None:
     assert messages(report, "orphaned") == [
         f"{stray.relative_to(archive_dir)} has no row in the archive database"
     ]
+
+
+def test_files_of_a_run_in_progress_are_not_orphans(env: dict[str, str], archive_dir: Path) -> None:
+    # A run writes each file, then commits its row: meanwhile the file has none.
+    with writer_running(archive_dir) as pid:
+        stray = archive_dir / "media" / "ab" / ("ab" + "0" * 62 + ".jpg")
+        stray.parent.mkdir(exist_ok=True)
+        stray.write_bytes(b"its row is about to be committed")
+        code, report = verify(env)
+    assert code == 0, report["problems"]
+    assert report["orphaned"] == 0
+    assert (
+        f"1 file(s) written by a run in progress (pid {pid}) have no row yet and were not "
+        "counted: verify again when it has finished"
+    ) in report["notes"]
+    code, report = verify(env)  # the run is over and the file still has no row
+    assert code == 1 and report["orphaned"] == 1
 
 
 def test_missing_archive_is_one_line_exit_2(tmp_path: Path) -> None:

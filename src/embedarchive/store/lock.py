@@ -4,21 +4,26 @@ A writing command starts by clearing what a dead process left half-written: temp
 manifest files whose rows never committed, media files put by a killed run that no row names.
 A second command writing the same archive at that moment would lose its files in flight to
 that clean-up, so it is refused with one line instead. Readers (``list``, ``show``, ``serve``,
-``verify``) take no lock. The kernel drops the lock with its process, so a ``kill -9`` never
-leaves a stale one behind.
+``verify``) take no lock; ``verify`` only asks whether a writer holds it (``active_writer``),
+since that writer's files in flight have no row yet. The kernel drops the lock with its
+process, so a ``kill -9`` never leaves a stale one behind.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from ..errors import StoreError, write_error
 
 LOCK_NAME = "writer.lock"
+#: How long a writer waits for the lock before it is refused: long enough for a reader's probe.
+WAIT = 1.0
 
 
 @contextmanager
@@ -31,9 +36,7 @@ def writer_lock(archive_dir: Path) -> Iterator[None]:
     except OSError as err:
         raise write_error(err, f"the lock file {path}") from None
     with fh:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _lock(fh, fcntl.LOCK_EX, WAIT):
             fh.seek(0)
             holder = fh.read(20).strip()
             who = f" (pid {holder})" if holder.isdigit() else ""
@@ -48,4 +51,33 @@ def writer_lock(archive_dir: Path) -> Iterator[None]:
         yield
 
 
-__all__ = ["LOCK_NAME", "writer_lock"]
+def active_writer(archive_dir: Path) -> str | None:
+    """The pid of the command writing the archive now ("" if it did not say), or None when
+    none is. The probe holds a shared lock for an instant; a writer starting in that instant
+    waits for it (``WAIT``) rather than being refused."""
+    try:
+        fh = open(archive_dir / LOCK_NAME, encoding="ascii")
+    except OSError:
+        return None  # never written by a writer: none is running
+    with fh:
+        if _lock(fh, fcntl.LOCK_SH, 0):
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+            return None
+        holder = fh.read(20).strip()
+        return holder if holder.isdigit() else ""
+
+
+def _lock(fh: IO[str], kind: int, wait: float) -> bool:
+    """Take the lock, trying again for ``wait`` seconds; False if it stays taken."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fh.fileno(), kind | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+
+
+__all__ = ["LOCK_NAME", "active_writer", "writer_lock"]
