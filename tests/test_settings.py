@@ -45,11 +45,23 @@ def test_methods_list_from_env_keeps_order() -> None:
         ({"EMBEDARCHIVE_ALLOW_PRIVATE_NETWORK": "maybe"}, "allow_private_network"),
         ({"EMBEDARCHIVE_TWITTER_METHODS": "syndication,carrier-pigeon"}, "carrier-pigeon"),
         ({"EMBEDARCHIVE_FXTWITTER_URL": "file:///etc/passwd"}, "fxtwitter_url"),
+        ({"EMBEDARCHIVE_JOBS": "0"}, "jobs must be a number more than 0, got 0"),
+        ({"EMBEDARCHIVE_MAX_ARTICLE_BYTES": "-1"}, "max_article_bytes must be a number more"),
+        ({"EMBEDARCHIVE_PER_HOST_RATE": "-5"}, "per_host_rate must be a number 0 or more"),
+        ({"EMBEDARCHIVE_TOTAL_TIMEOUT": "nan"}, "total_timeout must be a number more than 0"),
+        ({"EMBEDARCHIVE_READ_TIMEOUT": "inf"}, "read_timeout must be a number more than 0"),
+        ({"EMBEDARCHIVE_RECOVER_MIN_SIMILARITY": "1.5"}, "recover_min_similarity is a ratio"),
     ],
 )
 def test_invalid_values_are_config_errors(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_settings(environ=env)
+
+
+def test_zero_means_none_or_no_limit_where_it_can() -> None:
+    zeros = ("MAX_REDIRECTS", "PER_HOST_RATE", "HTTP_RETRIES", "RETRY_BASE_DELAY")
+    loaded = load_settings(environ={f"EMBEDARCHIVE_{name}": "0" for name in zeros})
+    assert (loaded.settings.max_redirects, loaded.settings.per_host_rate) == (0, 0)
 
 
 def test_unknown_key_in_file_is_refused(tmp_path: Path) -> None:

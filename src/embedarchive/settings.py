@@ -7,6 +7,7 @@ and users with mirrors or alternative front-ends can point the tool elsewhere.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -319,7 +320,34 @@ def load_settings(
     return LoadedSettings(settings, sources)
 
 
+#: Numeric settings where 0 means something (no redirect, no limit, no wait, any similarity);
+#: every other one must be above 0 (a cap of 0 bytes, 0 jobs or a 0 s timeout would fail or
+#: stall every item).
+_ZERO_ALLOWED = frozenset(
+    {
+        "max_redirects",
+        "per_host_rate",
+        "http_retries",
+        "http_backoff_base",
+        "http_backoff_max",
+        "retry_base_delay",
+        "retry_max_delay",
+        "recover_min_similarity",
+    }
+)
+
+
 def _validate(settings: Settings) -> None:
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        zero = f.name in _ZERO_ALLOWED
+        if not math.isfinite(value) or value < 0 or (value == 0 and not zero):
+            least = "0 or more" if zero else "more than 0"
+            raise ConfigError(f"setting {f.name} must be a number {least}, got {value!r}")
+    if settings.recover_min_similarity > 1:
+        raise ConfigError("setting recover_min_similarity is a ratio: at most 1")
     known = {"syndication", "oembed", "fxtwitter", "ytdlp"}
     unknown = [m for m in settings.twitter_methods if m not in known]
     if unknown:
