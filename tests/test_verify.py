@@ -203,6 +203,18 @@ def test_files_of_a_run_in_progress_are_not_orphans(env: dict[str, str], archive
     assert code == 1 and report["orphaned"] == 1
 
 
+@pytest.mark.parametrize("command", [["verify"], ["export", "1", "--out", "x.wacz"]])
+def test_a_database_that_is_not_one_is_one_line_exit_2(tmp_path: Path, command: list[str]) -> None:
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / "archive.db").write_bytes(b"this is not sqlite" * 100)
+    result = run([*command, "--archive", str(archive)], {})
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"error: cannot read archive database {archive / 'archive.db'}: file is not a database"
+    )
+
+
 def test_missing_archive_is_one_line_exit_2(tmp_path: Path) -> None:
     result = run(["verify", "--archive", str(tmp_path / "nothing")], {})
     assert result.exit_code == 2 and "no archive" in result.stderr

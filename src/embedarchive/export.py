@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import tempfile
 import zipfile
 from collections.abc import Sequence
@@ -140,6 +141,8 @@ def export_bundle(
         return _export(root, db, find_articles(db, refs), out)
     except OSError as err:
         raise write_error(err, f"the bundle {out}") from None
+    except sqlite3.DatabaseError as err:  # not a database, or damaged past reading
+        raise StoreError(f"cannot read archive database {db_path}: {err}") from None
     finally:
         db.conn.rollback()  # nothing was written: ends the read transaction
         db.close()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -133,6 +134,13 @@ def verify_archive(
     db_path = root / "archive.db"
     if not db_path.exists():
         raise StoreError(f"no archive at {root} (run 'embedarchive archive' first)")
+    try:
+        return _verify(root, db_path, sink=progress or NullProgress(), tsa_ca_file=tsa_ca_file)
+    except sqlite3.DatabaseError as err:  # not a database, or damaged past reading
+        raise StoreError(f"cannot read archive database {db_path}: {err}") from None
+
+
+def _verify(root: Path, db_path: Path, *, sink: ProgressSink, tsa_ca_file: Path | None) -> Report:
     started = time.time()
     writer = active_writer(root)
     db = Database(db_path)
@@ -142,7 +150,6 @@ def verify_archive(
         db.close()
         raise StoreError(f"archive {root} predates manifests: run 'embedarchive seal' once first")
     report = Report()
-    sink = progress or NullProgress()
     files = list(_named_files(db))
     total = sum(int(size or 0) for _, _, size, _ in files)
     handle = sink.start("verifying", total)
