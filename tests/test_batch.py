@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -152,6 +153,24 @@ def test_a_folder_without_articles_is_bad_input(
         "(--recursive also reads its sub-folders)"
     )
     assert not (archive_dir / "archive.db").exists() or _sources(archive_dir) == []
+
+
+def test_a_file_name_that_is_not_utf8_is_refused_by_name(
+    fake_platform, archive_dir: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "desk"
+    folder.mkdir()
+    latin1 = Path(os.fsdecode(bytes(folder) + b"/caf\xe9.txt"))  # from a Latin-1 disk
+    latin1.write_bytes(SEED.read_bytes())
+    expected = f"error: {folder}/caf\\xe9.txt: the file name is not UTF-8 text: rename the file"
+    for source in (str(folder), str(latin1)):
+        result = _archive(fake_platform, archive_dir, source)
+        assert result.exit_code == 2, result.output
+        assert result.stderr.strip().startswith(expected)
+    shown = CliRunner().invoke(
+        cli, ["detect", str(latin1)], env=cli_env(fake_platform, archive_dir)
+    )
+    assert shown.exit_code == 0 and "caf\ufffd.txt" in shown.stdout  # shown, never a crash
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -55,6 +56,10 @@ class BatchSpec:
     lists: tuple[tuple[str, tuple[str, ...]], ...] = ()
     recursive: bool = False
     refresh: bool = False
+
+    def __post_init__(self) -> None:
+        for source in self.sources:
+            _as_text(source)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -183,7 +188,7 @@ class Expander:
             seen.update(dict.fromkeys(self._source(source, spec.recursive)))
         for _, entries in spec.lists:
             seen.update(dict.fromkeys(entries))
-        return list(seen)
+        return [_as_text(source) for source in seen]
 
     def _source(self, source: str, recursive: bool) -> Iterator[str]:
         if source == "-":
@@ -264,6 +269,20 @@ class Expander:
                 raise InputError(f"{loc}: listed in a sitemap index but is not a sitemap")
             out.extend(self._document("sitemap", child, final, depth + 1))
         return out
+
+
+def _as_text(source: str) -> str:
+    """A source as the archive records it: text. A file name that is not UTF-8 (from a Latin-1
+    disk, an old zip) cannot be, so it is refused by name, its odd bytes shown as ``\\xNN``."""
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(source).decode("utf-8", "backslashreplace")
+        raise InputError(
+            f"{shown}: the file name is not UTF-8 text: rename the file (the archive records "
+            "every source as text)"
+        ) from None
+    return source
 
 
 def folder_articles(folder: Path, recursive: bool) -> list[str]:

@@ -26,8 +26,9 @@ from rich.text import Text
 
 #: C0 controls but tab and newline, DEL, and C1 controls: what a terminal may act on. Rich drops
 #: a few (bell, backspace, carriage return) but passes ESC, which starts every escape sequence
-#: (clear the screen, retitle the window, write the clipboard, fake a link).
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: (clear the screen, retitle the window, write the clipboard, fake a link). And lone
+#: surrogates (a file name that is not UTF-8), which no terminal encoding can write.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _C1 = re.compile(r"[\x7f-\x9f]")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import platform as _platform
+import re
 import socket
 import sqlite3
 import sys
@@ -90,6 +91,9 @@ class NoTracking:
         return nullcontext()
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def software_versions() -> dict[str, str]:
     return {
         "embedarchive": __version__,
@@ -104,11 +108,16 @@ def software_versions() -> dict[str, str]:
 def begin_run(store: Store, loaded: LoadedSettings, command: str, argv: list[str]) -> int:
     settings = loaded.settings
     operator = settings.operator
+    if operator is not None:  # typed in a terminal that is not UTF-8: keep what can be read
+        operator = operator.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return store.begin_run(
         {
             "started_at": utcnow(),
             "command": command,
-            "argv": json.dumps(argv, ensure_ascii=False),
+            # A file name that is not UTF-8 is a lone surrogate here: kept, as a JSON escape.
+            "argv": _SURROGATE.sub(
+                lambda m: f"\\u{ord(m.group()):04x}", json.dumps(argv, ensure_ascii=False)
+            ),
             "software": json.dumps(software_versions()),
             "settings": json.dumps({r["name"]: r["value"] for r in describe(loaded)}, default=str),
             "operator": operator,
