@@ -66,6 +66,22 @@ def test_commands_with_nothing_to_do_say_so_in_a_sentence(
     assert fake_platform.requests == []
 
 
+def test_list_shows_the_newest_rows_and_says_how_many_more(tmp_path: Path) -> None:
+    archive = ["--archive", str(tmp_path / "archive")]
+    for n in range(3):
+        article = tmp_path / f"report-{n}.txt"
+        article.write_text(f"Report number {n}, with no embedded post.\n", encoding="utf-8")
+        assert run(["archive", str(article), *archive]).exit_code == 0
+    shown = run(["list", "--limit", "2", *archive], {"COLUMNS": "200"}).stdout
+    assert "report-1.txt" in shown and "report-2.txt" in shown and "report-0.txt" not in shown
+    assert "the newest 2 of 3 (--limit N shows more, --limit 0 all)" in shown
+    assert "report-0.txt" in run(["list", "--limit", "0", *archive], {"COLUMNS": "200"}).stdout
+    every = json.loads(run(["list", "--json", *archive]).stdout)["articles"]
+    assert [a["source"].rsplit("/", 1)[-1] for a in every] == [f"report-{n}.txt" for n in range(3)]
+    newest = json.loads(run(["list", "--json", "--limit", "1", *archive]).stdout)["articles"]
+    assert [a["source"].rsplit("/", 1)[-1] for a in newest] == ["report-2.txt"]
+
+
 def test_binary_input_is_refused_and_archive_untouched(
     fake_platform, archive_dir: Path, tmp_path: Path
 ) -> None:

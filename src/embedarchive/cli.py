@@ -128,6 +128,10 @@ def detect(source: str, archive_dir: Path | None, config_file: Path | None, as_j
     )
 
 
+#: Rows of each table ``list`` shows by default: a newsroom's archive has tens of thousands.
+LIST_LIMIT = 50
+
+
 @cli.command(name="list")
 @click.option("--platform", help="Only posts of this platform.")
 @click.option(
@@ -135,55 +139,72 @@ def detect(source: str, archive_dir: Path | None, config_file: Path | None, as_j
     type=click.Choice(["archived", "unavailable", "failed"]),
     help="Only posts with this status.",
 )
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    help=f"Show the newest N articles and posts (tables: {LIST_LIMIT} unless given; --json: "
+    "all unless given; 0: all).",
+)
 @common_options
 @json_option
 @friendly_errors
 def list_cmd(
     platform: str | None,
     status: str | None,
+    limit: int | None,
     archive_dir: Path | None,
     config_file: Path | None,
     as_json: bool,
 ) -> None:
-    """List archived articles and posts."""
+    """List archived articles and posts, newest last."""
     from .store.queries import list_articles, list_posts
     from .store.records import Store
 
     settings = _settings(archive_dir, config_file).settings
     store = Store.open(settings.db_path, create=False)
-    articles, posts = list_articles(store), list_posts(store, platform, status)
+    if limit is None and not as_json:
+        limit = LIST_LIMIT
+    limit = limit or None  # 0: all
+    articles, article_count = list_articles(store, limit)
+    posts, post_count = list_posts(store, platform, status, limit)
     if as_json:
         print_json(Console(), {"articles": articles, "posts": posts})
         return
     out = Console()
-    out.print(
-        table(
-            "Articles",
-            ["id", "source", "title", "retrieved", "embeds"],
-            (
-                [a["id"], a["source"], (a["title"] or "")[:60], a["retrieved_at"], a["embeds"]]
-                for a in articles
-            ),
-        )
+    shown = table(
+        "Articles",
+        ["id", "source", "title", "retrieved", "embeds"],
+        (
+            [a["id"], a["source"], (a["title"] or "")[:60], a["retrieved_at"], a["embeds"]]
+            for a in articles
+        ),
     )
-    out.print(
-        table(
-            "Posts",
-            ["id", "platform", "post id", "author", "created", "status", "last capture"],
-            (
-                [
-                    p["id"],
-                    p["platform"],
-                    p["post_id"],
-                    f"{p['uploader'] or ''} @{p['uploader_id'] or ''}",
-                    p["created_at"],
-                    p["status"],
-                    p["last_captured_at"],
-                ]
-                for p in posts
-            ),
-        )
+    shown.caption = _more(len(articles), article_count)
+    out.print(shown)
+    shown = table(
+        "Posts",
+        ["id", "platform", "post id", "author", "created", "status", "last capture"],
+        (
+            [
+                p["id"],
+                p["platform"],
+                p["post_id"],
+                f"{p['uploader'] or ''} @{p['uploader_id'] or ''}",
+                p["created_at"],
+                p["status"],
+                p["last_captured_at"],
+            ]
+            for p in posts
+        ),
     )
+    shown.caption = _more(len(posts), post_count)
+    out.print(shown)
+
+
+def _more(shown: int, total: int) -> str | None:
+    if shown >= total:
+        return None
+    return f"the newest {shown} of {total:,} (--limit N shows more, --limit 0 all)"
 
 
 @cli.command()

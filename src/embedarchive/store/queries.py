@@ -20,20 +20,25 @@ def _decode(row: dict[str, Any], *names: str) -> dict[str, Any]:
     return out
 
 
-def list_articles(store: Store) -> list[dict[str, Any]]:
-    return list(
+def list_articles(store: Store, limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
+    """The newest ``limit`` articles (all when None), oldest first, and how many there are."""
+    rows = list(
         store.db.query(
             """select a.id, a.source, a.title, a.retrieved_at, a.sha256, a.encoding,
-                      count(d.id) as embeds
-               from articles a left join detections d on d.article_id = a.id
-               group by a.id order by a.id"""
+                      (select count(*) from detections d where d.article_id = a.id) as embeds
+               from articles a order by a.id desc limit ?""",
+            [-1 if limit is None else limit],
         )
     )
+    total = store.db.execute("select count(*) from articles").fetchone()[0]
+    return rows[::-1], int(total)
 
 
 def list_posts(
-    store: Store, platform: str | None = None, status: str | None = None
-) -> list[dict[str, Any]]:
+    store: Store, platform: str | None = None, status: str | None = None, limit: int | None = None
+) -> tuple[list[dict[str, Any]], int]:
+    """The newest ``limit`` posts (all when None) of a platform and status, oldest first, and
+    how many there are."""
     where, params = [], []
     if platform:
         where.append("platform = ?")
@@ -41,13 +46,16 @@ def list_posts(
     if status:
         where.append("status = ?")
         params.append(status)
-    sql = (
-        "select id, platform, post_id, uploader, uploader_id, created_at, status, "
-        "last_captured_at, url from posts"
-        + (" where " + " and ".join(where) if where else "")
-        + " order by id"
+    clause = " where " + " and ".join(where) if where else ""
+    rows = list(
+        store.db.query(
+            "select id, platform, post_id, uploader, uploader_id, created_at, status, "
+            f"last_captured_at, url from posts{clause} order by id desc limit ?",
+            [*params, -1 if limit is None else limit],
+        )
     )
-    return list(store.db.query(sql, params))
+    total = store.db.execute(f"select count(*) from posts{clause}", params).fetchone()[0]
+    return rows[::-1], int(total)
 
 
 def find_post(store: Store, ident: str) -> dict[str, Any]:
