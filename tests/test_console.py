@@ -12,6 +12,7 @@ from embedarchive.console import (
     LISTED,
     BatchProgress,
     RichProgress,
+    findings_table,
     items_table,
     summary_table,
 )
@@ -59,6 +60,26 @@ def test_a_long_batch_lists_what_needs_attention_and_the_totals() -> None:
     assert re.search(r"/status/7\b", items) and re.search(r"/status/90\b", items)
     assert not re.search(r"/status/8\b", items)
     assert f"{LISTED + 48} archived embeds not listed" in items
+
+
+def _finding(n: int, kind: str) -> dict[str, object]:
+    return {
+        "article_id": n, "article_source": f"article-{n}.html", "detection_id": n,
+        "markup": "blockquote", "platform": "twitter", "post_id": str(1000 + n),
+        "capture_id": n, "method": "syndication", "capture_status": "archived",
+        "captured_at": "2026-01-02T03:04:05.000Z", "kind": kind,
+        "details": {"similarity": 0.5} if kind == "edited" else {},
+    }  # fmt: skip
+
+
+def test_check_lists_every_finding_of_a_short_list_and_only_the_others_of_a_long_one() -> None:
+    short = _text(findings_table([_finding(n, "match") for n in range(3)]))
+    assert all(f"article-{n}.html" in short for n in range(3)) and "not listed" not in short
+    many = [_finding(n, "edited" if n == 33 else "match") for n in range(LISTED + 10)]
+    long = _text(findings_table(many))
+    assert f"{LISTED + 10} finding(s)" in long and "article-33.html" in long
+    assert "article-32.html" not in long
+    assert f"{LISTED + 9} matches not listed (--json lists every finding)" in long
 
 
 def test_small_downloads_get_no_bar_but_count_on_the_batch_line() -> None:

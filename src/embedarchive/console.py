@@ -317,11 +317,15 @@ def _kind(kind: str) -> Text:
 
 
 def findings_table(rows: Sequence[dict[str, Any]]) -> Table:
-    """``embedarchive check``: each embed as shown vs as captured."""
+    """``embedarchive check``: each embed as shown vs as captured; past ``LISTED`` rows, only
+    the findings that need a look (matches are counted in the caption)."""
     from .findings import summary
 
-    return table(
-        f"{len(rows)} finding(s): as the article showed it vs as captured",
+    total = len(rows)
+    if total > LISTED:
+        rows = [r for r in rows if r["kind"] != "match"]
+    t = table(
+        f"{total} finding(s): as the article showed it vs as captured",
         ["article", "embed", "post", "capture", "finding", "details"],
         (
             [
@@ -335,6 +339,9 @@ def findings_table(rows: Sequence[dict[str, Any]]) -> Table:
             for r in rows
         ),
     )
+    if hidden := total - len(rows):
+        t.caption = f"{hidden} matches not listed (--json lists every finding)"
+    return t
 
 
 def history_table(history: Sequence[dict[str, Any]]) -> Table:
