@@ -14,9 +14,11 @@ from embedarchive.console import (
     RichProgress,
     findings_table,
     items_table,
+    recheck_table,
     summary_table,
 )
 from embedarchive.pipeline import ArticleResult
+from embedarchive.recheck import RecheckItem
 
 
 def _result(n: int, *, failed: bool = False) -> ArticleResult:
@@ -80,6 +82,17 @@ def test_check_lists_every_finding_of_a_short_list_and_only_the_others_of_a_long
     assert f"{LISTED + 10} finding(s)" in long and "article-33.html" in long
     assert "article-32.html" not in long
     assert f"{LISTED + 9} matches not listed (--json lists every finding)" in long
+
+
+def test_a_long_recheck_lists_only_the_posts_that_changed_or_failed() -> None:
+    items = [
+        RecheckItem(n, "twitter", str(n), "archived", "archived", n) for n in range(LISTED + 5)
+    ]
+    items[7].changes = ["text-edited"]
+    items[9] = RecheckItem(9, "twitter", "9", "archived", "failed", None, "HTTP 500")
+    shown = _text(recheck_table(items))
+    assert "twitter:7 " in shown and "twitter:9 " in shown and "twitter:8 " not in shown
+    assert f"{LISTED + 3} unchanged posts not listed (--json lists every one)" in shown
 
 
 def test_small_downloads_get_no_bar_but_count_on_the_batch_line() -> None:

@@ -372,8 +372,12 @@ def history_table(history: Sequence[dict[str, Any]]) -> Table:
 
 
 def recheck_table(items: Sequence[Any]) -> Table:
-    return table(
-        f"Re-checked {len(items)} post(s)",
+    """``embedarchive recheck``; past ``LISTED`` posts, only those that changed or failed."""
+    total = len(items)
+    if total > LISTED:
+        items = [i for i in items if i.changes or i.error or i.status != i.status_before]
+    t = table(
+        f"Re-checked {total} post(s)",
         ["post", "before", "now", "capture", "changes", "note"],
         (
             [
@@ -387,6 +391,9 @@ def recheck_table(items: Sequence[Any]) -> Table:
             for i in items
         ),
     )
+    if hidden := total - len(items):
+        t.caption = f"{hidden} unchanged posts not listed (--json lists every one)"
+    return t
 
 
 def recovery_table(results: Sequence[Any]) -> Table:
