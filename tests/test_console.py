@@ -15,10 +15,12 @@ from embedarchive.console import (
     findings_table,
     items_table,
     recheck_table,
+    retried_table,
     summary_table,
 )
 from embedarchive.pipeline import ArticleResult
 from embedarchive.recheck import RecheckItem
+from embedarchive.retry import Retried
 
 
 def _result(n: int, *, failed: bool = False) -> ArticleResult:
@@ -93,6 +95,14 @@ def test_a_long_recheck_lists_only_the_posts_that_changed_or_failed() -> None:
     shown = _text(recheck_table(items))
     assert "twitter:7 " in shown and "twitter:9 " in shown and "twitter:8 " not in shown
     assert f"{LISTED + 3} unchanged posts not listed (--json lists every one)" in shown
+
+
+def test_a_long_retry_lists_only_what_failed_again() -> None:
+    items = [Retried("target", f"twitter:{n}", "done") for n in range(LISTED + 2)]
+    items[4] = Retried("target", "twitter:4", "failed", "HTTP 503")
+    shown = _text(retried_table(items))
+    assert "twitter:4 " in shown and "HTTP 503" in shown and "twitter:5 " not in shown
+    assert f"{LISTED + 1} items done not listed" in shown
 
 
 def test_small_downloads_get_no_bar_but_count_on_the_batch_line() -> None:

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from .cli import _settings, common_options, friendly_errors, json_option
-from .console import BatchProgress, RichProgress, Tally, json_text, printable, table
+from .console import BatchProgress, RichProgress, Tally, json_text, printable, retried_table, table
 from .errors import InputError
 from .session import fetching_run
 
@@ -209,13 +209,7 @@ def retry(
     if not as_json:
         out = Console()
         if retried:
-            out.print(
-                table(
-                    f"Retried {len(retried)} item(s)",
-                    ["kind", "key", "state", "error"],
-                    ([r.kind, r.key, r.state, (r.error or "")[:120]] for r in retried),
-                )
-            )
+            out.print(retried_table(retried))
         elif not waiting:
             out.print("Nothing to retry: no failure recorded in this archive can be retried.")
         if waiting:

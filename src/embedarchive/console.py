@@ -396,6 +396,21 @@ def recheck_table(items: Sequence[Any]) -> Table:
     return t
 
 
+def retried_table(items: Sequence[Any]) -> Table:
+    """``embedarchive retry``; past ``LISTED`` items, only those that failed again."""
+    total = len(items)
+    if total > LISTED:
+        items = [i for i in items if i.state == "failed"]
+    t = table(
+        f"Retried {total} item(s)",
+        ["kind", "key", "state", "error"],
+        ([i.kind, i.key, styled(i.state), (i.error or "")[:120]] for i in items),
+    )
+    if hidden := total - len(items):
+        t.caption = f"{hidden} items done not listed (--json lists every one)"
+    return t
+
+
 def recovery_table(results: Sequence[Any]) -> Table:
     return table(
         f"{len(results)} recovery look-up(s) in the Wayback Machine",
