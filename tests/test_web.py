@@ -248,6 +248,14 @@ def test_serve_answers_on_127_0_0_1_over_real_http(archive: Path) -> None:
         home = httpx.get(base, timeout=10)
         assert home.status_code == 200 and "Archived embeds" in home.text
         assert "default-src 'none'" in home.headers["content-security-policy"]
+        port = base.rsplit(":", 1)[1].strip("/")
+        for host in (f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}"):
+            assert httpx.get(base, headers={"host": host}, timeout=10).status_code == 200, host
+        # DNS rebinding: a page on another site pointed its own name at 127.0.0.1.
+        for host in (f"attacker.example:{port}", "attacker.example", "127.0.0.1.nip.io"):
+            refused = httpx.get(f"{base}archive.json", headers={"host": host}, timeout=10)
+            assert refused.status_code == 421, host
+            assert "Archived" not in refused.text and "posts" not in refused.text
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -25,6 +25,7 @@ from datasette.plugins import pm
 from ..errors import InputError, StoreError
 from ..store.records import Store
 from . import plugin
+from .security import loopback_only
 
 
 def prepare(db_path: Path) -> None:
@@ -67,7 +68,10 @@ def serve(db_path: Path, host: str, port: int, announce: Callable[[str], None] =
     announce(f"Serving {db_path.parent} read-only at http://{shown}:{bound}/ (Ctrl-C stops)")
     if not _is_loopback(host):
         announce(f"Warning: anyone who can reach {host} can browse this archive.")
-    config = uvicorn.Config(datasette.app(), log_level="warning", lifespan="off")
+    app = datasette.app()
+    config = uvicorn.Config(
+        loopback_only(app) if _is_loopback(host) else app, log_level="warning", lifespan="off"
+    )
     uvicorn.Server(config).run(sockets=[sock])
 
 

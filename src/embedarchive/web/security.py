@@ -6,12 +6,17 @@ from this server only, no inline script or style, no frames, no plugins). Datase
 except the few in Datasette's templates, allowed by their sha256 (the CSP equivalent of a
 nonce for fixed scripts), and inline styles allowed because its templates use ``style=``.
 Media and raw files get ``FILE_CSP``: nothing may run, even if a browser decided to render them.
+
+A server on a loopback address also answers only requests addressed to a loopback name
+(``loopback_only``): otherwise any web page the reader visits could point its own domain at
+127.0.0.1 (DNS rebinding) and read the archive as its own origin.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from functools import cache
@@ -89,3 +94,49 @@ def with_headers(app: App, fallback_csp: str) -> App:
         await app(scope, receive, send_with_headers)
 
     return wrapped
+
+
+def loopback_only(app: App) -> App:
+    """ASGI middleware: refuse (421) a request whose ``Host`` is not a loopback name or address."""
+
+    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not _loopback_name(_host_header(scope)):
+            body = b"this archive is served to localhost only\n"
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 421,
+                    "headers": [
+                        (b"content-type", b"text/plain; charset=utf-8"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        await app(scope, receive, send)
+
+    return guarded
+
+
+def _host_header(scope: Scope) -> str | None:
+    for key, value in scope.get("headers", []):
+        if bytes(key).lower() == b"host":
+            return bytes(value).decode("latin-1")
+    return None  # HTTP/1.0 without one: no browser sends that
+
+
+def _loopback_name(host: str | None) -> bool:
+    if host is None:
+        return True
+    name = host.strip().lower()
+    if name.startswith("["):  # [::1]:8001
+        name = name[1 : name.find("]")] if "]" in name else name
+    elif name.count(":") == 1:  # 127.0.0.1:8001, localhost:8001
+        name = name.split(":", 1)[0]
+    if name in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
