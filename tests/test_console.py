@@ -17,6 +17,7 @@ from embedarchive.console import (
     recheck_table,
     retried_table,
     summary_table,
+    tail,
 )
 from embedarchive.pipeline import ArticleResult
 from embedarchive.recheck import RecheckItem
@@ -103,6 +104,12 @@ def test_a_long_retry_lists_only_what_failed_again() -> None:
     shown = _text(retried_table(items))
     assert "twitter:4 " in shown and "HTTP 503" in shown and "twitter:5 " not in shown
     assert f"{LISTED + 1} items done not listed" in shown
+
+
+def test_a_long_source_keeps_its_end_and_says_it_was_cut() -> None:
+    assert tail("desk/a.html", 40) == "desk/a.html"
+    cut = tail("/home/desk/2026/november/ukraine/embassy-strike-follow-up.html", 40)
+    assert cut == "…r/ukraine/embassy-strike-follow-up.html" and len(cut) == 40
 
 
 def test_small_downloads_get_no_bar_but_count_on_the_batch_line() -> None:

@@ -38,6 +38,11 @@ def printable(value: object) -> str:
     return _CONTROLS.sub(_symbol, str(value))
 
 
+def tail(source: str, width: int) -> str:
+    """The end of a long source (a path or URL ends with what tells it apart), marked as cut."""
+    return source if len(source) <= width else "…" + source[-(width - 1) :]
+
+
 def _symbol(m: re.Match[str]) -> str:
     code = ord(m.group())
     return chr(0x2400 + code) if code < 0x20 else "\u2421" if code == 0x7F else "\ufffd"
@@ -94,7 +99,7 @@ class RichProgress:
 
     def article(self, source: str) -> object:
         return self.progress.add_task(
-            f"[bold]article[/] {escape(printable(source[-60:]))}", total=None
+            f"[bold]article[/] {escape(printable(tail(source, 60)))}", total=None
         )
 
 
@@ -144,7 +149,7 @@ class BatchProgress(RichProgress):
 
     def article(self, source: str) -> object:
         return self.progress.add_task(
-            f"[bold]article[/] {escape(printable(source[-60:]))}", total=None, detail=""
+            f"[bold]article[/] {escape(printable(tail(source, 60)))}", total=None, detail=""
         )
 
     def article_done(self, embeds: int) -> None:
@@ -250,7 +255,7 @@ class Tally:
             ["article", "platform", "post", "status", "note"],
             (
                 [
-                    r.source[-40:],
+                    tail(r.source, 40),
                     item["platform"],
                     item.get("url") or f"@{item.get('handle')}",
                     styled(item.get("status")),
@@ -329,7 +334,7 @@ def findings_table(rows: Sequence[dict[str, Any]]) -> Table:
         ["article", "embed", "post", "capture", "finding", "details"],
         (
             [
-                f"{r['article_id']} {r['article_source'][-40:]}",
+                f"{r['article_id']} {tail(r['article_source'], 40)}",
                 f"{r['detection_id']} ({r['markup']})",
                 f"{r['platform']}:{r['post_id']}",
                 f"{r['capture_id']} {r['method'] or r['capture_status']} {r['captured_at'][:19]}",
