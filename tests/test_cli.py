@@ -76,6 +76,8 @@ def test_list_shows_the_newest_rows_and_says_how_many_more(tmp_path: Path) -> No
     assert "report-1.txt" in shown and "report-2.txt" in shown and "report-0.txt" not in shown
     assert "the newest 2 of 3 (--limit N shows more, --limit 0 all)" in shown
     assert "report-0.txt" in run(["list", "--limit", "0", *archive], {"COLUMNS": "200"}).stdout
+    first = run(["archive", str(tmp_path / "report-0.txt"), *archive], {"COLUMNS": "200"})
+    assert "Summary" in first.stdout and "Embeds" not in first.stdout  # no empty table
     every = json.loads(run(["list", "--json", *archive]).stdout)["articles"]
     assert [a["source"].rsplit("/", 1)[-1] for a in every] == [f"report-{n}.txt" for n in range(3)]
     newest = json.loads(run(["list", "--json", "--limit", "1", *archive]).stdout)["articles"]

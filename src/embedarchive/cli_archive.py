@@ -147,8 +147,9 @@ def archive(
         retryable_left = len([i for i in queue.failures(due_only=False) if i.batch_id == batch_id])
     if not as_json:
         out = Console()
-        if tally.articles:
+        if tally.embeds:
             out.print(tally.items_table())
+        if tally.articles:
             out.print(tally.summary_table())
         out.print(
             table(
