@@ -14,7 +14,6 @@ search index); that is the only write ``serve`` ever makes.
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +24,7 @@ from datasette.plugins import pm
 from ..errors import InputError, StoreError
 from ..store.records import Store
 from . import plugin
-from .security import loopback_only
+from .security import is_loopback_name, loopback_only
 
 
 def prepare(db_path: Path) -> None:
@@ -66,17 +65,10 @@ def serve(db_path: Path, host: str, port: int, announce: Callable[[str], None] =
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     announce(f"Serving {db_path.parent} read-only at http://{shown}:{bound}/ (Ctrl-C stops)")
-    if not _is_loopback(host):
+    if not is_loopback_name(host):
         announce(f"Warning: anyone who can reach {host} can browse this archive.")
     app = datasette.app()
     config = uvicorn.Config(
-        loopback_only(app) if _is_loopback(host) else app, log_level="warning", lifespan="off"
+        loopback_only(app) if is_loopback_name(host) else app, log_level="warning", lifespan="off"
     )
     uvicorn.Server(config).run(sockets=[sock])
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"

@@ -2,9 +2,9 @@
 
 Three hooks, each with the arguments Datasette 1.0 passes too: ``register_routes(datasette)``,
 ``asgi_wrapper(datasette)`` and ``handle_exception(datasette, request, exception)``. Each does
-nothing unless the instance carries the plugin's
-configuration (``{"database": <name>}``, set by ``app.make_datasette``), so registering the
-plugin never changes another Datasette in the same process.
+nothing unless the instance carries the plugin's configuration (``{"database": <name>}``, set
+by ``app.make_datasette``), so registering the plugin never changes another Datasette in the
+same process.
 """
 
 from __future__ import annotations

@@ -100,7 +100,7 @@ def loopback_only(app: App) -> App:
     """ASGI middleware: refuse (421) a request whose ``Host`` is not a loopback name or address."""
 
     async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not _loopback_name(_host_header(scope)):
+        if scope["type"] == "http" and not is_loopback_name(_host_header(scope)):
             body = b"this archive is served to localhost only\n"
             await send(
                 {
@@ -126,7 +126,9 @@ def _host_header(scope: Scope) -> str | None:
     return None  # HTTP/1.0 without one: no browser sends that
 
 
-def _loopback_name(host: str | None) -> bool:
+def is_loopback_name(host: str | None) -> bool:
+    """Whether a host (``localhost``, ``127.0.0.1``, ``::1``; with a port, as in a ``Host``
+    header) names this machine's loopback; None (no ``Host`` header) counts as such."""
     if host is None:
         return True
     name = host.strip().lower()
