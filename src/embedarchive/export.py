@@ -23,7 +23,6 @@ import hashlib
 import json
 import os
 import shutil
-import sqlite3
 import tempfile
 import zipfile
 from collections.abc import Sequence
@@ -37,6 +36,7 @@ from . import __version__
 from .capture.http import utcnow
 from .errors import InputError, StoreError, write_error
 from .report import capture_view, render_report
+from .store.records import read_snapshot
 from .wacz import cdxj_lines, member_name, page_entries
 
 CHUNK = 1024 * 1024
@@ -128,24 +128,13 @@ def export_bundle(
     if out.exists() and not overwrite:
         # A bundle may already be in someone's hands as evidence: never replaced by accident.
         raise InputError(f"{out} already exists (choose another --out, or --overwrite)")
-    db_path = root / "archive.db"
-    if not db_path.exists():
-        raise StoreError(f"no archive at {root} (run 'embedarchive archive' first)")
-    db = Database(db_path)
-    try:
-        # Every read from one snapshot: a run writing meanwhile (readers take no lock) cannot
-        # put rows in the bundle without their manifest, or a manifest without its rows.
-        db.execute("begin")
-        if not db["manifests"].exists():
-            raise StoreError("this archive predates manifests: run 'embedarchive seal' first")
-        return _export(root, db, find_articles(db, refs), out)
-    except OSError as err:
-        raise write_error(err, f"the bundle {out}") from None
-    except sqlite3.DatabaseError as err:  # not a database, or damaged past reading
-        raise StoreError(f"cannot read archive database {db_path}: {err}") from None
-    finally:
-        db.conn.rollback()  # nothing was written: ends the read transaction
-        db.close()
+    # One snapshot: a run writing meanwhile cannot put rows in the bundle without their
+    # manifest, or a manifest without its rows.
+    with read_snapshot(root) as db:
+        try:
+            return _export(root, db, find_articles(db, refs), out)
+        except OSError as err:
+            raise write_error(err, f"the bundle {out}") from None
 
 
 def _export(root: Path, db: Database, articles: list[dict[str, Any]], out: Path) -> Exported:

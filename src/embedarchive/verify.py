@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,11 +27,11 @@ from typing import IO, Any
 from sqlite_utils import Database
 
 from .capture.media import NullProgress, ProgressSink
-from .errors import StoreError
 from .manifest import add_coverage, check_rows, fetch_row, start_coverage, walk_chain
 from .manifest import uncovered as uncovered_rows
 from .seal import TimestampError, check_token, load_ca_file
 from .store.lock import active_writer
+from .store.records import read_snapshot
 
 CHUNK = 1024 * 1024
 SCANNED_DIRS = ("media", "warc", "manifests", "timestamps")
@@ -131,39 +130,24 @@ def scan_warc(fh: IO[bytes]) -> Iterator[RecordSeen]:
 def verify_archive(
     root: Path, *, progress: ProgressSink | None = None, tsa_ca_file: Path | None = None
 ) -> Report:
-    db_path = root / "archive.db"
-    if not db_path.exists():
-        raise StoreError(f"no archive at {root} (run 'embedarchive archive' first)")
-    try:
-        return _verify(root, db_path, sink=progress or NullProgress(), tsa_ca_file=tsa_ca_file)
-    except sqlite3.DatabaseError as err:  # not a database, or damaged past reading
-        raise StoreError(f"cannot read archive database {db_path}: {err}") from None
-
-
-def _verify(root: Path, db_path: Path, *, sink: ProgressSink, tsa_ca_file: Path | None) -> Report:
+    sink = progress or NullProgress()
     started = time.time()
     writer = active_writer(root)
-    db = Database(db_path)
-    # One snapshot for every check, so rows a run commits meanwhile are judged all or none.
-    db.execute("begin")
-    if not db["manifests"].exists():
-        db.close()
-        raise StoreError(f"archive {root} predates manifests: run 'embedarchive seal' once first")
     report = Report()
-    files = list(_named_files(db))
-    total = sum(int(size or 0) for _, _, size, _ in files)
-    handle = sink.start("verifying", total)
-    try:
-        _check_files(root, files, report, sink, handle)
-        _check_warcs(root, db, report)
-        _check_chain(root, db, report)
-        _check_timestamps(root, db, report, load_ca_file(tsa_ca_file))
-        writer = writer if writer is not None else active_writer(root)
-        in_flight = _check_orphans(root, db, report, started, writing=writer is not None)
-    finally:
-        sink.finish(handle)
-        db.conn.rollback()
-        db.close()
+    # One snapshot for every check, so rows a run commits meanwhile are judged all or none.
+    with read_snapshot(root) as db:
+        files = list(_named_files(db))
+        total = sum(int(size or 0) for _, _, size, _ in files)
+        handle = sink.start("verifying", total)
+        try:
+            _check_files(root, files, report, sink, handle)
+            _check_warcs(root, db, report)
+            _check_chain(root, db, report)
+            _check_timestamps(root, db, report, load_ca_file(tsa_ca_file))
+            writer = writer if writer is not None else active_writer(root)
+            in_flight = _check_orphans(root, db, report, started, writing=writer is not None)
+        finally:
+            sink.finish(handle)
     if in_flight:
         who = f" (pid {writer})" if writer else ""
         report.notes.append(

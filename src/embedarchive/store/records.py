@@ -391,6 +391,28 @@ class Store:
         return self.evidence.exchanges(saved, **link)
 
 
+@contextmanager
+def read_snapshot(root: Path) -> Iterator[Database]:
+    """The archive's database for a command that reads all of it as one (``verify``,
+    ``export``): one read transaction, so a run committing meanwhile (readers take no lock) is
+    seen whole or not at all; nothing is written or migrated. A file that is not a database,
+    or one damaged past reading, is a ``StoreError``."""
+    path = root / "archive.db"
+    if not path.exists():
+        raise StoreError(f"no archive at {root} (run 'embedarchive archive' first)")
+    db = Database(path)
+    try:
+        db.execute("begin")
+        if not db["manifests"].exists():
+            raise StoreError(f"archive {root} predates manifests: run 'embedarchive seal' first")
+        yield db
+    except sqlite3.DatabaseError as err:
+        raise StoreError(f"cannot read archive database {path}: {err}") from None
+    finally:
+        db.conn.rollback()  # nothing was written: ends the read transaction
+        db.close()
+
+
 def _sha(text: str) -> str:
     import hashlib
 
