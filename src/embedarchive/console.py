@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.filesize import decimal
@@ -47,6 +47,8 @@ def _symbol(m: re.Match[str]) -> str:
     code = ord(m.group())
     return chr(0x2400 + code) if code < 0x20 else "\u2421" if code == 0x7F else "\ufffd"
 
+
+T = TypeVar("T")
 
 STATUS_STYLE = {
     "archived": "green",
@@ -321,14 +323,19 @@ def _kind(kind: str) -> Text:
     return Text(kind, style=FINDING_STYLE.get(kind, "white"))
 
 
+def _listed(rows: Sequence[T], needs_a_look: Callable[[T], bool]) -> Sequence[T]:
+    """Every row of a short list; past ``LISTED`` rows, only those that need a look (the
+    table's caption counts the others; --json has every row)."""
+    return rows if len(rows) <= LISTED else [r for r in rows if needs_a_look(r)]
+
+
 def findings_table(rows: Sequence[dict[str, Any]]) -> Table:
     """``embedarchive check``: each embed as shown vs as captured; past ``LISTED`` rows, only
     the findings that need a look (matches are counted in the caption)."""
     from .findings import summary
 
     total = len(rows)
-    if total > LISTED:
-        rows = [r for r in rows if r["kind"] != "match"]
+    rows = _listed(rows, lambda r: r["kind"] != "match")
     t = table(
         f"{total} finding(s): as the article showed it vs as captured",
         ["article", "embed", "post", "capture", "finding", "details"],
@@ -379,8 +386,7 @@ def history_table(history: Sequence[dict[str, Any]]) -> Table:
 def recheck_table(items: Sequence[Any]) -> Table:
     """``embedarchive recheck``; past ``LISTED`` posts, only those that changed or failed."""
     total = len(items)
-    if total > LISTED:
-        items = [i for i in items if i.changes or i.error or i.status != i.status_before]
+    items = _listed(items, lambda i: bool(i.changes or i.error or i.status != i.status_before))
     t = table(
         f"Re-checked {total} post(s)",
         ["post", "before", "now", "capture", "changes", "note"],
@@ -404,8 +410,7 @@ def recheck_table(items: Sequence[Any]) -> Table:
 def retried_table(items: Sequence[Any]) -> Table:
     """``embedarchive retry``; past ``LISTED`` items, only those that failed again."""
     total = len(items)
-    if total > LISTED:
-        items = [i for i in items if i.state == "failed"]
+    items = _listed(items, lambda i: i.state == "failed")
     t = table(
         f"Retried {total} item(s)",
         ["kind", "key", "state", "error"],
