@@ -211,6 +211,22 @@ def test_a_file_missing_from_the_archive_is_one_line_and_no_bundle(
     assert list(tmp_path.glob("seed.wacz*")) == []
 
 
+def test_an_archive_file_that_cannot_be_read_is_named_and_no_bundle(
+    env: dict[str, str], archive_dir: Path, tmp_path: Path
+) -> None:
+    media = next((archive_dir / "media").rglob("*.mp4"))
+    media.unlink()
+    media.mkdir()  # unreadable as a file (root reads any mode, so not a permission test)
+    out = tmp_path / "seed.wacz"
+    result = run(["export", str(SEED), "--out", str(out)], env)
+    assert result.exit_code == 2
+    assert (
+        result.stderr.strip()
+        == f"error: cannot read {media}: Is a directory; no bundle was written"
+    )
+    assert list(tmp_path.glob("seed.wacz*")) == []
+
+
 def test_export_reads_one_snapshot_while_a_run_writes(
     env: dict[str, str], archive_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

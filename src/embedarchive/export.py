@@ -120,6 +120,8 @@ def _open_stored(path: Path) -> IO[bytes]:
             f"{path} is missing: the archive is incomplete ('embedarchive verify' lists what "
             "is missing); no bundle was written"
         ) from None
+    except OSError as err:  # not the bundle's fault: the OSError below is about writing it
+        raise StoreError(f"cannot read {path}: {err.strerror}; no bundle was written") from None
 
 
 def export_bundle(
