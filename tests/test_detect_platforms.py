@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from embedarchive.detect import detect_html, detect_text
+from embedarchive.detect._scope import Scope
+from embedarchive.detect._survey import survey
+from embedarchive.detect._tree import parse, utf8
 from embedarchive.models import Detection
 from embedarchive.platforms import REGISTRY, by_name
 from embedarchive.platforms.base import Platform
@@ -666,6 +669,37 @@ def test_a_chrome_word_on_a_layout_wrapper_holding_the_article_does_not_hide_it(
         "</body></html>"
     )
     assert found(html) == [("youtube", "dQw4w9WgXcQ", "iframe")]
+
+
+def test_a_marked_article_body_inside_a_sidebar_of_the_article_is_still_read() -> None:
+    # The survey leaves site chrome out unread, except chrome holding part of the region.
+    html = (
+        "<html><body><div itemprop='articleBody'>"
+        + LONG_TEXT
+        + "<aside class='sidebar'>"
+        + LONG_TEXT
+        + "<div itemprop='articleBody'>"
+        + LONG_TEXT
+        + '<iframe src="https://www.youtube.com/embed/dQw4w9WgXcQ"></iframe></div>'
+        '<iframe src="https://www.youtube.com/embed/P-CeRGiDLis"></iframe></aside>'
+        "</div></body></html>"
+    )
+    assert found(html) == [("youtube", "dQw4w9WgXcQ", "iframe")]
+
+
+def test_the_survey_keeps_texts_in_document_order_around_chrome_it_leaves_out() -> None:
+    html = page(
+        "<div><nav><p>https://x.com/a/status/1</p><p>menu</p></nav>https://x.com/b/status/2"
+        "<p>https://x.com/c/status/3</p></div>"
+    )
+    root = parse(utf8(html))
+    assert root is not None
+    scope = Scope(root)
+    seen = survey(scope.walks(root), ALL, scope)
+    assert [text for _, text in seen.texts] == [
+        "https://x.com/b/status/2",
+        "https://x.com/c/status/3",
+    ]
 
 
 def test_taxonomy_classes_that_happen_to_say_comments_do_not_hide_the_article() -> None:

@@ -49,7 +49,7 @@ class Page:
     def __post_init__(self) -> None:
         self.scope = Scope(self.root) if self.scoped else None
         self.walks = self.scope.walks(self.root) if self.scope else [self.root]
-        self.seen = survey(self.walks, self.registry)
+        self.seen = survey(self.walks, self.registry, self.scope)
         self.facts = _facts(self.registry)
 
     def target(self, value: str) -> Target | None:

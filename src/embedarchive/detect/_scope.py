@@ -18,12 +18,14 @@ Two rules, both generic (no site names):
 
 from __future__ import annotations
 
+import functools
 import re
 
 from lxml import etree
 
 from ._tree import (
     STRING_CONTAINERS,
+    WORDS,
     Element,
     joined_length,
     nested_text_lengths,
@@ -85,6 +87,31 @@ def _chrome_name(value: object) -> bool:
         if words and len(words) <= 4 and (words[0] in _CHROME_WORDS or words[-1] in _CHROME_WORDS):
             return True
     return False
+
+
+@functools.lru_cache(maxsize=4096)
+def _chrome_class(raw: str) -> bool:
+    """``_chrome_name`` of a class attribute's raw value: pages repeat their class values."""
+    return _chrome_name(WORDS.findall(raw))
+
+
+@functools.lru_cache(maxsize=4096)
+def _chrome_id(raw: str) -> bool:
+    return _chrome_name(raw)
+
+
+def may_be_chrome(tag: Element, names: list[str]) -> bool:
+    """``is_chrome_element``, cheaper for the many elements it is false for (``names``:
+    the element's attribute names)."""
+    if tag.tag in _CHROME_TAGS or tag.tag == "header":
+        return True
+    if not names:
+        return False
+    if "class" in names and _chrome_class(tag.get("class") or ""):
+        return True
+    if "id" in names and _chrome_id(tag.get("id") or ""):
+        return True
+    return "role" in names and (tag.get("role") or "").lower() in _CHROME_ROLES
 
 
 def is_chrome_element(tag: Element) -> bool:
@@ -194,6 +221,17 @@ class Scope:
         return is_chrome_element(node) and (
             node.tag in _CHROME_TAGS or self._paragraph_text(node) <= _REGION_SHARE * self._total
         )
+
+    def leaves_out(self, tag: Element) -> bool:
+        """Whether nothing in ``tag`` is content, for a walk down from the region (or the
+        page's top) that has met no chrome above it. Asked only of elements ``may_be_chrome``
+        lets through: most are told apart by their attribute names alone."""
+        if tag.tag in ("html", "body") or tag in self.region or not self._is_chrome(tag):
+            return False
+        if any(tag in r.iterancestors() for r in self.region):
+            return False
+        self._answers[tag] = False
+        return True
 
     def contains(self, tag: Element) -> bool:
         """True when ``tag`` is in the body region (if any) and inside no chrome."""

@@ -17,6 +17,7 @@ from lxml import etree
 
 from ..platforms.base import Platform
 from ._links import URLISH, may_be_url
+from ._scope import Scope, may_be_chrome
 from ._tree import Element
 from ._visible import NO_TEXT
 
@@ -91,8 +92,11 @@ def _bare_url(text: str) -> bool:
     return len(text.split()) == 1 and URLISH.search(text) is not None
 
 
-def survey(walks: list[Element], registry: tuple[Platform, ...]) -> Survey:
-    """What the rules read in the subtrees ``walks`` (disjoint, in document order)."""
+def survey(
+    walks: list[Element], registry: tuple[Platform, ...], scope: Scope | None = None
+) -> Survey:
+    """What the rules read in the subtrees ``walks`` (disjoint, in document order), leaving
+    out the site chrome ``scope`` names (a third of a page, which no rule would take)."""
     found = Survey()
     markers = _markers(registry)
     by_class, dashed, id_attrs = markers.by_class, markers.dashed, markers.id_attrs
@@ -104,13 +108,15 @@ def survey(walks: list[Element], registry: tuple[Platform, ...]) -> Survey:
     # its tail after its last descendant.
     texts: list[tuple[float, Element, str]] = []
     tails: list[tuple[int, Element]] = []
+    skipped: set[Element] = set()
     index = 0
     for top in walks:
         # iterwalk holds the open elements, so each one it lets go of is freed at once: lxml
         # frees an element's proxy by walking up to the nearest element that still has one,
         # which makes a walk down a 100,000-deep nest quadratic otherwise. Nothing else is
         # kept, so the garbage collector is not woken up by twenty thousand live proxies.
-        for _, el in etree.iterwalk(top, events=("start", "comment", "pi")):
+        walker = etree.iterwalk(top, events=("start", "comment", "pi"))
+        for _, el in walker:
             index += 1
             # Every URL has a "/" or a ":", which most texts lack: that test first.
             tail = el.tail
@@ -118,6 +124,12 @@ def survey(walks: list[Element], registry: tuple[Platform, ...]) -> Survey:
                 tails.append((index, el))
             tag = el.tag
             if tag.__class__ is not str:
+                continue
+            names = el.keys()
+            if scope is not None and may_be_chrome(el, names) and scope.leaves_out(el):
+                # Site chrome: nothing in it is content, so nothing in it is read.
+                walker.skip_subtree()
+                skipped.add(el)
                 continue
             if tag not in _SILENT:
                 text = el.text
@@ -135,7 +147,6 @@ def survey(walks: list[Element], registry: tuple[Platform, ...]) -> Survey:
                 coded.append(el)
             if tag in amp_tags:
                 amps.append(el)
-            names = el.keys()
             if not names:
                 continue
             if by_class and "class" in names:
@@ -165,7 +176,18 @@ def survey(walks: list[Element], registry: tuple[Platform, ...]) -> Survey:
     for start, el in tails:
         parent = el.getparent()
         if parent is not None and parent.tag not in _SILENT:
-            texts.append((start + len(list(el.iter())) - 0.5, parent, el.tail or ""))
+            texts.append((start + _walked(el, skipped) - 0.5, parent, el.tail or ""))
     texts.sort(key=lambda t: t[0])
     found.texts = [(parent, text) for _, parent, text in texts]
     return found
+
+
+def _walked(top: Element, skipped: set[Element]) -> int:
+    """How many nodes the survey visited in ``top`` (itself included)."""
+    count = 0
+    walker = etree.iterwalk(top, events=("start", "comment", "pi"))
+    for _, node in walker:
+        count += 1
+        if node in skipped:
+            walker.skip_subtree()
+    return count

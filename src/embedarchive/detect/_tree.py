@@ -57,7 +57,7 @@ _VOID = frozenset(
 #: Tags whose strings BeautifulSoup types apart (``Script``, ``TemplateString``…).
 STRING_CONTAINERS = ("rt", "rp", "style", "script", "template")
 _ASCII_SPACE = " \n\t\x0c\r"
-_WORDS = re.compile(r"\S+")
+WORDS = re.compile(r"\S+")
 _CHARSET_IN_CONTENT = re.compile(r"((^|;)\s*charset=)([^;]*)", re.M)
 _NAME = re.compile(r"[^\W\d][\w.-]*")
 #: Characters an lxml tree cannot hold (XML 1.0's excluded ones).
@@ -141,7 +141,7 @@ def value(el: Element, name: str) -> Value | None:
     if raw is None:
         return None
     if name in _LIST_ANY or name in _LIST_BY_TAG.get(el.tag, ()):
-        return _WORDS.findall(raw)
+        return WORDS.findall(raw)
     if name in _BOOLEAN and raw == name:
         return ""
     return raw
@@ -165,7 +165,7 @@ def items(el: Element) -> list[tuple[str, Value]]:
     out: list[tuple[str, Value]] = []
     for name, raw in el.items():
         if name in _LIST_ANY or name in listed:
-            out.append((name, _WORDS.findall(raw)))
+            out.append((name, WORDS.findall(raw)))
         elif name in _BOOLEAN and raw == name:
             out.append((name, ""))
         else:
