@@ -82,6 +82,17 @@ def test_list_shows_the_newest_rows_and_says_how_many_more(tmp_path: Path) -> No
     assert [a["source"].rsplit("/", 1)[-1] for a in every] == [f"report-{n}.txt" for n in range(3)]
     newest = json.loads(run(["list", "--json", "--limit", "1", *archive]).stdout)["articles"]
     assert [a["source"].rsplit("/", 1)[-1] for a in newest] == ["report-2.txt"]
+    # No post in the archive: a sentence, not an empty table.
+    assert shown.endswith("\nNo posts yet.\n") and "Posts" not in shown
+    filtered = run(["list", "--platform", "youtube", *archive], {"COLUMNS": "200"}).stdout
+    assert filtered.endswith("\nNo posts match --platform/--status.\n")
+
+
+def test_list_of_an_archive_without_articles_says_so(tmp_path: Path) -> None:
+    archive = ["--archive", str(tmp_path / "archive")]
+    env = {"EMBEDARCHIVE_ALLOW_PRIVATE_NETWORK": "1", "EMBEDARCHIVE_HTTP_RETRIES": "0"}
+    assert run(["archive", "http://127.0.0.1:9/gone", *archive], env).exit_code == 1
+    assert run(["list", *archive]).stdout == "No articles in this archive yet.\n"
 
 
 def test_binary_input_is_refused_and_archive_untouched(

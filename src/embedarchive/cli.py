@@ -171,6 +171,9 @@ def list_cmd(
         print_json(Console(), {"articles": articles, "posts": posts})
         return
     out = Console()
+    if not articles:
+        out.print("No articles in this archive yet.")
+        return
     shown = table(
         "Articles",
         ["id", "source", "title", "retrieved", "embeds"],
@@ -181,6 +184,12 @@ def list_cmd(
     )
     shown.caption = _more(len(articles), article_count)
     out.print(shown)
+    if not posts:
+        if platform or status:
+            out.print("No posts match --platform/--status.")
+        else:
+            out.print("No posts yet.")
+        return
     shown = table(
         "Posts",
         ["id", "platform", "post id", "author", "created", "status", "last capture"],
