@@ -44,6 +44,15 @@ def test_article_keeps_exact_bytes_and_hash(tmp_path: Path) -> None:
     assert article.text == HU
 
 
+def test_a_long_first_line_is_a_title_cut_after_a_whole_word(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    lead = "Azerbajdzsán pénteken berendelte az orosz nagykövetet, " * 3
+    path.write_text(lead + "\n\nMore text.\n", encoding="utf-8")
+    title = load_file(path, 10_000).title
+    assert title is not None and len(title) <= 120 and title.endswith("nagykövetet…")
+    assert lead.startswith(title[:-1])
+
+
 def test_html_file_is_html_and_has_title(tmp_path: Path) -> None:
     path = tmp_path / "a.htm"
     path.write_text("<title>Kijev &amp; Baku</title><p>x</p>", encoding="utf-8")

@@ -95,10 +95,20 @@ def _title(text: str, is_html: bool) -> str | None:
         if m:
             from html import unescape
 
-            return " ".join(unescape(m.group(1)).split())[:300] or None
+            return _clipped(" ".join(unescape(m.group(1)).split()), 300) or None
         return None
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    return first[:120] or None
+    return _clipped(" ".join(first.split()), 120) or None
+
+
+def _clipped(title: str, limit: int) -> str:
+    """At most ``limit`` characters, cut after a whole word and marked as cut."""
+    if len(title) <= limit:
+        return title
+    cut = title[: limit - 1]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:-–—") + "…"
 
 
 def build_article(
