@@ -18,7 +18,6 @@ Two rules, both generic (no site names):
 
 from __future__ import annotations
 
-import functools
 import re
 
 from lxml import etree
@@ -31,8 +30,6 @@ from ._tree import (
     nested_text_lengths,
     plain_strings,
     stripped_text_length,
-    text_value,
-    value,
 )
 
 _CHROME_TAGS = frozenset({"nav", "footer", "aside", "head", "menu"})
@@ -89,41 +86,6 @@ def _chrome_name(value: object) -> bool:
     return False
 
 
-@functools.lru_cache(maxsize=4096)
-def _chrome_class(raw: str) -> bool:
-    """``_chrome_name`` of a class attribute's raw value: pages repeat their class values."""
-    return _chrome_name(WORDS.findall(raw))
-
-
-@functools.lru_cache(maxsize=4096)
-def _chrome_id(raw: str) -> bool:
-    return _chrome_name(raw)
-
-
-def may_be_chrome(tag: Element, names: list[str]) -> bool:
-    """``is_chrome_element``, cheaper for the many elements it is false for (``names``:
-    the element's attribute names)."""
-    if tag.tag in _CHROME_TAGS or tag.tag == "header":
-        return True
-    if not names:
-        return False
-    if "class" in names and _chrome_class(tag.get("class") or ""):
-        return True
-    if "id" in names and _chrome_id(tag.get("id") or ""):
-        return True
-    return "role" in names and (tag.get("role") or "").lower() in _CHROME_ROLES
-
-
-def is_chrome_element(tag: Element) -> bool:
-    """Whether this element itself (not its ancestors) is named or marked as site chrome."""
-    if tag.tag in _CHROME_TAGS:
-        return True
-    role = text_value(tag, "role")
-    if role is not None and role.lower() in _CHROME_ROLES:
-        return True
-    return _chrome_name(value(tag, "class")) or _chrome_name(value(tag, "id"))
-
-
 class Scope:
     """Answers "is this element part of the article?" for one parsed page.
 
@@ -134,6 +96,9 @@ class Scope:
     def __init__(self, root: Element) -> None:
         self._paragraphs: dict[Element, int] = {}
         self._answers: dict[Element, bool] = {}
+        #: Whether a class or an id value names chrome, by value: a page repeats its values.
+        self._classes: dict[str, bool] = {}
+        self._ids: dict[str, bool] = {}
         # One walk for both: lxml's iterator looks ahead to the next match, so even
         # ``next(root.iter("body"))`` walks the whole tree.
         found = list(root.iter("body", "template", "rt", "rp"))
@@ -218,14 +183,36 @@ class Scope:
             return not self.region and next(node.iterancestors("article"), None) is None
         # A wrapper named like chrome that holds most of the page's paragraphs is layout
         # (``has-sidebar``, ``with-comments``), not the chrome itself.
-        return is_chrome_element(node) and (
+        return self.is_chrome_element(node) and (
             node.tag in _CHROME_TAGS or self._paragraph_text(node) <= _REGION_SHARE * self._total
         )
 
+    def is_chrome_element(self, tag: Element, names: list[str] | None = None) -> bool:
+        """Whether this element itself (not its ancestors) is named or marked as site chrome
+        (``names``: its attribute names, when they are at hand)."""
+        if tag.tag in _CHROME_TAGS:
+            return True
+        names = tag.keys() if names is None else names
+        if not names:
+            return False
+        if "class" in names:
+            raw = tag.get("class") or ""
+            if raw not in self._classes:
+                self._classes[raw] = _chrome_name(WORDS.findall(raw))
+            if self._classes[raw]:
+                return True
+        if "id" in names:
+            raw = tag.get("id") or ""
+            if raw not in self._ids:
+                self._ids[raw] = _chrome_name(raw)
+            if self._ids[raw]:
+                return True
+        return "role" in names and (tag.get("role") or "").lower() in _CHROME_ROLES
+
     def leaves_out(self, tag: Element) -> bool:
         """Whether nothing in ``tag`` is content, for a walk down from the region (or the
-        page's top) that has met no chrome above it. Asked only of elements ``may_be_chrome``
-        lets through: most are told apart by their attribute names alone."""
+        page's top) that has met no chrome above it. Asked only of ``header`` elements and
+        those ``is_chrome_element`` names chrome."""
         if tag.tag in ("html", "body") or tag in self.region or not self._is_chrome(tag):
             return False
         if any(tag in r.iterancestors() for r in self.region):

@@ -17,7 +17,7 @@ from lxml import etree
 
 from ..platforms.base import Platform
 from ._links import URLISH, may_be_url
-from ._scope import Scope, may_be_chrome
+from ._scope import Scope
 from ._tree import Element
 from ._visible import NO_TEXT
 
@@ -126,7 +126,11 @@ def survey(
             if tag.__class__ is not str:
                 continue
             names = el.keys()
-            if scope is not None and may_be_chrome(el, names) and scope.leaves_out(el):
+            if (
+                scope is not None
+                and (tag == "header" or scope.is_chrome_element(el, names))
+                and scope.leaves_out(el)
+            ):
                 # Site chrome: nothing in it is content, so nothing in it is read.
                 walker.skip_subtree()
                 skipped.add(el)
