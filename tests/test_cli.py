@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -86,6 +87,25 @@ def test_list_shows_the_newest_rows_and_says_how_many_more(tmp_path: Path) -> No
     assert shown.endswith("\nNo posts yet.\n") and "Posts" not in shown
     filtered = run(["list", "--platform", "youtube", *archive], {"COLUMNS": "200"}).stdout
     assert filtered.endswith("\nNo posts match --platform/--status.\n")
+
+
+def test_tables_written_to_a_pipe_keep_each_row_on_one_line(tmp_path: Path) -> None:
+    article = "reports/2026-11-26-report-on-the-strike-in-kyiv-with-no-embedded-post.txt"
+    (tmp_path / "reports").mkdir()
+    (tmp_path / article).write_text("A report with no embedded post.\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+
+    def embedarchive(*args: str, **extra: str) -> str:
+        command = [sys.executable, "-m", "embedarchive", *args, "--archive", "archive"]
+        done = subprocess.run(
+            command, cwd=tmp_path, env={**env, **extra}, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert article in embedarchive("archive", article)
+    assert article in embedarchive("list")  # not folded at 80 columns into a cell of lines
+    assert article not in embedarchive("list", COLUMNS="80")  # the width the user asks for
 
 
 def test_list_of_an_archive_without_articles_says_so(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from . import __version__
 from .console import (
     finding_line,
     history_table,
+    output,
     post_panel,
     print_json,
     printable,
@@ -107,7 +108,7 @@ def detect(source: str, archive_dir: Path | None, config_file: Path | None, as_j
     if as_json:
         print_json(Console(), [d.to_json() for d in found])
         return
-    Console().print(
+    output().print(
         table(
             f"{len(found)} embed(s) in {source}",
             ["#", "platform", "markup", "offset", "url / id", "author", "date", "links"],
@@ -170,7 +171,7 @@ def list_cmd(
     if as_json:
         print_json(Console(), {"articles": articles, "posts": posts})
         return
-    out = Console()
+    out = output()
     if not articles:
         out.print("No articles in this archive yet.")
         return
@@ -232,7 +233,7 @@ def show(ident: str, archive_dir: Path | None, config_file: Path | None, as_json
     if as_json:
         print_json(Console(), post)
         return
-    out = Console()
+    out = output()
     out.print(post_panel(post))
     for d in post["detections"]:
         out.print(
@@ -341,7 +342,7 @@ def config(archive_dir: Path | None, config_file: Path | None, as_json: bool) ->
     if as_json:
         print_json(Console(), rows)
         return
-    Console().print(
+    output().print(
         table(
             "Settings",
             ["setting", "value", "source", "environment variable", "meaning"],

@@ -16,7 +16,16 @@ from rich.console import Console
 from rich.text import Text
 
 from .cli import _settings, common_options, friendly_errors, json_option
-from .console import BatchProgress, RichProgress, Tally, json_text, printable, retried_table, table
+from .console import (
+    BatchProgress,
+    RichProgress,
+    Tally,
+    json_text,
+    output,
+    printable,
+    retried_table,
+    table,
+)
 from .errors import InputError
 from .session import fetching_run
 
@@ -146,7 +155,7 @@ def archive(
         states = queue.counts(batch_id)
         retryable_left = len([i for i in queue.failures(due_only=False) if i.batch_id == batch_id])
     if not as_json:
-        out = Console()
+        out = output()
         if tally.embeds:
             out.print(tally.items_table())
         if tally.articles:
@@ -208,7 +217,7 @@ def retry(
             retried = retry_failed(queue, store, ctx, run_id, report, loaded.settings.jobs)
         waiting = queue.failures(due_only=False)
     if not as_json:
-        out = Console()
+        out = output()
         if retried:
             out.print(retried_table(retried))
         elif not waiting:

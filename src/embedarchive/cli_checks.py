@@ -12,7 +12,14 @@ import click
 from rich.console import Console
 
 from .cli import _open_existing, _settings, common_options, friendly_errors, json_option
-from .console import RichProgress, findings_table, print_json, recheck_table, recovery_table
+from .console import (
+    RichProgress,
+    findings_table,
+    output,
+    print_json,
+    recheck_table,
+    recovery_table,
+)
 
 
 @click.command()
@@ -41,9 +48,9 @@ def check(
     if as_json:
         print_json(Console(), rows)
     elif rows:
-        Console().print(findings_table(rows))
+        output().print(findings_table(rows))
     else:
-        Console().print("No findings: no embed of these articles has a capture to compare with.")
+        output().print("No findings: no embed of these articles has a capture to compare with.")
 
 
 @click.command()
@@ -79,9 +86,9 @@ def recheck(
     if as_json:
         print_json(Console(), [i.__dict__ for i in items])
     elif items:
-        Console().print(recheck_table(items))
+        output().print(recheck_table(items))
     else:
-        Console().print("Nothing to re-check: no archived post matches.")
+        output().print("Nothing to re-check: no archived post matches.")
     if any(i.status == "failed" for i in items):
         sys.exit(1)
 
@@ -108,9 +115,9 @@ def recover(
     if as_json:
         print_json(Console(), [r.__dict__ for r in results])
     elif results:
-        Console().print(recovery_table(results))
+        output().print(recovery_table(results))
     else:
-        Console().print("Nothing to recover: no X post or copied X embed is known to be gone.")
+        output().print("Nothing to recover: no X post or copied X embed is known to be gone.")
     if any(r.outcome == "failed" for r in results):
         sys.exit(1)
 

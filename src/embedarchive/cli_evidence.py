@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from .cli import _settings, common_options, friendly_errors, json_option
-from .console import RichProgress, print_json, printable, table
+from .console import RichProgress, output, print_json, printable, table
 
 
 @click.command()
@@ -42,7 +42,7 @@ def verify(
     if as_json:
         print_json(Console(), report.to_json())
     else:
-        out = Console(highlight=False)
+        out = output(highlight=False)
         for problem in report.problems:
             out.print(
                 f"[red]{problem['kind']}:[/] {escape(printable(problem['message']))}",
@@ -84,7 +84,7 @@ def seal(archive_dir: Path | None, config_file: Path | None, as_json: bool) -> N
     if as_json:
         print_json(Console(), data)
         return
-    Console(highlight=False).print(
+    output(highlight=False).print(
         f"sealed manifest {sealed.manifest_seq} ({sealed.manifest_sha256[:16]}…) at "
         f"{sealed.token.gen_time} by {escape(sealed.token.tsa_name or 'the TSA')}; "
         f"token {sealed.token_path}"
@@ -120,7 +120,7 @@ def export(
     if as_json:
         print_json(Console(), data)
         return
-    Console(highlight=False).print(
+    output(highlight=False).print(
         f"wrote {done.path} ({done.size} bytes): {done.articles} article(s), "
         f"{done.captures} capture(s), {done.records} WARC record(s), {done.manifests} "
         f"manifest(s), {done.timestamps} timestamp token(s)",

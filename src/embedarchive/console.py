@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
@@ -30,6 +31,18 @@ from rich.text import Text
 #: surrogates (a file name that is not UTF-8), which no terminal encoding can write.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _C1 = re.compile(r"[\x7f-\x9f]")
+#: The width of output to a file or a pipe (logs, CI, grep), where rich would take 80 and fold
+#: every long URL and path into a cell of several lines.
+PIPE_WIDTH = 200
+
+
+def output(*, highlight: bool = True) -> Console:
+    """The console a command writes its result to: as wide as the terminal, or ``PIPE_WIDTH``
+    when the output is not a terminal (``COLUMNS`` still decides when it is set)."""
+    console = Console(highlight=highlight)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = PIPE_WIDTH
+    return console
 
 
 def printable(value: object) -> str:
