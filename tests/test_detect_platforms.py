@@ -687,6 +687,11 @@ def test_a_marked_article_body_inside_a_sidebar_of_the_article_is_still_read() -
     assert found(html) == [("youtube", "dQw4w9WgXcQ", "iframe")]
 
 
+def test_a_bare_url_after_a_comment_is_read() -> None:
+    html = page("<p><!-- pasted from the CMS -->https://x.com/a/status/123456</p>")
+    assert found(html) == [("twitter", "123456", "link")]
+
+
 def test_the_survey_keeps_texts_in_document_order_around_chrome_it_leaves_out() -> None:
     html = page(
         "<div><nav><p>https://x.com/a/status/1</p><p>menu</p></nav>https://x.com/b/status/2"

@@ -188,6 +188,8 @@ def survey(
 
 def _walked(top: Element, skipped: set[Element]) -> int:
     """How many nodes the survey visited in ``top`` (itself included)."""
+    if top.tag.__class__ is not str:
+        return 1  # a comment or a processing instruction: nothing inside
     count = 0
     walker = etree.iterwalk(top, events=("start", "comment", "pi"))
     for _, node in walker:
