@@ -115,6 +115,28 @@ def test_large_text_article_with_many_copied_posts_is_read_in_linear_time(
     assert elapsed < 600
 
 
+@pytest.mark.parametrize(
+    ("unit", "size"),
+    [
+        ("\u2014 A (@a) ", 5_000_000),  # attributions without a date, on one endless line
+        ("@ab\n", 2_000_000),  # lines that start a TikTok caption none of which ends
+    ],
+)
+def test_text_built_to_make_the_patterns_rescan_is_read_in_linear_time(
+    unit: str, size: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Both took time quadratic in the size (minutes for these, hours for 50 MB): each
+    attribution cut the rest of its line, each ``@user`` line read up to 2,200 characters on."""
+    text = unit * (size // len(unit))
+    t0 = time.monotonic()
+    found = detect_text(text)
+    elapsed = time.monotonic() - t0
+    with capsys.disabled():
+        print(f"\n{len(text):,} characters of {unit!r}: {elapsed:.1f} s", file=sys.stderr)
+    assert found == []
+    assert elapsed < 60  # seconds here; the quadratic reading took minutes
+
+
 # --- deep nesting ---------------------------------------------------------------------------
 
 

@@ -38,6 +38,10 @@ _COMMON_DATE = re.compile(
 #: How far after the author the date may start, and how long its text may be.
 _MAX_LEAD = 25
 _MAX_DATE_LEN = 40
+#: How much of the line after an attribution ``find_date`` reads: callers need not cut more
+#: (on a line of a million characters, cutting all of it for each of its attributions is
+#: quadratic).
+DATE_WINDOW = _MAX_LEAD + 2 * _MAX_DATE_LEN
 
 _SETTINGS = {
     "REQUIRE_PARTS": ["day", "month", "year"],
@@ -65,7 +69,7 @@ def find_date(rest: str) -> tuple[str, int] | None:
         return rest[start : year.end()], year.end()
     # Year first: 2025年11月14日, 2025-11-14, "2025. november 14."
     for follow in (_CJK_AFTER_YEAR_RE, _NUMERIC_AFTER_YEAR_RE, _WORD_AFTER_YEAR_RE):
-        m = follow.match(rest, year.end())
+        m = follow.match(rest, year.end(), DATE_WINDOW)
         if m:
             return rest[year.start() : m.end()], m.end()
     return None

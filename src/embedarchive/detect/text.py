@@ -44,7 +44,7 @@ from ..platforms import REGISTRY
 from ..platforms.base import Platform
 from ._links import Found, literal_gate, post_urls, short_links, shown_links
 from ._merge import merge_duplicates
-from .dates import find_date, iso_date
+from .dates import DATE_WINDOW, find_date, iso_date
 
 _MAX_FRAMED_BLOCKS = 3
 _FRAME_BUDGET = 600
@@ -138,8 +138,9 @@ def _attributions(text: str, registry: tuple[Platform, ...]) -> list[_Attributio
         if pattern is None or not _may_match(pattern, text):
             continue
         for m in pattern.finditer(text):
-            line_end = text.find("\n", m.end())
-            rest = text[m.end() : len(text) if line_end < 0 else line_end]
+            stop = min(len(text), m.end() + DATE_WINDOW)
+            line_end = text.find("\n", m.end(), stop)
+            rest = text[m.end() : stop if line_end < 0 else line_end]
             date = find_date(rest)
             if date is None and platform.attribution_date_required:
                 continue
