@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -85,11 +86,19 @@ def _scan(
     # any-URL pattern never shadows a dedicated one), then the longer match.
     rank = _ranks(registry)
     found.sort(key=lambda f: (rank[id(f.platform)], f.start, -f.end))
+    # The kept matches never overlap, so sorted by start their ends are sorted too: a match
+    # overlaps one of them only if it overlaps the last one starting before its end.
+    starts: list[int] = []
+    ends: list[int] = []
     kept: list[Found] = []
     for f in found:
-        if all(f.end <= k.start or f.start >= k.end for k in kept):
-            kept.append(f)
-    return sorted(kept, key=lambda f: f.start)
+        i = bisect_left(starts, f.end)
+        if i and ends[i - 1] > f.start:
+            continue
+        starts.insert(i, f.start)
+        ends.insert(i, f.end)
+        kept.insert(i, f)
+    return kept
 
 
 @functools.lru_cache(maxsize=32)
@@ -232,7 +241,11 @@ def _first_owner(host: str, registry: tuple[Platform, ...]) -> int | None:
     if owners is None:
         return next((i for i, p in enumerate(registry) if p.hosts and p.owns(host)), None)
     labels = host.split(".")
-    found = [owners[h] for k in range(len(labels)) if (h := ".".join(labels[k:])) in owners]
+    # Only the endings with as many labels as an owned host can be one (a hostile host name
+    # of 50,000 labels is not joined 50,000 times).
+    most = max((h.count(".") + 1 for h in owners), default=0)
+    endings = (".".join(labels[k:]) for k in range(max(0, len(labels) - most), len(labels)))
+    found = [owners[h] for h in endings if h in owners]
     return min(found) if found else None
 
 

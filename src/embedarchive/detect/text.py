@@ -37,6 +37,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..models import Detection
@@ -63,6 +64,27 @@ class _Line:
     gap: int
 
 
+class _Spans:
+    """Spans of the text taken by detections, added in the order of their starts and merged
+    where they overlap, so "is this offset in one?" is a bisection: a text with thousands of
+    posts is not read once per post."""
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+
+    def add(self, start: int, end: int) -> None:
+        if self._ends and start < self._ends[-1]:
+            self._ends[-1] = max(self._ends[-1], end)
+        else:
+            self._starts.append(start)
+            self._ends.append(end)
+
+    def holds(self, offset: int) -> bool:
+        i = bisect_right(self._starts, offset) - 1
+        return i >= 0 and offset < self._ends[i]
+
+
 @dataclass(frozen=True)
 class _Attribution:
     platform: Platform
@@ -79,21 +101,25 @@ def detect_text(text: str, registry: tuple[Platform, ...] = REGISTRY) -> list[De
     starts = [line.start for line in lines]
     base = _base_gap(lines)
     detections: list[Detection] = []
-    claimed: list[tuple[int, int]] = []
+    posts = _Spans()
     floor = 0
     for attr in _attributions(text, registry):
         span = _post_span(text, lines, starts, base, floor, attr.dash)
         start, end = span if span else (attr.dash, attr.dash)
         detections.append(_post_detection(text, registry, attr, start, end))
-        claimed.append((start, attr.end))
+        posts.add(start, attr.end)
         floor = attr.end
-    for d in _whole_posts(text, registry):
-        if not any(s <= d.offset < e for s, e in claimed):
-            detections.append(d)
-            claimed.append((d.offset, d.offset + len(d.snippet)))
+    claimed = [posts]
+    for pattern_found in _whole_posts(text, registry):
+        whole = _Spans()  # one pattern's matches: in order, never overlapping
+        for d in pattern_found:
+            if not any(spans.holds(d.offset) for spans in claimed):
+                detections.append(d)
+                whole.add(d.offset, d.offset + len(d.snippet))
+        claimed.append(whole)
 
     def is_claimed(f: Found) -> bool:
-        return any(s <= f.start < e for s, e in claimed)
+        return any(spans.holds(f.start) for spans in claimed)
 
     claimed_ids = {(d.platform, d.id) for d in detections if d.id}
     for f in post_urls(text, registry):
@@ -133,6 +159,8 @@ def _attributions(text: str, registry: tuple[Platform, ...]) -> list[_Attributio
     (unless the platform's attribution is distinctive on its own: ``attribution_date_required``).
     """
     found: list[_Attribution] = []
+    #: Each date text read once: dateparser takes a millisecond, and posts share their dates.
+    iso: dict[str, str | None] = {}
     for platform in registry:
         pattern = platform.attribution_pattern
         if pattern is None or not _may_match(pattern, text):
@@ -145,6 +173,8 @@ def _attributions(text: str, registry: tuple[Platform, ...]) -> list[_Attributio
             if date is None and platform.attribution_date_required:
                 continue
             date_text, date_end = date if date else ("", 0)
+            if date_text not in iso:
+                iso[date_text] = iso_date(date_text) if date_text else None
             found.append(
                 _Attribution(
                     platform,
@@ -152,19 +182,20 @@ def _attributions(text: str, registry: tuple[Platform, ...]) -> list[_Attributio
                     m.end() + date_end,
                     " ".join(m.group("name").split()),
                     m.group("handle"),
-                    iso_date(date_text) if date_text else None,
+                    iso[date_text],
                 )
             )
     return sorted(found, key=lambda a: a.dash)
 
 
-def _whole_posts(text: str, registry: tuple[Platform, ...]) -> list[Detection]:
-    """Textified embeds a platform's ``text_patterns`` match whole (TikTok's ``@user … ♬``)."""
-    found = []
+def _whole_posts(text: str, registry: tuple[Platform, ...]) -> Iterator[list[Detection]]:
+    """Textified embeds a platform's ``text_patterns`` match whole (TikTok's ``@user … ♬``),
+    pattern by pattern."""
     for platform in registry:
         for pattern in platform.text_patterns:
             if not _may_match(pattern, text):
                 continue
+            found = []
             for m in pattern.finditer(text):
                 groups = m.groupdict()
                 body = (groups.get("text") or "").strip()
@@ -182,7 +213,7 @@ def _whole_posts(text: str, registry: tuple[Platform, ...]) -> list[Detection]:
                         snippet=m.group(0),
                     )
                 )
-    return found
+            yield found
 
 
 def _post_detection(

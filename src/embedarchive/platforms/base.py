@@ -17,6 +17,11 @@ if TYPE_CHECKING:
     from ..capture.context import FetchContext
     from ..settings import Settings
 
+#: A URL's query before the parameter a pattern reads (``watch?feature=share&v=…``): lazily,
+#: and at most 400 characters. Unbounded, text with a long word holding the pattern's start
+#: many times is read to the word's end from each of them (quadratic: minutes for 400 kB).
+QUERY_BEFORE = r"[^#\s\"'<>]{0,400}?"
+
 
 @dataclass(frozen=True)
 class AmpMarker:

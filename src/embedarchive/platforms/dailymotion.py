@@ -9,12 +9,14 @@ from ..capture.collect import capture_with_methods
 from ..capture.context import FetchContext
 from ..capture.videos import ytdlp_method
 from ..models import Capture, Target
-from .base import AmpMarker, Platform
+from .base import QUERY_BEFORE, AmpMarker, Platform
 
 _ID = r"(?P<id>x[a-z0-9]{4,10}|k[A-Za-z0-9]{10,25})(?![A-Za-z0-9])"
 VIDEO_RE = re.compile(
     r"(?:https?://)?(?:(?:www|geo)\.)?dailymotion\.com/"
-    r"(?:(?:embed/|swf/)?video/|player(?:/[\w-]+)?(?:\.html)?/?\?(?:[^#\s\"'<>]*?[&;])?video=)"
+    r"(?:(?:embed/|swf/)?video/|player(?:/[\w-]+)?(?:\.html)?/?\?(?:"
+    + QUERY_BEFORE
+    + r"[&;])?video=)"
     + _ID,
 )
 SHORT_RE = re.compile(r"(?:https?://)?dai\.ly/" + _ID)

@@ -16,7 +16,7 @@ from ..capture.collect import capture_with_methods
 from ..capture.context import FetchContext
 from ..capture.videos import ytdlp_method
 from ..models import Capture, Target
-from .base import AmpMarker, Platform
+from .base import QUERY_BEFORE, AmpMarker, Platform
 
 _HOST = r"(?:https?://)?(?:(?:www|m|web|mbasic|business|touch)\.)?facebook\.com/"
 _RESERVED = (
@@ -31,11 +31,16 @@ PERMALINK_RE = re.compile(
 )
 FBID_RE = re.compile(
     _HOST + r"(?:photo(?:\.php)?/?|permalink\.php|story\.php|video\.php|watch/?|reel/?)"
-    r"(?:\?(?:[^#\s\"'<>]*?[&;])?(?:story_fbid|fbid|v)=|(?<=reel/))(?P<fbid>pfbid\w{20,80}|\d{5,25})",
+    r"(?:\?(?:"
+    + QUERY_BEFORE
+    + r"[&;])?(?:story_fbid|fbid|v)=|(?<=reel/))(?P<fbid>pfbid\w{20,80}|\d{5,25})",
     re.IGNORECASE,
 )
 PLUGIN_RE = re.compile(
-    _HOST + r"(?:v[\d.]+/)?plugins/(?:post|video)\.php\?[^#\s\"'<>]*?\bhref=(?P<href>[^&\s\"'<>]+)",
+    _HOST
+    + r"(?:v[\d.]+/)?plugins/(?:post|video)\.php\?"
+    + QUERY_BEFORE
+    + r"\bhref=(?P<href>[^&\s\"'<>]+)",
     re.IGNORECASE,
 )
 SHORT_RE = re.compile(

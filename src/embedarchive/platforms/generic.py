@@ -81,6 +81,8 @@ class ExtractorIndex:
     extractors: tuple[Any, ...]
     by_word: Mapping[str, tuple[int, ...]]
     by_prefix: Mapping[str, tuple[int, ...]]
+    #: The longest word: a longer prefix of a host's label is no word.
+    longest: int
 
     def candidates(self, host: str) -> list[int]:
         """Positions of the extractors whose pattern may accept a URL on ``host``, in order."""
@@ -89,7 +91,7 @@ class ExtractorIndex:
         for part in {brand, *brand.split("-")}:
             if not part:
                 continue
-            for n in range(min(3, len(part)), len(part) + 1):
+            for n in range(min(3, len(part)), min(len(part), self.longest) + 1):
                 found.update(self.by_word.get(part[:n], ()))
             found.update(self.by_prefix.get(part, ()))
         return sorted(found)
@@ -147,6 +149,7 @@ def extractor_index() -> ExtractorIndex:
         extractors,
         MappingProxyType({k: tuple(v) for k, v in by_word.items()}),
         MappingProxyType({k: tuple(sorted(v)) for k, v in by_prefix.items()}),
+        max(map(len, by_word), default=0),
     )
 
 

@@ -14,10 +14,12 @@ from ..capture.collect import capture_with_methods
 from ..capture.context import FetchContext
 from ..capture.videos import ytdlp_method
 from ..models import Capture, Target
-from .base import Platform
+from .base import QUERY_BEFORE, Platform
 
 PLAYER_RE = re.compile(
-    r"(?:https?://)?w\.soundcloud\.com/player/?\?(?:[^#\s\"'<>]*?[&;])?url=(?P<url>[^&\s\"'<>]+)",
+    r"(?:https?://)?w\.soundcloud\.com/player/?\?(?:"
+    + QUERY_BEFORE
+    + r"[&;])?url=(?P<url>[^&\s\"'<>]+)",
     re.IGNORECASE,
 )
 API_RE = re.compile(

@@ -20,7 +20,7 @@ from ..models import Capture, MediaRef, PostData, Target
 from ..settings import Settings
 from ..untrusted import load_json
 from ._common import reading
-from .base import AmpMarker, Platform
+from .base import QUERY_BEFORE, AmpMarker, Platform
 
 _HOSTS = (
     r"(?:(?:www|mobile|m)\.)?(?:twitter\.com|x\.com)"
@@ -33,7 +33,9 @@ STATUS_RE = re.compile(
     re.IGNORECASE,
 )
 EMBED_IFRAME_RE = re.compile(
-    r"(?:https?:)?//platform\.twitter\.com/embed/(?:Tweet|index)\.html\?[^\"'\s>]*?\bid=(?P<id>\d{1,20})",
+    r"(?:https?:)?//platform\.twitter\.com/embed/(?:Tweet|index)\.html\?"
+    + QUERY_BEFORE
+    + r"\bid=(?P<id>\d{1,20})",
     re.IGNORECASE,
 )
 PIC_RE = re.compile(r"(?:https?://)?pic\.(?:twitter|x)\.com/(?P<code>[A-Za-z0-9]{6,20})")

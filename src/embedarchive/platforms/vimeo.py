@@ -9,12 +9,14 @@ from ..capture.collect import capture_with_methods
 from ..capture.context import FetchContext
 from ..capture.videos import oembed_method, ytdlp_method
 from ..models import Capture, Target
-from .base import AmpMarker, Platform
+from .base import QUERY_BEFORE, AmpMarker, Platform
 
 VIDEO_RE = re.compile(
     r"(?:https?://)?(?:(?:www|player)\.)?vimeo\.com/"
     r"(?:video/|channels/[\w-]+/|groups/[\w-]+/videos/|(?:album|showcase)/\d+/video/)?"
-    r"(?P<id>\d{5,12})(?!\d)(?:/(?P<hash>[0-9a-f]{8,20})\b|[^#\s\"'<>]*?[?&;]h=(?P<h>[0-9a-f]{8,20}))?",
+    r"(?P<id>\d{5,12})(?!\d)(?:/(?P<hash>[0-9a-f]{8,20})\b|"
+    + QUERY_BEFORE
+    + r"[?&;]h=(?P<h>[0-9a-f]{8,20}))?",
     re.IGNORECASE,
 )
 

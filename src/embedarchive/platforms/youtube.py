@@ -9,14 +9,19 @@ from ..capture.collect import capture_with_methods
 from ..capture.context import FetchContext
 from ..capture.videos import oembed_method, ytdlp_method
 from ..models import Capture, Target
-from .base import AmpMarker, Platform
+from .base import QUERY_BEFORE, AmpMarker, Platform
 
 _ID = r"(?P<id>[A-Za-z0-9_-]{11})(?![A-Za-z0-9_-])"
 #: ``videoseries`` and ``live_stream`` are 11 characters too, but name a playlist or a channel.
 _NOT_AN_ID = r"(?!videoseries|live_stream)"
 VIDEO_RE = re.compile(
     r"(?:https?://)?(?:(?:www|m|music|gaming)\.)?(?:youtube\.com|youtube-nocookie\.com)/"
-    r"(?:watch/?\?(?:[^#\s\"'<>]*?[&;])?v=|(?:embed|v|e|shorts|live|vi)/" + _NOT_AN_ID + r")" + _ID,
+    r"(?:watch/?\?(?:"
+    + QUERY_BEFORE
+    + r"[&;])?v=|(?:embed|v|e|shorts|live|vi)/"
+    + _NOT_AN_ID
+    + r")"
+    + _ID,
     re.IGNORECASE,
 )
 SHORT_RE = re.compile(r"(?:https?://)?(?:www\.)?youtu\.be/" + _NOT_AN_ID + _ID, re.IGNORECASE)
