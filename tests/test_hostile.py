@@ -116,25 +116,75 @@ def test_large_text_article_with_many_copied_posts_is_read_in_linear_time(
 
 
 @pytest.mark.parametrize(
-    ("unit", "size"),
+    ("unit", "size", "posts"),
     [
-        ("\u2014 A (@a) ", 5_000_000),  # attributions without a date, on one endless line
-        ("@ab\n", 2_000_000),  # lines that start a TikTok caption none of which ends
+        ("\u2014 A (@a) ", 5_000_000, 0),  # attributions without a date, on one endless line
+        ("@ab\n", 2_000_000, 0),  # lines that start a TikTok caption none of which ends
+        ("https://x.com/a/status/1 ", 1_000_000, 1),  # 40,000 links to one post
+        ("t.co/abcdefg ", 1_000_000, 1),  # 77,000 short links
+        ("@ab\nx \u266c s\n", 1_000_000, 1),  # 100,000 TikTok captions
+        ("https://www.youtube.com/watch?", 400_000, 0),  # one word, a query never reaching v=
+        ("\u2014 a (@a) 14 November 2025 ", 2_000_000, 1),  # one date, for dateparser
+        ("https://" + "a" * 1_000_000 + ".com/x ", 1, 0),  # a host name of a million letters
     ],
 )
-def test_text_built_to_make_the_patterns_rescan_is_read_in_linear_time(
-    unit: str, size: int, capsys: pytest.CaptureFixture[str]
+def test_text_built_to_make_the_detector_rescan_is_read_in_linear_time(
+    unit: str, size: int, posts: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Both took time quadratic in the size (minutes for these, hours for 50 MB): each
-    attribution cut the rest of its line, each ``@user`` line read up to 2,200 characters on."""
-    text = unit * (size // len(unit))
+    """Each took time quadratic in the size, or a millisecond per repeat (minutes for these,
+    hours for 50 MB): an attribution cut the rest of its line, an ``@user`` line read 2,200
+    characters on, each match was checked against every one before it, a lazy query ran to
+    the end of the word from every start, each repeated date went to dateparser, every
+    prefix of a host name was looked up."""
+    text = unit * max(1, size // len(unit))
     t0 = time.monotonic()
     found = detect_text(text)
     elapsed = time.monotonic() - t0
     with capsys.disabled():
-        print(f"\n{len(text):,} characters of {unit!r}: {elapsed:.1f} s", file=sys.stderr)
-    assert found == []
-    assert elapsed < 60  # seconds here; the quadratic reading took minutes
+        print(f"\n{len(text):,} characters of {unit[:30]!r}: {elapsed:.1f} s", file=sys.stderr)
+    assert len(found) == posts
+    assert elapsed < 60  # seconds here; the old reading took minutes
+
+
+def test_a_link_to_a_host_of_many_labels_is_read_in_linear_time() -> None:
+    url = "https://" + "a." * 100_000 + "com/"
+    html = f'<html><body><article><p><a href="{url}">{url}</a></p></article></body></html>'
+    t0 = time.monotonic()
+    assert detect_html(html) == []
+    assert time.monotonic() - t0 < 30  # was 40 s: every ending of the host name was joined
+
+
+@pytest.mark.parametrize(
+    ("embed", "found"),
+    [
+        # A thousand copies of one embed code: each one's place was looked up from the top.
+        (
+            '<blockquote class="twitter-tweet"><a href="https://twitter.com/a/status/{i}">'
+            "May 1, 2020</a></blockquote>",
+            8000,
+        ),
+        # Links that differ but all hold an entity: every one was decoded for every other.
+        (
+            '<p><a href="https://x.com/a/status/{i}?s=1&amp;t=2">https://x.com/a/status/{i}</a></p>',
+            8000,
+        ),
+        # Image-only links: each one's feed-grid test walked every other one's ancestors.
+        ('<p><a href="https://www.instagram.com/p/POST{i:06d}/"><img src="t.jpg"></a></p>', 0),
+    ],
+)
+def test_an_article_with_thousands_of_embeds_is_read_in_linear_time(
+    embed: str, found: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = "".join(embed.format(i=1000 + i) for i in range(8000))
+    html = f"<html><body><article><p>{'Text. ' * 200}</p>{body}</article></body></html>"
+    t0 = time.monotonic()
+    detections = detect_html(html)
+    elapsed = time.monotonic() - t0
+    with capsys.disabled():
+        print(f"\n8,000 embeds: {elapsed:.1f} s", file=sys.stderr)
+    assert len(detections) == found
+    assert all(0 <= d.offset < len(html) for d in detections)
+    assert elapsed < 30  # about a second; quadratic, this took minutes
 
 
 # --- deep nesting ---------------------------------------------------------------------------

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import functools
 import html as htmllib
-import itertools
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 
 from ._tree import Element, items
@@ -34,6 +34,8 @@ _ATTR = re.compile(r"""([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))
 _SPECIAL = re.compile(r"<(?=[!sStT\u017f])(?:!--|(?i:script|style|textarea|title)\b)")
 _RAW_START = re.compile(rf"<(?P<raw>(?i:script|style|textarea|title))\b(?P<attrs>{_ATTRS})>")
 _RAW_END = {name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in _RAW_TEXT}
+#: Different fingerprints of one name asked for before its start tags are indexed.
+_INDEX_AFTER = 8
 _SAFE_NAME = re.compile(r"[A-Za-z_][\w.:-]*")
 _BOOLEAN_VALUE = frozenset(
     "checked compact declare defer disabled ismap multiple nohref noresize noshade nowrap "
@@ -85,8 +87,17 @@ class Positions:
         self._offsets: dict[Element, int | None] = {}
         self._specials: list[_Special] = []
         self._special_reader = _SPECIAL.finditer(html)
-        self._scans: dict[str, tuple[Iterator[tuple[int, str]], list[tuple[int, str]]]] = {}
+        self._readers: dict[str, Iterator[tuple[int, str]]] = {}
+        #: Each name's start tags read so far: (offset, raw attributes).
+        self._source: dict[str, list[tuple[int, str]]] = {}
         self._by_value: dict[tuple[str, str], dict[str, list[Element]]] = {}
+        #: Each element's rank among the tree's elements with its fingerprint.
+        self._ranks: dict[Element, int] = {}
+        #: Per fingerprint: where its start tags are, as far as the source has been read for
+        #: it, and how many start tags of its name that reading has passed.
+        self._found: dict[_Fingerprint, tuple[list[int], int]] = {}
+        self._asked: dict[str, set[_Fingerprint]] = {}
+        self._indexes: dict[str, dict[str, list[int]]] = {}
 
     def _special(self, i: int) -> _Special | None:
         """The ``i``-th place a comment or raw-text element may start (read as far as asked):
@@ -110,16 +121,19 @@ class Positions:
         close = _RAW_END[name].search(html, raw.end())
         return pos, close.end() if close else len(html), name, raw.group("attrs")
 
-    def _scan(self, name: str) -> Iterator[tuple[int, str]]:
-        """Every start tag called ``name`` in the source, in order, with its raw attributes;
-        read as far as asked and kept."""
-        if name not in self._scans:
-            self._scans[name] = (self._read(name), [])
-        reader, seen = self._scans[name]
-        yield from seen
-        for found in reader:
+    def _start_tag(self, name: str, i: int) -> tuple[int, str] | None:
+        """The ``i``-th start tag called ``name`` in the source with its raw attributes (None
+        past the last); read as far as asked and kept in ``_source``."""
+        if name not in self._readers:
+            self._readers[name] = self._read(name)
+            self._source[name] = []
+        seen = self._source[name]
+        while len(seen) <= i:
+            found = next(self._readers[name], None)
+            if found is None:
+                return None
             seen.append(found)
-            yield found
+        return seen[i]
 
     def _read(self, name: str) -> Iterator[tuple[int, str]]:
         html = self._html
@@ -157,27 +171,77 @@ class Positions:
             return self._offsets[tag]
         name = str(tag.tag)
         wanted = _fingerprint(tag)
-        rank = sum(
-            1
-            for other in self._same_name_before(tag, name, wanted)
-            if _fingerprint(other) == wanted
-        )
-        probe = _probe(wanted)
-        found = None
-        for pos, attrs in self._scan(name):
-            if probe is not None and probe not in attrs and "&" not in attrs:
-                continue
-            if _source_fingerprint(name, attrs) == wanted:
-                if rank == 0:
-                    found = pos
-                    break
-                rank -= 1
+        rank = self._rank(tag, name, wanted)
+        # Each fingerprint's start tags are read once, however many elements ask (a page of
+        # a thousand identical embeds is not read a thousand times from the top).
+        positions, passed = self._found.get(wanted, ([], 0))
+        if len(positions) <= rank:
+            for i in self._candidates(name, wanted, passed):
+                passed = i + 1
+                pos, attrs = self._source[name][i]
+                if _source_fingerprint(name, attrs) == wanted:
+                    positions.append(pos)
+                    if len(positions) > rank:
+                        break
+            else:
+                passed = len(self._source[name])
+            self._found[wanted] = (positions, passed)
+        found = positions[rank] if rank < len(positions) else None
         self._offsets[tag] = found
         return found
 
-    def _same_name_before(self, tag: Element, name: str, wanted: _Fingerprint) -> list[Element]:
-        """The elements before ``tag`` with its name and, when it has one, its longest
-        attribute value (the only ones that can have its fingerprint)."""
+    def _candidates(self, name: str, wanted: _Fingerprint, start: int) -> Iterator[int]:
+        """The start tags called ``name`` from the ``start``-th on that may have the ``wanted``
+        fingerprint, by their place among those tags: those holding its probe value (or an
+        entity that may spell it). Looked up in an index of the tags' values once many
+        fingerprints of the name have been asked for (a page of a thousand different links
+        is not read a thousand times from the top), else read in order."""
+        probe = _probe(wanted)
+        asked = self._asked.setdefault(name, set())
+        asked.add(wanted)
+        if probe is not None and len(asked) > _INDEX_AFTER:
+            places = self._index(name).get(probe, [])
+            for k in range(bisect_left(places, start), len(places)):
+                yield places[k]
+            return
+        i = start
+        while (source := self._start_tag(name, i)) is not None:
+            attrs = source[1]
+            if probe is None or probe in attrs or "&" in attrs:
+                yield i
+            i += 1
+
+    def _index(self, name: str) -> dict[str, list[int]]:
+        """Every start tag called ``name``, by its place among them, under each attribute value
+        it holds (entities decoded, stripped): where a fingerprint's probe can be."""
+        if name not in self._indexes:
+            values: dict[str, list[int]] = {}
+            i = 0
+            while (source := self._start_tag(name, i)) is not None:
+                for m in _ATTR.finditer(source[1]):
+                    raw = m.group(2) if m.group(2) is not None else m.group(3) or m.group(4) or ""
+                    value = (htmllib.unescape(raw) if "&" in raw else raw).strip()
+                    places = values.setdefault(value, [])
+                    if not places or places[-1] != i:
+                        places.append(i)
+                i += 1
+            self._indexes[name] = values
+        return self._indexes[name]
+
+    def _rank(self, tag: Element, name: str, wanted: _Fingerprint) -> int:
+        """How many elements before ``tag`` have its fingerprint. They all share its name and
+        its longest attribute value, so only that group is fingerprinted, once."""
+        if tag not in self._ranks:
+            seen: dict[_Fingerprint, int] = {}
+            for el in self._same_name_and_value(name, wanted):
+                fingerprint = _fingerprint(el)
+                self._ranks.setdefault(el, seen.get(fingerprint, 0))
+                seen[fingerprint] = seen.get(fingerprint, 0) + 1
+        return self._ranks.get(tag, 0)
+
+    def _same_name_and_value(self, name: str, wanted: _Fingerprint) -> list[Element]:
+        """The elements called ``name`` with, when ``wanted`` has one, its longest attribute
+        value (the only ones that can have its fingerprint), in document order."""
         key, value = max(wanted[1], key=lambda kv: len(kv[1]), default=("", ""))
         if not value or not _SAFE_NAME.fullmatch(key):
             key, value = "", ""
@@ -188,8 +252,7 @@ class Positions:
                 if raw is not None:
                     index.setdefault(_norm(raw) if key else "", []).append(el)
             self._by_value[(name, key)] = index
-        same = self._by_value[(name, key)].get(value, [])
-        return list(itertools.takewhile(lambda el: el is not tag, same))
+        return self._by_value[(name, key)].get(value, [])
 
     def written(self, tag: Element, name: str) -> str | None:
         """The value of attribute ``name`` in ``tag``'s start tag in the source ("" when it is

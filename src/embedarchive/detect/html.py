@@ -121,10 +121,11 @@ def _links(page: Page) -> Iterator[Found]:
         else:
             textless.append((a, target))
     lengths: dict[Element, int] = {}
+    held = _links_held(textless)
     for a, target in textless:
         # A post link with nothing to read: a screenshot fallback or a lazy placeholder,
         # unless it is one tile of a feed grid ("latest posts on Instagram").
-        if not _in_feed_grid(a, target.platform, textless, lengths):
+        if not _in_feed_grid(a, target.platform, held, lengths):
             yield a, detection(target, "other")
     for parent, string in page.seen.texts:
         if page.is_claimed(parent):
@@ -149,34 +150,33 @@ def _may_show_a_url(a: Element) -> bool:
     return not words or (len(words) == 1 and "/" in raw and "." in raw)
 
 
+def _links_held(textless: list[tuple[Element, Target]]) -> dict[tuple[str, Element], int]:
+    """How many of the image-only post links to each platform each element holds."""
+    held: dict[tuple[str, Element], int] = {}
+    for a, target in textless:
+        for node in a.iterancestors():
+            key = (target.platform, node)
+            held[key] = held.get(key, 0) + 1
+    return held
+
+
 def _in_feed_grid(
     a: Element,
     platform: str,
-    textless: list[tuple[Element, Target]],
+    held: dict[tuple[str, Element], int],
     lengths: dict[Element, int],
 ) -> bool:
     """Whether the smallest element holding this and two more image-only links to the same
     platform's posts is a grid of tiles (little text per tile), not an article with fallbacks.
-    ``lengths``: the visible text length of the elements asked about so far (the tiles of one
-    grid all ask about it).
+    ``held``: ``_links_held``; ``lengths``: the visible text length of the elements asked about
+    so far (the tiles of one grid all ask about it).
     """
-    others = [t for t, target in textless if target.platform == platform and t is not a]
-    if len(others) < _FEED_MIN - 1:
-        return False
-    chain = list(a.iterancestors())
-    depth = {node: i for i, node in enumerate(chain)}
-    # Where each other link's ancestors meet this one's: the lowest shared ancestor.
-    meets = []
-    for other in others:
-        meet = next((depth[n] for n in other.iterancestors() if n in depth), None)
-        if meet is not None:
-            meets.append(meet)
-    for i, node in enumerate(chain):
-        inside = sum(1 for m in meets if m <= i)
-        if inside + 1 >= _FEED_MIN:
+    for node in a.iterancestors():
+        inside = held.get((platform, node), 0)
+        if inside >= _FEED_MIN:
             if node not in lengths:
                 lengths[node] = len(visible_text(node))
-            return lengths[node] < _FEED_TEXT_PER_TILE * (inside + 1)
+            return lengths[node] < _FEED_TEXT_PER_TILE * inside
     return False
 
 
