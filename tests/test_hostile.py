@@ -187,6 +187,19 @@ def test_an_article_with_thousands_of_embeds_is_read_in_linear_time(
     assert elapsed < 30  # about a second; quadratic, this took minutes
 
 
+@pytest.mark.parametrize("separator", [" ", "<br>"])
+def test_a_paragraph_of_thousands_of_links_is_read_in_linear_time(separator: str) -> None:
+    links = (
+        f'<a href="https://x.com/a/status/{i}">https://x.com/a/status/{i}</a>'
+        for i in range(12_000)
+    )
+    html = f"<html><body><article><p>{separator.join(links)}</p></article></body></html>"
+    t0 = time.monotonic()
+    assert detect_html(html) == []  # none is alone in its paragraph
+    assert time.monotonic() - t0 < 15  # well under a second; reading the paragraph for each
+    # link took 50 s and 90 s
+
+
 # --- deep nesting ---------------------------------------------------------------------------
 
 

@@ -28,22 +28,35 @@ def block_of(tag: Element) -> Element:
     return tag
 
 
-def alone_in_block(tag: Element, shown: str) -> bool:
-    """True when the link is all its paragraph says (an unrendered oEmbed, not a citation).
+class Blocks:
+    """The blocks links sit in, each one's text read once: a paragraph of a thousand links is
+    not read a thousand times."""
 
-    List items, table cells and headings that are only a URL are a source list or a title,
-    not an embed.
-    """
-    block = block_of(tag)
-    if block.tag in _NOT_EMBED_BLOCKS:
-        return False
-    # Without hidden parts the block's raw text has the same non-space characters as its
-    # visible text: most blocks are paragraphs of prose and fail here without a walk.
-    if next(block.iterdescendants(*NO_TEXT), None) is None:
-        raw = "".join(block.itertext())
-        if "".join(raw.split()) != "".join(shown.split()):
+    def __init__(self) -> None:
+        #: Each block's raw text without whitespace (None when it holds hidden parts).
+        self._raw: dict[Element, str | None] = {}
+        #: Each block's visible text with single spaces.
+        self._visible: dict[Element, str] = {}
+
+    def alone_in_block(self, tag: Element, shown: str) -> bool:
+        """True when the link is all its paragraph says (an unrendered oEmbed, not a
+        citation). List items, table cells and headings that are only a URL are a source
+        list or a title, not an embed.
+        """
+        block = block_of(tag)
+        if block.tag in _NOT_EMBED_BLOCKS:
             return False
-    return " ".join(visible_text(block).split()) == " ".join(shown.split())
+        if block not in self._raw:
+            # Without hidden parts the block's raw text has the same non-space characters as
+            # its visible text: most blocks are paragraphs of prose and fail here at once.
+            hidden = next(block.iterdescendants(*NO_TEXT), None) is not None
+            self._raw[block] = None if hidden else "".join("".join(block.itertext()).split())
+        raw = self._raw[block]
+        if raw is not None and raw != "".join(shown.split()):
+            return False
+        if block not in self._visible:
+            self._visible[block] = " ".join(visible_text(block).split())
+        return self._visible[block] == " ".join(shown.split())
 
 
 def _one_space(text: str) -> str:

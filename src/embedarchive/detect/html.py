@@ -50,7 +50,7 @@ from ._page import Found, Page, detection, host_of
 from ._positions import Positions
 from ._tree import Element, markup, parse, words
 from ._tree import utf8 as to_utf8
-from ._visible import NO_TEXT, alone_in_block, block_of, visible_text
+from ._visible import NO_TEXT, Blocks, block_of, visible_text
 
 _SNIPPET_MAX = 20_000
 _SHOWN_URL = re.compile(r"(?:https?:)?(?://)?[^\s/]+\.[^\s/]+/\S*", re.IGNORECASE)
@@ -103,11 +103,12 @@ def _own_host(root: Element) -> str | None:
 
 def _links(page: Page) -> Iterator[Found]:
     textless: list[tuple[Element, Target]] = []
+    blocks = Blocks()
     for a in page.seen.links:
         if not _may_show_a_url(a):
             continue
         shown = visible_text(a).strip()
-        if shown and not (_SHOWN_URL.fullmatch(shown) and alone_in_block(a, shown)):
+        if shown and not (_SHOWN_URL.fullmatch(shown) and blocks.alone_in_block(a, shown)):
             # Cited inside a sentence, or a headline linking to a story: an unrendered oEmbed
             # shows the URL itself, alone in its paragraph.
             continue
@@ -132,7 +133,7 @@ def _links(page: Page) -> Iterator[Found]:
             continue
         for f in post_urls(string, page.registry):
             assert f.target is not None
-            if alone_in_block(parent, f.shown) and not _excluded_link(parent, page):
+            if blocks.alone_in_block(parent, f.shown) and not _excluded_link(parent, page):
                 yield block_of(parent), detection(f.target, "link", links=(f.shown,))
 
 
