@@ -66,6 +66,8 @@ def _scan(
     text: str, registry: tuple[Platform, ...], posts: bool, start: int, end: int
 ) -> list[Found]:
     found: list[Found] = []
+    #: Each URL's post, by platform, asked once: a text may repeat one link many times.
+    posts_of: dict[tuple[int, str], Target | None] = {}
     for platform, pattern, gate in _gated_patterns(registry, posts):
         if gate is not None and gate.search(text, start, end) is None:
             continue
@@ -74,10 +76,13 @@ def _scan(
                 continue
             target = None
             if posts:
-                # The cheap test first: the generic platform's match asks yt-dlp.
-                if _claimed_host(m.group(0), platform, registry):
-                    continue
-                target = platform.match(m.group(0))
+                url = m.group(0)
+                key = (id(platform), url)
+                if key not in posts_of:
+                    # The cheap test first: the generic platform's match asks yt-dlp.
+                    claimed = _claimed_host(url, platform, registry)
+                    posts_of[key] = None if claimed else platform.match(url)
+                target = posts_of[key]
                 if target is None:
                     continue
             handle = m.groupdict().get("handle")

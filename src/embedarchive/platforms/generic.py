@@ -20,12 +20,14 @@ detection should offer this platform players and stand-alone links, not links in
 Speed: asking all ~1,750 extractors costs milliseconds per URL, so candidates are first looked
 up by the URL's host. The index maps every literal word of every ``_VALID_URL`` to its
 extractors; a host's "brand" label (``dailymotion`` in ``www.dailymotion.com``, ``bbc`` in
-``bbc.co.uk``) is looked up with its prefixes (``youtubekids`` → ``youtube``) and as a prefix
-(``tiktok`` → ``tiktokv``). It is built once per process on first use and never changes: an
-``lru_cache``'d immutable value is the only state here. On yt-dlp's own 5,871 http test URLs
-the prefilter yields the same extractor as asking every extractor for all but 49, whose
-patterns spell no host (``https?://[^/]+/Mediasite/…``), split it (``d(?:play|iscoveryplus)``,
-``ur(?:play|skola)``) or start it with a two-letter word (``vk(?:video)?``).
+``bbc.co.uk``) is looked up with its prefixes (``youtubekids`` → ``youtube``; not ``com`` for
+``comments``: the words in most patterns, ``https``, ``www``, ``com``, name no site) and as a
+prefix (``tiktok`` → ``tiktokv``). It is built once per process on first use and never
+changes: an ``lru_cache``'d immutable value is the only state here. On yt-dlp's own 5,832
+http test URLs (yt-dlp 2026.10.26) the prefilter yields the same extractor as asking every
+extractor for all but 48, whose patterns spell no host (``https?://[^/]+/Mediasite/…``), split
+it (``d(?:play|iscoveryplus)``, ``ur(?:play|skola)``) or start it with a two-letter word
+(``vk(?:video)?``).
 """
 
 from __future__ import annotations
@@ -72,6 +74,8 @@ _REGEX_SYNTAX = re.compile(
     r"\\[dDwWsSbBAZ]|\(\?P<\w+>|\(\?P=\w+\)|\(\?[aiLmsux-]+\)|\{\d+(?:,\d*)?\}"
 )
 _WORD = re.compile(r"[a-z0-9]+")
+#: A word in more extractors' patterns than this is a part of every URL, not a site's name.
+_COMMON_WORD = 500
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,9 @@ class ExtractorIndex:
     by_prefix: Mapping[str, tuple[int, ...]]
     #: The longest word: a longer prefix of a host's label is no word.
     longest: int
+    #: Words in so many patterns (``https``, ``www``, ``com``) that they name no site: a brand
+    #: that merely starts with one (``comments``, ``wwwhatsnew``) is not looked up under it.
+    common: frozenset[str]
 
     def candidates(self, host: str) -> list[int]:
         """Positions of the extractors whose pattern may accept a URL on ``host``, in order."""
@@ -92,7 +99,8 @@ class ExtractorIndex:
             if not part:
                 continue
             for n in range(min(3, len(part)), min(len(part), self.longest) + 1):
-                found.update(self.by_word.get(part[:n], ()))
+                if n == len(part) or part[:n] not in self.common:
+                    found.update(self.by_word.get(part[:n], ()))
             found.update(self.by_prefix.get(part, ()))
         return sorted(found)
 
@@ -150,6 +158,7 @@ def extractor_index() -> ExtractorIndex:
         MappingProxyType({k: tuple(v) for k, v in by_word.items()}),
         MappingProxyType({k: tuple(sorted(v)) for k, v in by_prefix.items()}),
         max(map(len, by_word), default=0),
+        frozenset(word for word, found in by_word.items() if len(found) > _COMMON_WORD),
     )
 
 
