@@ -202,6 +202,14 @@ def test_a_paragraph_of_thousands_of_links_is_read_in_linear_time(separator: str
     # link took 50 s and 90 s
 
 
+def test_a_head_of_unclosed_titles_is_read_in_linear_time() -> None:
+    raw = ("<html><head>" + "<title>" * 28_000 + "</head><body><p>x</p></body></html>").encode()
+    t0 = time.monotonic()
+    article = build_article(raw, source="titles.html", source_kind="file", is_html=True)
+    assert article.title is None
+    assert time.monotonic() - t0 < 10  # each <title> read the rest of the head: 26 s
+
+
 # --- deep nesting ---------------------------------------------------------------------------
 
 
