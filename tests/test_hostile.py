@@ -9,9 +9,9 @@ import json
 import socket
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from click.testing import CliRunner
@@ -29,6 +29,8 @@ from .faultserver import FaultServer
 from .helpers import SEED, cli_env
 from .test_faults import make_settings
 
+T = TypeVar("T")
+
 TWEET_URL = "https://twitter.com/jack/status/20"
 BLOCKQUOTE = (
     '<blockquote class="twitter-tweet"><p lang="en">just setting up my twttr</p>&mdash; jack '
@@ -40,6 +42,18 @@ KNOWN_ID = "1641895049427550208"
 
 def tweet_ids(found: list[Any]) -> set[str | None]:
     return {d.id for d in found if d.platform == "twitter"}
+
+
+def timed(
+    capsys: pytest.CaptureFixture[str], what: str, read: Callable[[str], T], document: str
+) -> tuple[T, float]:
+    """``read(document)`` and the seconds it took, printed to the log."""
+    t0 = time.monotonic()
+    result = read(document)
+    elapsed = time.monotonic() - t0
+    with capsys.disabled():
+        print(f"\n{what}: {elapsed:.1f} s", file=sys.stderr)
+    return result, elapsed
 
 
 # --- binary, NUL bytes, size ----------------------------------------------------------------
@@ -139,11 +153,7 @@ def test_text_built_to_make_the_detector_rescan_is_read_in_linear_time(
     prefix of a host name was looked up, each copy of a link was checked against yt-dlp's
     ~900 extractors whose patterns hold ``com``."""
     text = unit * max(1, size // len(unit))
-    t0 = time.monotonic()
-    found = detect_text(text)
-    elapsed = time.monotonic() - t0
-    with capsys.disabled():
-        print(f"\n{len(text):,} characters of {unit[:30]!r}: {elapsed:.1f} s", file=sys.stderr)
+    found, elapsed = timed(capsys, f"{len(text):,} characters of {unit[:30]!r}", detect_text, text)
     assert len(found) == posts
     assert elapsed < 60  # seconds here; the old reading took minutes
 
@@ -179,11 +189,7 @@ def test_an_article_with_thousands_of_embeds_is_read_in_linear_time(
 ) -> None:
     body = "".join(embed.format(i=1000 + i) for i in range(8000))
     html = f"<html><body><article><p>{'Text. ' * 200}</p>{body}</article></body></html>"
-    t0 = time.monotonic()
-    detections = detect_html(html)
-    elapsed = time.monotonic() - t0
-    with capsys.disabled():
-        print(f"\n8,000 embeds: {elapsed:.1f} s", file=sys.stderr)
+    detections, elapsed = timed(capsys, "8,000 embeds", detect_html, html)
     assert len(detections) == found
     assert all(0 <= d.offset < len(html) for d in detections)
     assert elapsed < 30  # about a second; quadratic, this took minutes
