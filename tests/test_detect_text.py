@@ -373,3 +373,33 @@ def test_literal_gates_change_no_match(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(links, "literal_gate", lambda pattern: None)
     monkeypatch.setattr(text_module, "literal_gate", lambda pattern: None)
     assert [(detect_text(t), links.shown_links(t, REGISTRY)) for t in samples] == gated
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://X.COM/a/STATUS/1234567",  # upper case: the gates ignore case as the patterns do
+        "https://x.com/a/\u017ftatus/1234567",  # a long s, which re takes for an s
+        "pic.x.com/AbCdEf1",  # the second alternative of the short-link gate, spelt out
+    ],
+)
+def test_a_long_text_finds_what_a_short_one_does(link: str) -> None:
+    """Long texts are looked at lowered, once for all gates: that must find every link the
+    case-insensitive patterns find (``str.lower`` keeps ``ſ`` and ``ı``, and turns ``İ``
+    into two characters, so a text holding one is searched as before)."""
+    short = f"Read this: {link}\n"
+    padding = "Az orosz nagykövet ma reggel a minisztériumba ment. " * 1500  # over 64 kB
+    found = [(d.platform, d.id, d.links) for d in detect_text(short)]
+    assert found and found == [(d.platform, d.id, d.links) for d in detect_text(padding + short)]
+
+
+def test_gates_spell_out_alternatives_of_literals() -> None:
+    from embedarchive.platforms.facebook import Facebook
+    from embedarchive.platforms.twitter import Twitter
+
+    assert links.literal_gates(Twitter.short_link_patterns[0]) == ("pic.twitter.com/", "pic.x.com/")
+    assert links.literal_gates(Facebook.short_link_patterns[0]) == (
+        "fb.watch/",
+        "facebook.com/share/",
+    )
+    assert links.literal_gates(Twitter.url_patterns[0]) == ("/status",)

@@ -68,8 +68,9 @@ def _scan(
     found: list[Found] = []
     #: Each URL's post, by platform, asked once: a text may repeat one link many times.
     posts_of: dict[tuple[int, str], Target | None] = {}
+    lowered = _lowered(text, start, end)
     for platform, pattern, gate in _gated_patterns(registry, posts):
-        if gate is not None and gate.search(text, start, end) is None:
+        if gate is not None and not gate.holds(text, start, end, lowered):
             continue
         for m in pattern.finditer(text, start, end):
             if not _standalone(text, m, whole_code=not posts):
@@ -106,16 +107,57 @@ def _scan(
     return kept
 
 
+#: Characters that ``re.IGNORECASE`` matches with an ASCII letter but ``str.lower`` does not
+#: turn into it (``İ`` also turns into two characters).
+_FOLDED_APART = re.compile("[\u0130\u0131\u017f]")
+#: From this many characters on, a text is lowered once for all the gates of a scan.
+_LOWER_FROM = 1 << 16
+
+
+@dataclass(frozen=True)
+class _Gate:
+    """A pattern's ``literal_gates``: one of them is in every text the pattern matches."""
+
+    pattern: re.Pattern[str]
+    literals: tuple[str, ...]
+    #: The literals as ``str.find`` looks for them in a lowered text (None: not ASCII).
+    lowered: tuple[str, ...] | None
+
+    def holds(self, text: str, start: int, end: int, lowered: str | None) -> bool:
+        """Whether ``text[start:end]`` holds one of the literals. A case-insensitive regex
+        search is slow (no fast literal search), so a long text is looked at lowered."""
+        if lowered is not None and self.lowered is not None:
+            if self.pattern.flags & re.IGNORECASE:
+                return any(g in lowered for g in self.lowered)
+            return any(text.find(g, start, end) >= 0 for g in self.literals)
+        return self.pattern.search(text, start, end) is not None
+
+
+def _lowered(text: str, start: int, end: int) -> str | None:
+    """``text[start:end].lower()`` for a long text, when that finds what a case-insensitive
+    search of an ASCII literal would find; else None."""
+    if end - start < _LOWER_FROM or _FOLDED_APART.search(text, start, end):
+        return None
+    return text[start:end].lower()
+
+
 @functools.lru_cache(maxsize=32)
 def _gated_patterns(
     registry: tuple[Platform, ...], posts: bool
-) -> tuple[tuple[Platform, re.Pattern[str], re.Pattern[str] | None], ...]:
+) -> tuple[tuple[Platform, re.Pattern[str], _Gate | None], ...]:
     """Each platform's post (or short-link) patterns, in registry order, with their gates."""
-    return tuple(
-        (platform, pattern, literal_gate(pattern))
-        for platform in registry
-        for pattern in (platform.url_patterns if posts else platform.short_link_patterns)
-    )
+    out: list[tuple[Platform, re.Pattern[str], _Gate | None]] = []
+    for platform in registry:
+        for pattern in platform.url_patterns if posts else platform.short_link_patterns:
+            gate = literal_gate(pattern)
+            literals = literal_gates(pattern)
+            if gate is None or literals is None:
+                out.append((platform, pattern, None))
+                continue
+            ascii_only = all(g.isascii() for g in literals)
+            lowered = tuple(g.lower() for g in literals) if ascii_only else None
+            out.append((platform, pattern, _Gate(gate, literals, lowered)))
+    return tuple(out)
 
 
 @functools.lru_cache(maxsize=16)
@@ -150,10 +192,23 @@ def _claimed_host(url: str, platform: Platform, registry: tuple[Platform, ...]) 
 
 @functools.lru_cache(maxsize=512)
 def literal_gate(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
-    """The longest run of literal characters that every match of ``pattern`` holds
-    (``/status`` for an X status URL, ``(@`` for an attribution), as a pattern of its own: a
-    text without it cannot match, and finding it is many times cheaper than trying the whole
-    pattern at every position. None when the pattern has no such run.
+    """``literal_gates`` as a pattern of its own: a text where it finds nothing cannot match
+    ``pattern``, and finding it is many times cheaper than trying the whole pattern at every
+    position. None when the pattern has no such literals.
+    """
+    gates = literal_gates(pattern)
+    if gates is None:
+        return None
+    alternatives = "|".join(re.escape(g) for g in gates)
+    return re.compile(alternatives, pattern.flags & (re.IGNORECASE | re.ASCII))
+
+
+@functools.lru_cache(maxsize=512)
+def literal_gates(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+    """Literal strings one of which every match of ``pattern`` holds, as long as can be found:
+    ``/status`` for an X status URL, ``(@`` for an attribution, ``pic.twitter.com/`` or
+    ``pic.x.com/`` for an X short link (alternatives of literals are spelt out). None when
+    the pattern has none.
     """
     if _parser is None:
         return None
@@ -161,26 +216,72 @@ def literal_gate(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
         parsed = _parser.parse(pattern.pattern, pattern.flags)
     except Exception:  # noqa: BLE001 - an internal parser: no gate is always correct
         return None
-    best = ""
-    run: list[str] = []
+    return _sequence_gates(parsed)
+
+
+#: At most this many spelt-out alternatives per gate.
+_MAX_GATES = 16
+
+
+def _strength(gates: tuple[str, ...]) -> tuple[int, int]:
+    """The rarer the better: the shortest literal as long as can be, then the fewest."""
+    return min(map(len, gates)), -len(gates)
+
+
+def _pure_literal(items: Any) -> str | None:
+    """The text a sequence of literal characters (plain groups of them too) spells, else None."""
+    chars = []
+    for op, av in items:
+        if op is _constants.LITERAL:
+            chars.append(chr(av))
+        elif op is _constants.SUBPATTERN and not av[1] and not av[2]:
+            inner = _pure_literal(av[3])
+            if inner is None:
+                return None
+            chars.append(inner)
+        else:
+            return None
+    return "".join(chars)
+
+
+def _sequence_gates(items: Any) -> tuple[str, ...] | None:
+    """The strongest gates of a parsed sequence: a run of literals (with alternatives of
+    literals inside it spelt out), or an alternation each of whose branches has gates."""
+    best: tuple[str, ...] | None = None
+    spelt = [""]
+
+    def consider(gates: tuple[str, ...]) -> None:
+        nonlocal best
+        if all(gates) and (best is None or _strength(gates) > _strength(best)):
+            best = gates
+
+    def end_run() -> None:
+        nonlocal spelt
+        consider(tuple(dict.fromkeys(spelt)))
+        spelt = [""]
 
     def walk(items: Any) -> None:
-        nonlocal best
+        nonlocal spelt
         for op, av in items:
             if op is _constants.LITERAL:
-                run.append(chr(av))
-                continue
-            if op is _constants.SUBPATTERN and not av[1] and not av[2]:
+                spelt = [s + chr(av) for s in spelt]
+            elif op is _constants.SUBPATTERN and not av[1] and not av[2]:
                 walk(av[3])  # a plain group: its contents are part of the sequence
-                continue
-            best = max(best, "".join(run), key=len)
-            run.clear()
+            elif op is _constants.BRANCH:
+                branches = [_pure_literal(branch) for branch in av[1]]
+                if None not in branches and len(spelt) * len(branches) <= _MAX_GATES:
+                    spelt = [s + str(b) for s in spelt for b in branches]
+                    continue
+                end_run()
+                inner = [_sequence_gates(branch) for branch in av[1]]
+                if all(inner) and sum(len(g) for g in inner if g) <= _MAX_GATES:
+                    consider(tuple(dict.fromkeys(g for gates in inner if gates for g in gates)))
+            else:
+                end_run()
 
-    walk(parsed)
-    best = max(best, "".join(run), key=len)
-    if not best:
-        return None
-    return re.compile(re.escape(best), pattern.flags & (re.IGNORECASE | re.ASCII))
+    walk(items)
+    end_run()
+    return best
 
 
 def post_urls(
