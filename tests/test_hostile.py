@@ -232,6 +232,15 @@ def test_deeply_nested_html_does_not_crash(tag: str, capsys: pytest.CaptureFixtu
     assert all(0 <= d.offset < len(html) for d in found)
 
 
+def test_thousands_of_chrome_boxes_in_a_deeply_nested_article_are_read_in_linear_time() -> None:
+    depth = 40_000
+    body = "<p>" + "Text of the article. " * 100 + "</p>" + "<nav>menu</nav>" * 8000 + BLOCKQUOTE
+    html = f"<html><body>{'<div>' * depth}<article>{body}</article>{'</div>' * depth}</body></html>"
+    t0 = time.monotonic()
+    assert tweet_ids(detect_html(html)) == {"20"}
+    assert time.monotonic() - t0 < 10  # each <nav> walked up from the article: 20 s
+
+
 def test_unclosed_nesting_does_not_crash() -> None:
     """Nested blockquotes and links are read in time quadratic in the depth (each one's text is
     read whole), so this stays at a few thousand levels; 100,000 would take hours."""

@@ -99,6 +99,8 @@ class Scope:
         #: Whether a class or an id value names chrome, by value: a page repeats its values.
         self._classes: dict[str, bool] = {}
         self._ids: dict[str, bool] = {}
+        #: The ancestors of the region's elements (made when first needed).
+        self._holding: set[Element] | None = None
         # One walk for both: lxml's iterator looks ahead to the next match, so even
         # ``next(root.iter("body"))`` walks the whole tree.
         found = list(root.iter("body", "template", "rt", "rp"))
@@ -215,7 +217,11 @@ class Scope:
         those ``is_chrome_element`` names chrome."""
         if tag.tag in ("html", "body") or tag in self.region or not self._is_chrome(tag):
             return False
-        if any(tag in r.iterancestors() for r in self.region):
+        if self._holding is None:
+            # What holds part of the region, found once (a deep page's thousands of chrome
+            # elements do not each walk up from the region).
+            self._holding = {a for r in self.region for a in r.iterancestors()}
+        if tag in self._holding:
             return False
         self._answers[tag] = False
         return True
