@@ -190,6 +190,8 @@ def _walked(top: Element, skipped: set[Element]) -> int:
     """How many nodes the survey visited in ``top`` (itself included)."""
     if top.tag.__class__ is not str:
         return 1  # a comment or a processing instruction: nothing inside
+    if not skipped:
+        return len(list(top.iter()))  # lxml counts in C; the list keeps the nest's proxies
     count = 0
     walker = etree.iterwalk(top, events=("start", "comment", "pi"))
     for _, node in walker:
