@@ -28,8 +28,12 @@ from embedarchive.detect import detect, detect_html, detect_text
 from embedarchive.detect._links import URLISH, may_be_url
 from embedarchive.detect._positions import _SPECIAL, Positions
 from embedarchive.detect._tree import markup, parse, stripped_text_length, utf8
-from embedarchive.detect._visible import _one_space
+from embedarchive.detect._visible import (
+    _NOT_EMBED_BLOCKS as NOT_EMBED_BLOCKS,
+)
+from embedarchive.detect._visible import NO_TEXT, Texts, _one_space, block_of, visible_text
 from embedarchive.detect.dates import find_date, iso_date
+from embedarchive.detect.html import _smallest_groups
 from embedarchive.errors import EmbedArchiveError, InputError
 from embedarchive.models import Detection, Target
 from embedarchive.platforms import bluesky, mastodon, telegram, twitter
@@ -232,6 +236,99 @@ def test_one_space_is_the_whitespace_substitution(text: str) -> None:
 @given(st.one_of(st.text(), text_with_markers, attr_value))
 def test_may_be_url_is_the_urlish_search(value: str) -> None:
     assert may_be_url(value) == (URLISH.search(value) is not None)
+
+
+SHOWN_URL = "x.com/a/status/1"
+text_pieces = st.lists(
+    st.one_of(
+        st.text(alphabet=SPACES_AND_LETTERS, max_size=6),
+        st.sampled_from([SHOWN_URL, "<br>", "<!-- c -->", "\n", " "]),
+    ),
+    max_size=4,
+).map("".join)
+TEXT_TAGS = ["p", "div", "span", "b", "a", "li", "h2", "pre", "blockquote", "br"]
+TEXT_TAGS += ["script", "style", "template", "noscript"]
+
+
+@st.composite
+def text_trees(draw: st.DrawFn, depth: int = 0) -> str:
+    parts = [draw(text_pieces)]
+    for _ in range(draw(st.integers(0, 3)) if depth < 5 else 0):
+        tag = draw(st.sampled_from(TEXT_TAGS))
+        parts.append(f"<{tag}>{draw(text_trees(depth + 1))}</{tag}>{draw(text_pieces)}")
+    return "".join(parts)
+
+
+@FAST
+@given(text_trees())
+def test_text_shapes_answer_what_reading_the_visible_text_does(document: str) -> None:
+    """``Texts`` tells from its elements' shapes what ``visible_text`` would write."""
+    root = parse(utf8(f"<html><body>{document}</body></html>"))
+    assert root is not None
+    texts = Texts()
+    elements = [el for el in root.iter() if isinstance(el.tag, str)]
+    for el in reversed(elements):  # parents after children, and the other way round below
+        texts.length(el)
+    for el in elements:
+        visible = visible_text(el)
+        words = visible.split()
+        assert texts.length(el) == len(visible)
+        assert texts.shown(el) == (visible.strip() if len(words) <= 1 else None)
+        block = block_of(el)
+        assert texts.block_of(el) is block
+        for shown in {*words[:1], SHOWN_URL, f"{SHOWN_URL} x"}:
+            alone = block.tag not in NOT_EMBED_BLOCKS and words_of(block) == shown.split()
+            assert texts.alone_in_block(el, shown) == alone
+        assert texts.hidden(el) == (next(el.iterancestors(*NO_TEXT), None) is not None)
+
+
+def words_of(block: Any) -> list[str]:
+    return visible_text(block).split()
+
+
+IMAGE_LINKS = [
+    '<a href="https://www.instagram.com/p/C7tq2Nsu7Gd/"><img src="t.jpg"></a>',
+    '<a href="https://twitter.com/jack/status/20"><img src="t.jpg"></a>',
+]
+
+
+@st.composite
+def link_trees(draw: st.DrawFn, depth: int = 0) -> str:
+    parts = []
+    for _ in range(draw(st.integers(0, 4)) if depth < 5 else 0):
+        kind = draw(st.sampled_from(["link", "box", "box", "text"]))
+        if kind == "link":
+            parts.append(draw(st.sampled_from(IMAGE_LINKS)))
+        elif kind == "text":
+            parts.append("Some words. ")
+        else:
+            parts.append(f"<div>{draw(link_trees(depth + 1))}</div>")
+    return "".join(parts)
+
+
+@FAST
+@given(link_trees())
+def test_the_smallest_group_above_each_image_link_is_the_one_walking_up_finds(
+    document: str,
+) -> None:
+    root = parse(utf8(f"<html><body>{document}</body></html>"))
+    assert root is not None
+    textless = [
+        (a, Target("instagram" if "instagram" in a.get("href") else "twitter", "1", ""))
+        for a in root.iter("a")
+    ]
+    held: dict[tuple[str, Any], int] = {}
+    for a, target in textless:
+        for node in a.iterancestors():
+            held[(target.platform, node)] = held.get((target.platform, node), 0) + 1
+    walked_up = [
+        next(
+            ((node, n) for node in a.iterancestors() if (n := held[(t.platform, node)]) >= 3),
+            (None, 0),
+        )
+        for a, t in textless
+    ]
+    assert _smallest_groups(textless) == walked_up
 
 
 def test_the_raw_text_lookahead_lets_every_case_of_the_names_through() -> None:

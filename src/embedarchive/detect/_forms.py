@@ -228,7 +228,7 @@ def _fragments(page: Page) -> Iterator[Found]:
         codes: list[str] = []
         markup: Markup = "other"
         if tag.tag == "textarea":
-            codes.append(raw_text(tag))
+            codes.append(raw_text(tag, page.in_container(tag)))
         elif tag.tag == "script" and TEMPLATE_TYPES.match(text_value(tag, "type") or ""):
             codes.append(raw_text(tag))
             markup = "script"

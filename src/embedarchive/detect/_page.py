@@ -11,7 +11,7 @@ from ..platforms.base import Platform
 from ._links import target_at_start
 from ._scope import Scope
 from ._survey import Survey, survey
-from ._tree import Element
+from ._tree import STRING_CONTAINERS, Element, nearest
 
 _HOST = re.compile(r"(?:https?:)?//([^/?#:\s]+)", re.IGNORECASE)
 
@@ -45,6 +45,7 @@ class Page:
     _targets: dict[str, Target | None] = field(default_factory=dict)
     _named_targets: dict[str, Target | None] = field(default_factory=dict)
     _fallback_targets: dict[str, Target | None] = field(default_factory=dict)
+    _containers: dict[Element, Element | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.scope = Scope(self.root) if self.scoped else None
@@ -97,6 +98,14 @@ class Page:
         present = {p.name for name in names for p in id_attrs.get(name, ())}
         return [p for p in self.registry if p.name in present] if present else []
 
+    def in_container(self, tag: Element) -> bool:
+        """``_tree.in_container``, each element's answer kept (a nest of thousands of
+        ``<textarea>`` would walk up from each)."""
+        parent = tag.getparent()
+        return parent is not None and (
+            nearest(parent, self._containers, _string_container) is not None
+        )
+
     def content(self, tag: Element) -> bool:
         return self.scope is None or self.scope.contains(tag)
 
@@ -148,6 +157,10 @@ def _cut_after_last(registry: tuple[Platform, ...], names: frozenset[str]) -> tu
     give a target outside ``names`` (or none), so an answer inside ``names`` is the same."""
     last = max((i for i, p in enumerate(registry) if p.name in names), default=-1)
     return registry[: last + 1]
+
+
+def _string_container(node: Element) -> Element | None:
+    return node if node.tag in STRING_CONTAINERS else None
 
 
 def detection(target: Target, markup: Markup, **fields: object) -> Detection:

@@ -79,6 +79,71 @@ def _tag_patterns(name: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
     return re.compile(rf"<(?i:{escaped})(?=[\s/>])"), re.compile(rf"<(?i:{escaped})({_ATTRS})>")
 
 
+class _Specials:
+    """The places a comment or raw-text element may start, read as far as asked (shared by
+    every name's reader; held apart from ``Positions`` so that its readers, which hold this,
+    make no reference cycle: a page's proxies are then freed when the page is done, not by a
+    later collection in whatever order it takes)."""
+
+    def __init__(self, html: str) -> None:
+        self._html = html
+        self._found: list[_Special] = []
+        self._reader = _SPECIAL.finditer(html)
+
+    def __call__(self, i: int) -> _Special | None:
+        """The ``i``-th (start, end or None when none starts there, raw element name, its
+        attributes)."""
+        while len(self._found) <= i:
+            m = next(self._reader, None)
+            if m is None:
+                return None
+            self._found.append(self._at(m.start()))
+        return self._found[i]
+
+    def _at(self, pos: int) -> _Special:
+        html = self._html
+        if html.startswith("<!--", pos):
+            end = html.find("-->", pos + 4)
+            return pos, len(html) if end < 0 else end + 3, None, None
+        raw = _RAW_START.match(html, pos)
+        if raw is None:
+            return pos, None, None, None
+        name = raw.group("raw").lower()
+        close = _RAW_END[name].search(html, raw.end())
+        return pos, close.end() if close else len(html), name, raw.group("attrs")
+
+
+def _read(html: str, name: str, special: _Specials) -> Iterator[tuple[int, str]]:
+    """The start tags called ``name`` in the source, in order, with their raw attributes."""
+    starts, tag = _tag_patterns(name)
+    i = 0
+    cursor = 0
+    for m in starts.finditer(html):
+        pos = m.start()
+        # Comments and raw text starting before this tag, in order, may swallow it.
+        while (found := special(i)) is not None and found[0] <= pos:
+            start, end, raw, attrs = found
+            i += 1
+            if start < cursor or end is None:
+                continue
+            if raw == name and attrs is not None:
+                yield start, attrs
+            cursor = end
+        if pos < cursor:
+            continue
+        whole = tag.match(html, pos)
+        if whole is not None:
+            yield pos, whole.group(1)
+            cursor = whole.end()
+    while (found := special(i)) is not None:
+        start, end, raw, attrs = found
+        i += 1
+        if start >= cursor and end is not None:
+            if raw == name and attrs is not None:
+                yield start, attrs
+            cursor = end
+
+
 class Positions:
     """Character offsets of the tree's start tags in the HTML string they were parsed from."""
 
@@ -86,8 +151,7 @@ class Positions:
         self._html = html
         self._root = root
         self._offsets: dict[Element, int | None] = {}
-        self._specials: list[_Special] = []
-        self._special_reader = _SPECIAL.finditer(html)
+        self._specials = _Specials(html)
         self._readers: dict[str, Iterator[tuple[int, str]]] = {}
         #: Each name's start tags read so far: (offset, raw attributes).
         self._source: dict[str, list[tuple[int, str]]] = {}
@@ -100,33 +164,11 @@ class Positions:
         self._asked: dict[str, set[_Fingerprint]] = {}
         self._indexes: dict[str, dict[str, list[int]]] = {}
 
-    def _special(self, i: int) -> _Special | None:
-        """The ``i``-th place a comment or raw-text element may start (read as far as asked):
-        (start, end or None when none starts there, raw element name, its attributes)."""
-        while len(self._specials) <= i:
-            m = next(self._special_reader, None)
-            if m is None:
-                return None
-            self._specials.append(self._special_at(m.start()))
-        return self._specials[i]
-
-    def _special_at(self, pos: int) -> _Special:
-        html = self._html
-        if html.startswith("<!--", pos):
-            end = html.find("-->", pos + 4)
-            return pos, len(html) if end < 0 else end + 3, None, None
-        raw = _RAW_START.match(html, pos)
-        if raw is None:
-            return pos, None, None, None
-        name = raw.group("raw").lower()
-        close = _RAW_END[name].search(html, raw.end())
-        return pos, close.end() if close else len(html), name, raw.group("attrs")
-
     def _start_tag(self, name: str, i: int) -> tuple[int, str] | None:
         """The ``i``-th start tag called ``name`` in the source with its raw attributes (None
         past the last); read as far as asked and kept in ``_source``."""
         if name not in self._readers:
-            self._readers[name] = self._read(name)
+            self._readers[name] = _read(self._html, name, self._specials)
             self._source[name] = []
         seen = self._source[name]
         while len(seen) <= i:
@@ -135,36 +177,6 @@ class Positions:
                 return None
             seen.append(found)
         return seen[i]
-
-    def _read(self, name: str) -> Iterator[tuple[int, str]]:
-        html = self._html
-        starts, tag = _tag_patterns(name)
-        i = 0
-        cursor = 0
-        for m in starts.finditer(html):
-            pos = m.start()
-            # Comments and raw text starting before this tag, in order, may swallow it.
-            while (special := self._special(i)) is not None and special[0] <= pos:
-                start, end, raw, attrs = special
-                i += 1
-                if start < cursor or end is None:
-                    continue
-                if raw == name and attrs is not None:
-                    yield start, attrs
-                cursor = end
-            if pos < cursor:
-                continue
-            found = tag.match(html, pos)
-            if found is not None:
-                yield pos, found.group(1)
-                cursor = found.end()
-        while (special := self._special(i)) is not None:
-            start, end, raw, attrs = special
-            i += 1
-            if start >= cursor and end is not None:
-                if raw == name and attrs is not None:
-                    yield start, attrs
-                cursor = end
 
     def offset(self, tag: Element) -> int | None:
         """Where ``tag``'s start tag begins, or None if it was not in the source as such."""

@@ -27,6 +27,7 @@ from ._tree import (
     WORDS,
     Element,
     joined_length,
+    nearest,
     nested_text_lengths,
     plain_strings,
     stripped_text_length,
@@ -101,6 +102,10 @@ class Scope:
         self._ids: dict[str, bool] = {}
         #: The ancestors of the region's elements (made when first needed).
         self._holding: set[Element] | None = None
+        #: Each element's nearest paragraph or string container (itself included), and the
+        #: outermost paragraph of those above it.
+        self._holders: dict[Element, Element | None] = {}
+        self._outermost: dict[Element, Element | None] = {}
         # One walk for both: lxml's iterator looks ahead to the next match, so even
         # ``next(root.iter("body"))`` walks the whole tree.
         found = list(root.iter("body", "template", "rt", "rp"))
@@ -127,18 +132,40 @@ class Scope:
                 text = p.text
                 if not len(p) and not self._in_container:
                     known[p] = len(text.strip()) if text else 0
-                elif next(p.iterancestors("p", *STRING_CONTAINERS), None) is None:
+                elif self._holder(p) is None:
                     # One look up for the two cases below: most paragraphs are in neither.
                     known[p] = joined_length(plain_strings(p))
-                elif next(p.iterancestors("p"), None) is not None:
+                elif (outer := self._outermost_paragraph(p)) is not None:
                     # Paragraphs inside paragraphs (a broken page): count every one from the
                     # outermost's strings in one walk, not each one's strings again.
-                    outer = list(p.iterancestors("p"))[-1]
                     known.update(nested_text_lengths(outer, "p"))
                 else:
-                    known[p] = stripped_text_length(p)
+                    known[p] = 0  # in a string container: ``get_text`` types its strings apart
             total += known[p]
         return total
+
+    def _holder(self, node: Element) -> Element | None:
+        """The nearest paragraph or string container above ``node`` (kept for each element
+        on the way up: in a nest, each paragraph would walk up again)."""
+        parent = node.getparent()
+        return None if parent is None else nearest(parent, self._holders, _holds_strings)
+
+    def _outermost_paragraph(self, p: Element) -> Element | None:
+        """The outermost paragraph above ``p``, found through ``_holder`` and kept."""
+        chain: list[Element] = []
+        node = self._holder(p)
+        found = None
+        while node is not None:
+            if node in self._outermost:
+                found = self._outermost[node]
+                break
+            chain.append(node)
+            node = self._holder(node)
+        for node in reversed(chain):  # down from the top: the first paragraph is outermost
+            if found is None and node.tag == "p":
+                found = node
+            self._outermost[node] = found
+        return found
 
     def _find_region(self, root: Element) -> tuple[Element, ...]:
         total = self._total
@@ -246,6 +273,10 @@ class Scope:
         for visited in path:
             self._answers[visited] = answer
         return answer
+
+
+def _holds_strings(node: Element) -> Element | None:
+    return node if node.tag == "p" or node.tag in STRING_CONTAINERS else None
 
 
 # Attribute steps rather than predicates, which libxml2 evaluates on every element several

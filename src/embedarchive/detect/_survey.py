@@ -105,12 +105,13 @@ def survey(
     classed, placeholders, coded = found.classed, found.placeholders, found.coded
     links, quotes, amps = found.links, found.quotes, found.amps
     # Each text with its place in document order: an element's text comes where it starts,
-    # its tail after its last descendant.
+    # its tail where the node after its last descendant starts (waited for by that node).
     texts: list[tuple[float, Element, str]] = []
-    tails: list[tuple[int, Element]] = []
-    skipped: set[Element] = set()
+    waiting: dict[Element, list[Element]] = {}
     index = 0
     for top in walks:
+        after: dict[Element, Element | None] = {}
+        at_end: list[Element] = []
         # iterwalk holds the open elements, so each one it lets go of is freed at once: lxml
         # frees an element's proxy by walking up to the nearest element that still has one,
         # which makes a walk down a 100,000-deep nest quadratic otherwise. Nothing else is
@@ -118,10 +119,17 @@ def survey(
         walker = etree.iterwalk(top, events=("start", "comment", "pi"))
         for _, el in walker:
             index += 1
+            if waiting and el in waiting:
+                for before in waiting.pop(el):
+                    _add_tail(texts, index - 0.5, before)
             # Every URL has a "/" or a ":", which most texts lack: that test first.
             tail = el.tail
             if tail is not None and ("/" in tail or ":" in tail) and _bare_url(tail):
-                tails.append((index, el))
+                following = _next_after(el, top, after)
+                if following is None:
+                    at_end.append(el)
+                else:
+                    waiting.setdefault(following, []).append(el)
             tag = el.tag
             if tag.__class__ is not str:
                 continue
@@ -133,7 +141,6 @@ def survey(
             ):
                 # Site chrome: nothing in it is content, so nothing in it is read.
                 walker.skip_subtree()
-                skipped.add(el)
                 continue
             if tag not in _SILENT:
                 text = el.text
@@ -177,25 +184,33 @@ def survey(
                 placeholders.append(el)
             if code and tag != "script" and tag != "textarea":
                 coded.append(el)
-    for start, el in tails:
-        parent = el.getparent()
-        if parent is not None and parent.tag not in _SILENT:
-            texts.append((start + _walked(el, skipped) - 0.5, parent, el.tail or ""))
+        for el in at_end:
+            _add_tail(texts, index + 0.5, el)
     texts.sort(key=lambda t: t[0])
     found.texts = [(parent, text) for _, parent, text in texts]
     return found
 
 
-def _walked(top: Element, skipped: set[Element]) -> int:
-    """How many nodes the survey visited in ``top`` (itself included)."""
-    if top.tag.__class__ is not str:
-        return 1  # a comment or a processing instruction: nothing inside
-    if not skipped:
-        return len(list(top.iter()))  # lxml counts in C; the list keeps the nest's proxies
-    count = 0
-    walker = etree.iterwalk(top, events=("start", "comment", "pi"))
-    for _, node in walker:
-        count += 1
-        if node in skipped:
-            walker.skip_subtree()
-    return count
+def _add_tail(texts: list[tuple[float, Element, str]], place: float, el: Element) -> None:
+    parent = el.getparent()
+    if parent is not None and parent.tag not in _SILENT:
+        texts.append((place, parent, el.tail or ""))
+
+
+def _next_after(el: Element, top: Element, known: dict[Element, Element | None]) -> Element | None:
+    """The first node after ``el`` and all it holds, inside ``top`` (None: none is). The
+    answers on the way up are kept: in a nest, each level would walk up again."""
+    path: list[Element] = []
+    node: Element | None = el
+    found: Element | None = None
+    while node is not None and node is not top:
+        if node in known:
+            found = known[node]
+            break
+        found = node.getnext()
+        if found is not None:
+            break
+        path.append(node)
+        node = node.getparent()
+    known.update(dict.fromkeys(path, found))
+    return found

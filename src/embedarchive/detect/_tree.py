@@ -69,12 +69,19 @@ def utf8(html: str) -> bytes:
     return html.encode("utf-8", "surrogatepass")
 
 
-def parse(data: bytes) -> Element | None:
-    """The root element of a UTF-8 document (None for an empty document)."""
+def parse(data: bytes, keep: list[Element] | None = None) -> Element | None:
+    """The root element of a UTF-8 document (None for an empty document).
+
+    ``keep``: when the tree has to be built from the parser's events (a nest deeper than
+    libxml2 builds), its elements are added to it in document order, for the caller to hold
+    until it is done with the tree. Whatever else it kept is then let go of while these are
+    still held, and the list itself lets go from its end, deepest first: each proxy is freed at
+    once, instead of walking up a nest of thousands to the nearest one still alive.
+    """
     parser = etree.HTMLParser(encoding="utf-8", collect_ids=False, huge_tree=True, no_network=True)
     root = etree.fromstring(data, parser)
     if root is not None and parser.error_log.filter_from_fatals():
-        return _parse_from_events(data, root)
+        return _parse_from_events(data, root, keep)
     return root
 
 
@@ -82,15 +89,16 @@ class _Builder:
     """Parser events to a tree, for what libxml2's own builder refuses (too deep). Names and
     characters lxml cannot hold are replaced; an event it still refuses is left out."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: list[Element]) -> None:
         self._builder = etree.TreeBuilder()
         self._open: list[str | None] = []
+        self._keep = keep
 
     def start(self, tag: str, attrib: dict[str, str]) -> None:
         name = tag if _NAME.fullmatch(tag) else "_" + re.sub(r"[^\w.-]", "_", tag)
         attrs = {k: _NOT_XML.sub("\ufffd", v) for k, v in attrib.items() if _NAME.fullmatch(k)}
         try:
-            self._builder.start(name, attrs)
+            self._keep.append(self._builder.start(name, attrs))
         except ValueError:
             self._open.append(None)
             return
@@ -117,8 +125,8 @@ class _Builder:
         return root
 
 
-def _parse_from_events(data: bytes, fallback: Element) -> Element:
-    builder = _Builder()
+def _parse_from_events(data: bytes, fallback: Element, keep: list[Element] | None) -> Element:
+    builder = _Builder([] if keep is None else keep)
     parser = etree.HTMLParser(target=builder, encoding="utf-8", no_network=True)
     try:
         parser.feed(data)
@@ -178,6 +186,27 @@ def in_container(el: Element) -> bool:
     return next(el.iterancestors(*STRING_CONTAINERS), None) is not None
 
 
+def nearest(tag: Element, known: dict[Element, Any], own: Callable[[Element], Any]) -> Any:
+    """``own(node)`` of the nearest of ``tag`` and its ancestors for which it is not None
+    (None if there is none), each answer on the way kept in ``known``."""
+    path: list[Element] = []
+    node: Element | None = tag
+    found = None
+    while node is not None:
+        if node in known:
+            found = known[node]
+            break
+        found = own(node)
+        if found is not None:
+            known[node] = found
+            break
+        path.append(node)
+        node = node.getparent()
+    for visited in path:
+        known[visited] = found
+    return found
+
+
 def plain_strings(el: Element) -> Iterator[str]:
     """The strings of ``el`` that ``get_text`` reads: none of a comment, and only those typed
     as ``el``'s own are (plain ones, or for a ``<template>`` those of the innermost
@@ -204,10 +233,11 @@ def plain_strings(el: Element) -> Iterator[str]:
                 stack.append((child, child.tag if child.tag in STRING_CONTAINERS else inner))
 
 
-def raw_text(el: Element) -> str:
+def raw_text(el: Element, contained: bool | None = None) -> str:
     """``tag.get_text()`` of a ``<script>`` or ``<textarea>``: the raw text it holds (a
-    textarea inside a ``<template>`` holds template text, which ``get_text`` skips)."""
-    if el.tag != "script" and in_container(el):
+    textarea inside a ``<template>`` holds template text, which ``get_text`` skips).
+    ``contained``: ``in_container(el)``, when the caller keeps the answers."""
+    if el.tag != "script" and (in_container(el) if contained is None else contained):
         return ""
     text = el.text or "" if el.tag == "script" else "".join(plain_strings(el))
     return _bs4_string(text, el.tag != "script") if text else ""

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ._tree import Element
+from ._tree import Element, nearest
 
 BLOCKS = frozenset(
     "p div li td th dd dt figure figcaption section article main blockquote center "
@@ -28,35 +28,139 @@ def block_of(tag: Element) -> Element:
     return tag
 
 
-class Blocks:
-    """The blocks links sit in, each one's text read once: a paragraph of a thousand links is
-    not read a thousand times."""
+#: What ``visible_text`` makes of an element, told without writing it out: the whitespace
+#: before its first word and after its last, as (spaces, line breaks), the length of what lies
+#: between, how many words that is, and the word when it is one (and not longer than
+#: ``_WORD_MAX``). A page's shapes are built from its elements' shapes, each element read once,
+#: so asking of every element in a nest of thousands costs no more than asking of the top one.
+_Shape = tuple[int, int, int, int, int, int, str | None]
+_NOTHING: _Shape = (0, 0, 0, 0, 0, 0, None)
+_BREAK: _Shape = (0, 1, 0, 0, 0, 0, None)
+_PARAGRAPH: _Shape = (0, 2, 0, 0, 0, 0, None)
+_SPACE: _Shape = (1, 0, 0, 0, 0, 0, None)
+#: A word longer than this is not kept (a link showing it is not a URL a reader could copy).
+_WORD_MAX = 4096
+
+
+def _piece(text: str) -> _Shape:
+    """The shape of ``_one_space(text)``."""
+    words = text.split()
+    if not words:
+        return _SPACE
+    core = sum(map(len, words)) + len(words) - 1
+    word = words[0] if len(words) == 1 and core <= _WORD_MAX else None
+    return (int(text[0].isspace()), 0, core, int(text[-1].isspace()), 0, len(words), word)
+
+
+def _joined(a: _Shape, b: _Shape) -> _Shape:
+    """The shape of ``a``'s text followed by ``b``'s: the whitespace where they meet is one
+    run, which ``visible_text`` writes as its spaces, or as its line breaks (two at most)."""
+    if not a[5]:
+        return (a[0] + b[0], a[1] + b[1], *b[2:])  # type: ignore[return-value]
+    if not b[5]:
+        return (a[0], a[1], a[2], a[3] + b[0], a[4] + b[1], a[5], a[6])
+    spaces, breaks = a[3] + b[0], a[4] + b[1]
+    if not spaces and not breaks:  # a's last word runs on into b's first
+        words = a[5] + b[5] - 1
+        word = None
+        if words == 1 and a[6] is not None and b[6] is not None:
+            word = a[6] + b[6] if len(a[6]) + len(b[6]) <= _WORD_MAX else None
+        return (a[0], a[1], a[2] + b[2], b[3], b[4], words, word)
+    gap = spaces if not breaks else min(breaks, 2)
+    return (a[0], a[1], a[2] + gap + b[2], b[3], b[4], a[5] + b[5], None)
+
+
+class Texts:
+    """How a page's elements read, each element's answer kept: which block it is in, whether
+    it is hidden, and the shape of its visible text. In a nest of thousands of links or
+    blocks, reading each one's text whole (or walking up from each) is quadratic."""
 
     def __init__(self) -> None:
-        #: Each block's raw text without whitespace (None when it holds hidden parts).
-        self._raw: dict[Element, str | None] = {}
-        #: Each block's visible text with single spaces.
-        self._visible: dict[Element, str] = {}
+        self._shapes: dict[Element, _Shape] = {}
+        self._blocks: dict[Element, Element | None] = {}
+        self._hidden: dict[Element, bool] = {}
+
+    def block_of(self, tag: Element) -> Element:
+        """The nearest block holding ``tag`` (itself included), else ``tag``."""
+        found = nearest(tag, self._blocks, lambda node: node if node.tag in BLOCKS else None)
+        return tag if found is None else found
+
+    def hidden(self, tag: Element) -> bool:
+        """Whether ``tag`` is inside an element whose text no reader sees (``NO_TEXT``)."""
+        parent = tag.getparent()
+        return parent is not None and bool(
+            nearest(parent, self._hidden, lambda node: True if node.tag in NO_TEXT else None)
+        )
+
+    def shown(self, tag: Element) -> str | None:
+        """``visible_text(tag).strip()`` when it is one word or none, else None."""
+        if not len(tag) and tag.tag != "br":  # most links: their own text, read at once
+            words = tag.text.split() if tag.text else ()
+            if len(words) > 1:
+                return None
+            return words[0] if words and len(words[0]) <= _WORD_MAX else "" if not words else None
+        shape = self._shape(tag)
+        if shape[5] > 1:
+            return None
+        return "" if not shape[5] else shape[6]
+
+    def length(self, tag: Element) -> int:
+        """``len(visible_text(tag))``."""
+        return self._shape(tag)[2]
 
     def alone_in_block(self, tag: Element, shown: str) -> bool:
         """True when the link is all its paragraph says (an unrendered oEmbed, not a
         citation). List items, table cells and headings that are only a URL are a source
         list or a title, not an embed.
         """
-        block = block_of(tag)
+        block = self.block_of(tag)
         if block.tag in _NOT_EMBED_BLOCKS:
             return False
-        if block not in self._raw:
-            # Without hidden parts the block's raw text has the same non-space characters as
-            # its visible text: most blocks are paragraphs of prose and fail here at once.
-            hidden = next(block.iterdescendants(*NO_TEXT), None) is not None
-            self._raw[block] = None if hidden else "".join("".join(block.itertext()).split())
-        raw = self._raw[block]
-        if raw is not None and raw != "".join(shown.split()):
+        wanted = shown.split()
+        shape = self._shape(block)
+        if shape[5] != len(wanted):
             return False
-        if block not in self._visible:
-            self._visible[block] = " ".join(visible_text(block).split())
-        return self._visible[block] == " ".join(shown.split())
+        if shape[5] == 1 and shape[6] is not None:
+            return shape[6] == wanted[0]
+        return visible_text(block).split() == wanted
+
+    def _shape(self, tag: Element) -> _Shape:
+        shapes = self._shapes
+        if tag in shapes:
+            return shapes[tag]
+        # Children before their parent, without recursion (a nest may be 100,000 deep).
+        stack: list[tuple[Element, bool]] = [(tag, False)]
+        while stack:
+            node, ready = stack.pop()
+            if ready:
+                shapes[node] = self._shape_of(node)
+                continue
+            stack.append((node, True))
+            if node.tag == "br":
+                continue
+            for child in node:
+                name = child.tag
+                if name.__class__ is str and name not in NO_TEXT and child not in shapes:
+                    stack.append((child, False))
+        return shapes[tag]
+
+    def _shape_of(self, node: Element) -> _Shape:
+        """Its shape, from its children's (``visible_text`` read one level down)."""
+        if node.tag == "br":
+            return _BREAK
+        shapes = self._shapes
+        block = node.tag in BLOCKS
+        shape = _PARAGRAPH if block else _NOTHING
+        if node.text:
+            shape = _joined(shape, _piece(node.text))
+        for child in node:
+            name = child.tag
+            if name.__class__ is str and name not in NO_TEXT:
+                shape = _joined(shape, shapes[child])
+            tail = child.tail
+            if tail:
+                shape = _joined(shape, _piece(tail))
+        return _joined(shape, _PARAGRAPH) if block else shape
 
 
 def _one_space(text: str) -> str:

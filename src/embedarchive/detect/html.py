@@ -37,6 +37,7 @@ its query is not the post (embed proxies are unwrapped on purpose, frames only).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -50,7 +51,7 @@ from ._page import Found, Page, detection, host_of
 from ._positions import Positions
 from ._tree import Element, markup, parse, words
 from ._tree import utf8 as to_utf8
-from ._visible import NO_TEXT, Blocks, block_of, visible_text
+from ._visible import Texts
 
 _SNIPPET_MAX = 20_000
 _SHOWN_URL = re.compile(r"(?:https?:)?(?://)?[^\s/]+\.[^\s/]+/\S*", re.IGNORECASE)
@@ -70,9 +71,14 @@ def detect_html_utf8(
 ) -> list[Detection]:
     """``detect_html``, given the document's UTF-8 bytes too when they are at hand."""
     data = to_utf8(html) if utf8 is None else utf8
-    root = parse(data)
+    kept: list[Element] = []  # held until every reading of the tree is done: see ``parse``
+    root = parse(data, kept)
     if root is None:
         return []
+    return _detected(html, root, registry)
+
+
+def _detected(html: str, root: Element, registry: tuple[Platform, ...]) -> list[Detection]:
     page = Page(root, registry, scoped=True, own_host=_own_host(root))
     found = embed_forms(page)
     found.extend(_links(page))
@@ -103,83 +109,83 @@ def _own_host(root: Element) -> str | None:
 
 def _links(page: Page) -> Iterator[Found]:
     textless: list[tuple[Element, Target]] = []
-    blocks = Blocks()
+    texts = Texts()
     for a in page.seen.links:
-        if not _may_show_a_url(a):
-            continue
-        shown = visible_text(a).strip()
-        if shown and not (_SHOWN_URL.fullmatch(shown) and blocks.alone_in_block(a, shown)):
+        shown = texts.shown(a)
+        if shown is None or (
+            shown and not (_SHOWN_URL.fullmatch(shown) and texts.alone_in_block(a, shown))
+        ):
             # Cited inside a sentence, or a headline linking to a story: an unrendered oEmbed
             # shows the URL itself, alone in its paragraph.
             continue
         # A link with nothing to read only counts for a platform with screenshot fallbacks.
         href = a.get("href") or ""
         target = page.target(href) if shown else page.fallback_target(href)
-        if target is None or page.is_claimed(a) or _excluded_link(a, page):
+        if target is None or page.is_claimed(a) or _excluded_link(a, page, texts):
             continue
         if shown:
             yield a, detection(target, "link", links=(shown,))
         else:
             textless.append((a, target))
-    lengths: dict[Element, int] = {}
-    held = _links_held(textless)
-    for a, target in textless:
+    for (a, target), (grid, inside) in zip(textless, _smallest_groups(textless), strict=True):
         # A post link with nothing to read: a screenshot fallback or a lazy placeholder,
-        # unless it is one tile of a feed grid ("latest posts on Instagram").
-        if not _in_feed_grid(a, target.platform, held, lengths):
+        # unless it is one tile of a feed grid ("latest posts on Instagram"): the smallest
+        # element holding it and two more has little text per tile.
+        if grid is None or texts.length(grid) >= _FEED_TEXT_PER_TILE * inside:
             yield a, detection(target, "other")
     for parent, string in page.seen.texts:
         if page.is_claimed(parent):
             continue
         for f in post_urls(string, page.registry):
             assert f.target is not None
-            if blocks.alone_in_block(parent, f.shown) and not _excluded_link(parent, page):
-                yield block_of(parent), detection(f.target, "link", links=(f.shown,))
+            if texts.alone_in_block(parent, f.shown) and not _excluded_link(parent, page, texts):
+                yield texts.block_of(parent), detection(f.target, "link", links=(f.shown,))
 
 
-def _may_show_a_url(a: Element) -> bool:
-    """False when the link's visible text is sure to be neither empty nor one URL: its raw
-    text holds two words, or one without a dot and a slash (hidden parts aside, what a reader
-    sees has the same characters, and never fewer spaces between them)."""
-    if len(a):
-        if next(a.iterdescendants(*NO_TEXT), None) is not None:
-            return True
-        raw = "".join(a.itertext())
-    else:
-        raw = a.text or ""
-    words = raw.split()
-    return not words or (len(words) == 1 and "/" in raw and "." in raw)
+def _smallest_groups(textless: list[tuple[Element, Target]]) -> list[tuple[Element | None, int]]:
+    """For each image-only post link, the smallest element above it that holds ``_FEED_MIN``
+    or more of them to the same platform, and how many it holds ((None, 0) when none does).
 
-
-def _links_held(textless: list[tuple[Element, Target]]) -> dict[tuple[str, Element], int]:
-    """How many of the image-only post links to each platform each element holds."""
-    held: dict[tuple[str, Element], int] = {}
-    for a, target in textless:
-        for node in a.iterancestors():
-            key = (target.platform, node)
-            held[key] = held.get(key, 0) + 1
-    return held
-
-
-def _in_feed_grid(
-    a: Element,
-    platform: str,
-    held: dict[tuple[str, Element], int],
-    lengths: dict[Element, int],
-) -> bool:
-    """Whether the smallest element holding this and two more image-only links to the same
-    platform's posts is a grid of tiles (little text per tile), not an article with fallbacks.
-    ``held``: ``_links_held``; ``lengths``: the visible text length of the elements asked about
-    so far (the tiles of one grid all ask about it).
+    Each element is visited once, not once for each link below it (a nest of thousands).
     """
-    for node in a.iterancestors():
-        inside = held.get((platform, node), 0)
-        if inside >= _FEED_MIN:
-            if node not in lengths:
-                lengths[node] = len(visible_text(node))
-            return lengths[node] < _FEED_TEXT_PER_TILE * inside
-    return False
+    groups: list[tuple[Element | None, int]] = [(None, 0)] * len(textless)
+    by_platform: dict[str, list[int]] = {}
+    for i, (_, target) in enumerate(textless):
+        by_platform.setdefault(target.platform, []).append(i)
+    for indexes in by_platform.values():
+        links = {textless[i][0] for i in indexes}
+        # The elements above the links, each with its parent.
+        parent: dict[Element, Element | None] = {}
+        for a in links:
+            node: Element | None = a
+            while node is not None and node not in parent:
+                parent[node] = up = node.getparent()
+                node = up
+        # How many links each holds, counted up from the lowest.
+        held = dict.fromkeys(parent, 0)
+        below = Counter(up for up in parent.values() if up is not None)
+        ready = [node for node in parent if not below[node]]
+        while ready:
+            node = ready.pop()
+            up = parent[node]
+            if up is not None:
+                held[up] += held[node] + (node in links)
+                below[up] -= 1
+                if not below[up]:
+                    ready.append(up)
+        # Going up, an element holds at least as many as any below it.
+        smallest: dict[Element, Element | None] = {}
+        for i in indexes:
+            path: list[Element] = []
+            node = parent[textless[i][0]]
+            while node is not None and node not in smallest and held[node] < _FEED_MIN:
+                path.append(node)
+                node = parent[node]
+            found = smallest.get(node, node) if node is not None else None
+            smallest.update(dict.fromkeys(path, found))
+            groups[i] = (found, held[found]) if found is not None else (None, 0)
+    return groups
 
 
-def _excluded_link(tag: Element, page: Page) -> bool:
-    return not page.content(tag) or next(tag.iterancestors(*NO_TEXT), None) is not None
+def _excluded_link(tag: Element, page: Page, texts: Texts) -> bool:
+    return not page.content(tag) or texts.hidden(tag)
