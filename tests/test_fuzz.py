@@ -27,7 +27,13 @@ from embedarchive.capture.http import Http, Recorder
 from embedarchive.detect import detect, detect_html, detect_text
 from embedarchive.detect._links import URLISH, may_be_url
 from embedarchive.detect._positions import _SPECIAL, Positions
-from embedarchive.detect._tree import markup, parse, stripped_text_length, utf8
+from embedarchive.detect._tree import (
+    markup,
+    nested_text_lengths,
+    parse,
+    stripped_text_length,
+    utf8,
+)
 from embedarchive.detect._visible import (
     _NOT_EMBED_BLOCKS as NOT_EMBED_BLOCKS,
 )
@@ -156,6 +162,13 @@ def test_generated_html_reads_as_beautifulsoup_read_it(document: str) -> None:
     for el, tag in zip(ours, theirs, strict=True):
         assert markup(el, 20_000, written) == str(tag)[:20_000]
         assert stripped_text_length(el) == len(tag.get_text(" ", strip=True))
+    tops = [(el, "p") for el in ours[:1]] + [(el, "div") for el in ours if el.tag == "blockquote"]
+    for top, name in tops[:4]:
+        inside = nested_text_lengths(top, name)
+        assert inside == {el: stripped_text_length(el) for el in inside}
+        assert top in inside and {el for el in inside if el is not top} == {
+            el for el in top.iter(name) if el is not top
+        }
 
 
 @SLOW

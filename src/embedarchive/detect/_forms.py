@@ -11,8 +11,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 
-from lxml import etree
-
 from ..models import Markup, Target
 from ..platforms.base import Platform
 from ._links import literal_gate, may_be_url, shown_links, wrapped_target
@@ -95,28 +93,28 @@ def _marked_above(tags: list[tuple[Element, Platform]]) -> set[tuple[Element, st
 
 def _anchored_blockquotes(page: Page, names: set[str]) -> set[Element]:
     """Blockquotes holding a link to a post of one of ``names`` (the only ones a class-less
-    blockquote embed can be), found in one walk of each outermost blockquote: a deep nest of
-    quotes is not read again and again."""
+    blockquote embed can be): from each such link up to its outermost blockquote, each
+    element passed once (a deep nest of quotes is not read again and again)."""
     found: set[Element] = set()
     seen: set[Element] = set()
+    passed: set[Element] = set()
     for top in page.seen.quotes:
         if top in seen:
             continue
-        open_quotes: list[Element] = []
-        for event, node in etree.iterwalk(top, events=("start", "end"), tag=("blockquote", "a")):
-            if node.tag == "blockquote":
-                if event == "start":
-                    open_quotes.append(node)
-                    seen.add(node)
-                    continue
-                open_quotes.pop()
-                if node in found and open_quotes:
-                    found.add(open_quotes[-1])
-            elif event == "start" and open_quotes[-1] not in found:
-                href = node.get("href")
-                target = page.target(href) if href is not None else None
-                if target is not None and target.platform in names:
-                    found.add(open_quotes[-1])
+        seen.update(top.iter("blockquote"))
+        for a in top.iter("a"):
+            href = a.get("href")
+            target = page.target(href) if href is not None else None
+            if target is None or target.platform not in names:
+                continue
+            node = a.getparent()
+            while node is not None and node not in passed:
+                passed.add(node)
+                if node.tag == "blockquote":
+                    found.add(node)
+                if node is top:
+                    break
+                node = node.getparent()
     return found
 
 

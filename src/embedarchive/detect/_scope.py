@@ -26,10 +26,9 @@ from ._tree import (
     STRING_CONTAINERS,
     WORDS,
     Element,
-    joined_length,
     nearest,
     nested_text_lengths,
-    plain_strings,
+    plain_text_length,
     stripped_text_length,
 )
 
@@ -134,7 +133,7 @@ class Scope:
                     known[p] = len(text.strip()) if text else 0
                 elif self._holder(p) is None:
                     # One look up for the two cases below: most paragraphs are in neither.
-                    known[p] = joined_length(plain_strings(p))
+                    known[p] = plain_text_length(p)
                 elif (outer := self._outermost_paragraph(p)) is not None:
                     # Paragraphs inside paragraphs (a broken page): count every one from the
                     # outermost's strings in one walk, not each one's strings again.
