@@ -247,6 +247,11 @@ def _nested(unit: str, inside: str = "", around: str = "") -> Callable[[int], st
     return lambda levels: f"<{around}>{unit * levels}{inside}" if around else unit * levels + inside
 
 
+def _numbered(unit: str) -> Callable[[int], str]:
+    """``unit`` nested ``levels`` deep, each level with its own number."""
+    return lambda levels: "".join(unit.format(i=1000 + i) for i in range(levels))
+
+
 def _closed_with_urls(tag: str) -> Callable[[int], str]:
     """Nested ``tag`` elements, each followed by a bare post URL."""
     return lambda n: f"<{tag}>" * n + "".join(f"</{tag}> {TWEET_URL}{i} " for i in range(n))
@@ -291,6 +296,21 @@ def _closed_with_urls(tag: str) -> Callable[[int], str]:
             100_000,
             1,
             id="placeholders",
+        ),
+        # Each embed's snippet wrote 20,000 characters of the nest below it.
+        pytest.param(
+            _numbered("<div><amp-twitter data-tweetid='{i}'>"), 20_000, 20_000, id="amp-embeds"
+        ),
+        # The article region: each marked body, and each chrome-named wrapper, read the
+        # paragraphs below it.
+        pytest.param(
+            _nested("<div itemprop=articleBody><p>Text text.</p>"), 32_000, 0, id="marked-bodies"
+        ),
+        pytest.param(
+            _nested("<div class=sidebar><p>Text text.</p>", "<iframe src='https://youtu.be/x'>"),
+            32_000,
+            0,
+            id="chrome-wrappers",
         ),
     ],
 )

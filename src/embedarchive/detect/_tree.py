@@ -275,9 +275,9 @@ def joined_length(strings: Iterable[str]) -> int:
     return sum(lengths) + len(lengths) - 1 if lengths else 0
 
 
-def nested_text_lengths(top: Element, name: str) -> dict[Element, int]:
-    """``stripped_text_length`` of ``top`` and of every element called ``name`` inside it, in
-    one pass: each string counted into its element, each element's sums into its parent's,
+def nested_text_lengths(top: Element, wanted: Callable[[Element], bool]) -> dict[Element, int]:
+    """``stripped_text_length`` of ``top`` and of every element inside it that is ``wanted``,
+    in one pass: each string counted into its element, each element's sums into its parent's,
     so nested ones cost no more than one."""
     nodes = list(top.iter())
     #: Per node: whether its strings are typed apart (inside a string container), and the
@@ -313,7 +313,7 @@ def nested_text_lengths(top: Element, name: str) -> dict[Element, int]:
     return {
         el: total[el] + count[el] - 1 if count[el] else 0
         for el in nodes
-        if el is top or el.tag == name
+        if el is top or (is_element(el) and wanted(el))
     }
 
 
@@ -362,15 +362,23 @@ def _meta_charset(el: Element, attrs: list[tuple[str, Value]]) -> list[tuple[str
     return attrs
 
 
-def markup(el: Element, limit: int, written: Written | None = None) -> str:
+def markup(
+    el: Element, limit: int, written: Written | None = None, inside_pre: bool | None = None
+) -> str:
     """``str(tag)[:limit]`` as BeautifulSoup prints the element (its tail left out).
 
     ``written(element, name)``: the value a boolean attribute (``defer``) has in the source,
     which the tree cannot tell from its name; without it such an attribute prints as empty.
+    ``inside_pre``: whether a ``<pre>`` or ``<textarea>`` holds the element, when the caller
+    keeps the answers (asked of each of thousands of nested embeds, walking up is quadratic).
     """
     out: list[str] = []
     size = 0
-    preserve_above = next(el.iterancestors("pre", "textarea"), None) is not None
+    preserve_above = (
+        next(el.iterancestors("pre", "textarea"), None) is not None
+        if inside_pre is None
+        else inside_pre
+    )
     # Items: an element to open, or (text, ready) to write as it is.
     stack: list[Any] = [(el, preserve_above)]
     entered: list[Element] = []  # kept alive: see ``survey``

@@ -49,11 +49,14 @@ from ._links import post_urls
 from ._merge import merge_found
 from ._page import Found, Page, detection, host_of
 from ._positions import Positions
-from ._tree import Element, markup, parse, words
+from ._tree import Element, markup, nearest, parse, words
 from ._tree import utf8 as to_utf8
 from ._visible import Texts
 
 _SNIPPET_MAX = 20_000
+#: All the snippets of one page; past it, each is at most ``_SNIPPET_MIN`` characters.
+_SNIPPETS_MAX = 5_000_000
+_SNIPPET_MIN = 500
 _SHOWN_URL = re.compile(r"(?:https?:)?(?://)?[^\s/]+\.[^\s/]+/\S*", re.IGNORECASE)
 
 #: Image-only post links this many together with this little text each are a feed widget.
@@ -86,10 +89,23 @@ def _detected(html: str, root: Element, registry: tuple[Platform, ...]) -> list[
         return []
     positions = Positions(html, root)
     placed = [(tag, replace(d, offset=positions.offset_or_nearest(tag))) for tag, d in found]
-    return [
-        replace(d, snippet=markup(tag, _SNIPPET_MAX, positions.written))
-        for tag, d in merge_found(placed)
-    ]
+    detections = []
+    left = _SNIPPETS_MAX
+    preformatted: dict[Element, Element | None] = {}
+    for tag, d in merge_found(placed):
+        # Nested embeds each write what they hold: past the page's budget, a snippet is cut
+        # short (a page of thousands of nested embeds would write 20,000 characters for each).
+        limit = max(_SNIPPET_MIN, min(_SNIPPET_MAX, left))
+        parent = tag.getparent()
+        inside_pre = parent is not None and nearest(parent, preformatted, _preformatted)
+        snippet = markup(tag, limit, positions.written, inside_pre=bool(inside_pre))
+        left -= len(snippet)
+        detections.append(replace(d, snippet=snippet))
+    return detections
+
+
+def _preformatted(node: Element) -> Element | None:
+    return node if node.tag in ("pre", "textarea") else None
 
 
 def _own_host(root: Element) -> str | None:

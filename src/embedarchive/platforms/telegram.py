@@ -111,6 +111,8 @@ def post_from_widget(page: str, target: Target, page_url: str) -> PostData:
 
     Media URLs are resolved against ``page_url``, so relative or scheme-less ones still work.
     """
+    if "<" not in page:  # no markup at all (BeautifulSoup would warn that it looks like a URL)
+        raise UnexpectedResponseError("telegram widget page holds no HTML")
     soup = BeautifulSoup(page, "lxml")
     error = soup.select_one(".tgme_widget_message_error")
     if error is not None:
