@@ -38,7 +38,7 @@ from embedarchive.detect._tree import (
 from embedarchive.detect._visible import (
     _NOT_EMBED_BLOCKS as NOT_EMBED_BLOCKS,
 )
-from embedarchive.detect._visible import NO_TEXT, Texts, _one_space, block_of, visible_text
+from embedarchive.detect._visible import BLOCKS, NO_TEXT, Texts, _one_space, visible_text
 from embedarchive.detect.dates import find_date, iso_date
 from embedarchive.detect.html import _smallest_groups
 from embedarchive.errors import EmbedArchiveError, InputError
@@ -298,6 +298,11 @@ def test_text_shapes_answer_what_reading_the_visible_text_does(document: str) ->
 
 def words_of(block: Any) -> list[str]:
     return visible_text(block).split()
+
+
+def block_of(tag: Any) -> Any:
+    """The nearest block holding ``tag``, walking up (else ``tag``)."""
+    return next((node for node in [tag, *tag.iterancestors()] if node.tag in BLOCKS), tag)
 
 
 @SLOW

@@ -19,15 +19,6 @@ _LINE_EDGES = re.compile(r" *\n *")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
-def block_of(tag: Element) -> Element:
-    node: Element | None = tag
-    while node is not None:
-        if node.tag in BLOCKS:
-            return node
-        node = node.getparent()
-    return tag
-
-
 #: What ``visible_text`` makes of an element, told without writing it out: the whitespace
 #: before its first word and after its last, as (spaces, line breaks), the length of what lies
 #: between, how many words that is, and the word when it is one (and not longer than
@@ -78,7 +69,7 @@ class Texts:
     def __init__(self) -> None:
         self._shapes: dict[Element, _Shape] = {}
         self._blocks: dict[Element, Element | None] = {}
-        self._hidden: dict[Element, bool] = {}
+        self._hidden: dict[Element, bool | None] = {}
 
     def block_of(self, tag: Element) -> Element:
         """The nearest block holding ``tag`` (itself included), else ``tag``."""
@@ -96,9 +87,9 @@ class Texts:
         """``visible_text(tag).strip()`` when it is one word or none, else None."""
         if not len(tag) and tag.tag != "br":  # most links: their own text, read at once
             words = tag.text.split() if tag.text else ()
-            if len(words) > 1:
-                return None
-            return words[0] if words and len(words[0]) <= _WORD_MAX else "" if not words else None
+            if not words:
+                return ""
+            return words[0] if len(words) == 1 and len(words[0]) <= _WORD_MAX else None
         shape = self._shape(tag)
         if shape[5] > 1:
             return None
