@@ -47,7 +47,7 @@ def _joined(a: _Shape, b: _Shape) -> _Shape:
     """The shape of ``a``'s text followed by ``b``'s: the whitespace where they meet is one
     run, which ``visible_text`` writes as its spaces, or as its line breaks (two at most)."""
     if not a[5]:
-        return (a[0] + b[0], a[1] + b[1], *b[2:])  # type: ignore[return-value]
+        return (a[0] + b[0], a[1] + b[1], b[2], b[3], b[4], b[5], b[6])
     if not b[5]:
         return (a[0], a[1], a[2], a[3] + b[0], a[4] + b[1], a[5], a[6])
     spaces, breaks = a[3] + b[0], a[4] + b[1]
