@@ -287,6 +287,72 @@ def test_an_unrendered_oembed_url_as_bare_text_is_a_link_embed() -> None:
     assert html[d.offset :].startswith('<div class="wp-block-embed__wrapper">')
 
 
+@pytest.mark.parametrize(
+    ("url", "platform", "post_id"),
+    [
+        # What follows the id is still the URL the paragraph shows: Instagram's own URLs end in
+        # "/", share URLs carry a query, Reddit's a slug (WordPress prints Instagram and
+        # Facebook embeds as the bare URL since it dropped their oEmbed).
+        ("https://www.instagram.com/p/C1a2B3c4D5e/", "instagram", "C1a2B3c4D5e"),
+        ("https://youtu.be/dQw4w9WgXcQ?si=AbC123", "youtube", "dQw4w9WgXcQ"),
+        ("https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=42s", "youtube", "dQw4w9WgXcQ"),
+        ("https://x.com/someone/status/1600000000000000008?s=46", "twitter", "1600000000000000008"),
+        (
+            "https://twitter.com/someone/status/1600000000000000009/",
+            "twitter",
+            "1600000000000000009",
+        ),
+        ("https://www.reddit.com/r/space/comments/9pabcd/starship_flight/", "reddit", "9pabcd"),
+        ("https://t.me/durov/68?single", "telegram", "durov/68"),
+        ("https://www.tiktok.com/@user/video/7100000000000000001?lang=en", "tiktok", None),
+    ],
+)
+def test_a_bare_post_url_with_more_after_its_id_is_a_link_embed(
+    url: str, platform: str, post_id: str | None
+) -> None:
+    html = page(f"<p>Intro text.</p>\n<p>{url}</p>")
+    d = only(detect_html(html))
+    assert (d.platform, d.markup, d.links) == (platform, "link", (url,))
+    assert post_id is None or d.id == post_id
+    assert html[d.offset :].startswith(f"<p>{url}")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://x.com/someone/status/1600000000000000010abc",  # another word glued on
+        "https://x.com/someone/status/1600000000000000011.",  # a sentence's full stop
+        "(https://x.com/someone/status/1600000000000000012)",
+        "https://www.facebook.com/sharer.php?u=https://x.com/someone/status/1600000000000000013",
+    ],
+)
+def test_a_bare_text_that_is_more_than_a_post_url_is_not_an_embed(text: str) -> None:
+    assert detect_html(page(f"<p>Intro text.</p>\n<p>{text}</p>")) == []
+
+
+@pytest.mark.parametrize(
+    ("src", "platform", "post_id"),
+    [
+        (
+            "https://platform.x.com/embed/Tweet.html?id=1728688401639940130&amp;theme=light",
+            "twitter",
+            "1728688401639940130",
+        ),
+        (
+            "https://www.redditmedia.com/r/space/comments/9pabcd/starship_flight_test/"
+            "?ref_source=embed&amp;ref=share&amp;embed=true",
+            "reddit",
+            "9pabcd",
+        ),
+    ],
+)
+def test_the_frames_of_x_and_of_reddits_old_embed_are_found(
+    src: str, platform: str, post_id: str
+) -> None:
+    d = only(detect_html(page(f'<p>Intro text.</p><iframe src="{src}"></iframe>')))
+    assert (d.platform, d.markup, d.id) == (platform, "iframe", post_id)
+
+
 def test_a_status_link_inside_a_sentence_is_a_citation_not_an_embed() -> None:
     html = page(
         '<p>As <a href="https://twitter.com/someone/status/31337">she tweeted</a> on Monday, '

@@ -45,6 +45,7 @@ from ..models import Detection, Target
 from ..platforms import REGISTRY
 from ..platforms.base import Platform
 from ._forms import embed_forms
+from ._links import Found as FoundURL
 from ._links import post_urls
 from ._merge import merge_found
 from ._page import Found, Page, detection, host_of
@@ -57,6 +58,8 @@ _SNIPPET_MAX = 20_000
 #: All the snippets of one page; past it, each is at most ``_SNIPPET_MIN`` characters.
 _SNIPPETS_MAX = 5_000_000
 _SNIPPET_MIN = 500
+#: What may follow a post's id in its URL: more path, a query, a fragment.
+_URL_GOES_ON = "/?#&"
 _SHOWN_URL = re.compile(r"(?:https?:)?(?://)?[^\s/]+\.[^\s/]+/\S*", re.IGNORECASE)
 
 #: Image-only post links this many together with this little text each are a feed widget.
@@ -154,8 +157,26 @@ def _links(page: Page) -> Iterator[Found]:
             continue
         for f in post_urls(string, page.registry):
             assert f.target is not None
-            if texts.alone_in_block(parent, f.shown) and not _excluded_link(parent, page, texts):
-                yield texts.block_of(parent), detection(f.target, "link", links=(f.shown,))
+            shown = _whole_url(string, f)
+            if (
+                shown is not None
+                and texts.alone_in_block(parent, shown)
+                and not _excluded_link(parent, page, texts)
+            ):
+                yield texts.block_of(parent), detection(f.target, "link", links=(shown,))
+
+
+def _whole_url(word: str, f: FoundURL) -> str | None:
+    """The URL a bare-URL text shows, when a post's URL starts it. The platform's pattern stops
+    at the id; what follows it in the URL (``instagram.com/p/ID/``, ``youtu.be/ID?si=…``,
+    ``reddit.com/r/s/comments/ID/slug/``) is part of what the paragraph shows. None when the
+    match starts inside the word (a share link carrying the post) or is followed by more than
+    the URL's path, query or fragment."""
+    shown = word.strip()  # the survey's texts are one word
+    lead = len(word) - len(word.lstrip())
+    if f.start != lead or not (f.end == lead + len(shown) or word[f.end] in _URL_GOES_ON):
+        return None
+    return shown
 
 
 def _smallest_groups(textless: list[tuple[Element, Target]]) -> list[tuple[Element | None, int]]:

@@ -12,7 +12,7 @@ from ..models import Capture, Target
 from .base import AmpMarker, Platform
 
 THREAD_RE = re.compile(
-    r"(?:https?://)?(?:(?:www|old|new|np|embed|m|i|sh)\.)?reddit\.com/"
+    r"(?:https?://)?(?:(?:www|old|new|np|embed|m|i|sh)\.)?(?:reddit|redditmedia)\.com/"
     r"(?:(?P<space>r|u|user)/(?P<sub>[A-Za-z0-9_-]{2,30})/)?comments/(?P<id>[a-z0-9]{4,10})(?![a-z0-9])",
     re.IGNORECASE,
 )
@@ -38,6 +38,8 @@ class Reddit(Platform):
         ("https://old.reddit.com/r/aww/comments/90bu6w/heat_index/e2o6u1s/", "90bu6w"),
         ("https://embed.reddit.com/r/aww/comments/90bu6w/heat_index/?embed=true", "90bu6w"),
         ("https://redd.it/90bu6w", "90bu6w"),
+        # The legacy embed frame (before embed.reddit.com).
+        ("https://www.redditmedia.com/r/aww/comments/90bu6w/heat_index/?embed=true", "90bu6w"),
         ("https://www.reddit.com/r/aww/", None),
         ("https://www.reddit.com/user/spez/", None),
     )

@@ -33,7 +33,7 @@ STATUS_RE = re.compile(
     re.IGNORECASE,
 )
 EMBED_IFRAME_RE = re.compile(
-    r"(?:https?:)?//platform\.twitter\.com/embed/(?:Tweet|index)\.html\?"
+    r"(?:https?:)?//platform\.(?:twitter|x)\.com/embed/(?:Tweet|index)\.html\?"
     + QUERY_BEFORE
     + r"\bid=(?P<id>\d{1,20})",
     re.IGNORECASE,
@@ -78,6 +78,10 @@ class Twitter(Platform):
         ("https://x.com/SpaceX/status/1590000000000000001/photo/1", "1590000000000000001"),
         (
             "https://platform.twitter.com/embed/Tweet.html?id=1590000000000000001",
+            "1590000000000000001",
+        ),
+        (  # the host X's own embed code uses since 2024
+            "https://platform.x.com/embed/Tweet.html?dnt=false&id=1590000000000000001",
             "1590000000000000001",
         ),
         ("1590000000000000001", "1590000000000000001"),
