@@ -136,6 +136,41 @@ def test_every_response_has_a_csp_and_nosniff(hostile: tuple[Client, int, int]) 
         assert response.headers["referrer-policy"] == "no-referrer", path
 
 
+def test_requests_another_site_sends_are_refused_but_a_visit_by_link(
+    hostile: tuple[Client, int, int],
+) -> None:
+    """Another site's page may make the browser send requests here (``<img src>``, ``fetch``
+    in no-cors mode, a form) without reading the answers: enough to run a costly query again
+    and again. Such requests are refused; a link followed to a page of the archive opens."""
+    client, pk, _ = hostile
+    sql = "/archive.json?sql=select+count(*)+from+posts"
+    image = {"sec-fetch-site": "cross-site", "sec-fetch-mode": "no-cors", "sec-fetch-dest": "image"}
+    visit = {"sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate", "sec-fetch-dest": "document"}  # fmt: skip
+    refused = [
+        (sql, image),
+        (sql, {**image, "sec-fetch-site": "same-site"}),  # another port of localhost
+        (f"/posts/{pk}", image),
+        (f"/posts/{pk}", {**visit, "sec-fetch-dest": "iframe"}),
+        (sql, visit),  # Datasette's views run SQL: not even as a visit
+        ("/archive/posts", visit),
+        ("/archive.db", visit),
+    ]
+    for path, headers in refused:
+        response = client.get(path, headers=headers)
+        assert response.status_code == 403, (path, headers)
+        assert "archive itself" in response.text
+        assert response.headers["x-content-type-options"] == "nosniff"
+    allowed = [
+        (f"/posts/{pk}", visit),
+        ("/search?q=hostile", {**visit, "sec-fetch-site": "same-site"}),
+        (sql, {"sec-fetch-site": "same-origin", "sec-fetch-mode": "cors"}),
+        (sql, {"sec-fetch-site": "none", "sec-fetch-mode": "navigate"}),  # typed in
+        (sql, {}),  # curl, scripts: no browser metadata
+    ]
+    for path, headers in allowed:
+        assert client.get(path, headers=headers).status_code == 200, (path, headers)
+
+
 def test_raw_response_and_archived_html_are_plain_text(hostile: tuple[Client, int, int]) -> None:
     client, pk, _ = hostile
     raw = client.get(f"/captures/{pk}/raw")

@@ -17,7 +17,7 @@ from typing import Any
 from datasette import hookimpl
 from datasette.utils.asgi import Base400, Response
 
-from .security import App, datasette_csp, with_headers
+from .security import App, datasette_csp, same_origin_only, with_headers
 from .views import ROUTES, Archive, page
 
 NAME = "embedarchive"
@@ -37,9 +37,10 @@ def asgi_wrapper(datasette: Any) -> Any:
     if not _active(datasette):
         return None
     csp = datasette_csp()
+    database = "/" + datasette.plugin_config(NAME)["database"]
 
     def wrap(app: App) -> App:
-        return with_headers(app, csp)
+        return with_headers(same_origin_only(app, database), csp)
 
     return wrap
 

@@ -10,6 +10,14 @@ Media and raw files get ``FILE_CSP``: nothing may run, even if a browser decided
 A server on a loopback address also answers only requests addressed to a loopback name
 (``loopback_only``): otherwise any web page the reader visits could point its own domain at
 127.0.0.1 (DNS rebinding) and read the archive as its own origin.
+
+Another site's page may still *send* requests here without reading the answers (an
+``<img src>`` pointing at ``/archive.json?sql=…``, whose result can fill the memory, or any
+costly URL, many times over). ``same_origin_only`` refuses (403) what the browser marks as
+coming from another site (the ``Sec-Fetch-Site`` request header, sent by every current
+browser), except a top-level visit to one of the archive's own pages: a link to a post
+pasted in a chat still opens. Datasette's views under ``/archive``, which run SQL, and
+requests that are not plain page visits (images, scripts, frames, forms) are refused.
 """
 
 from __future__ import annotations
@@ -96,23 +104,54 @@ def with_headers(app: App, fallback_csp: str) -> App:
     return wrapped
 
 
+def same_origin_only(app: App, sql_prefix: str) -> App:
+    """ASGI middleware: refuse (403) a request another site sent (``Sec-Fetch-Site``), unless
+    it is a top-level visit to a page outside ``sql_prefix`` (Datasette's database views)."""
+
+    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _from_another_site(scope, sql_prefix):
+            await _refuse(send, 403, b"open this archive's pages from the archive itself\n")
+            return
+        await app(scope, receive, send)
+
+    return guarded
+
+
+def _from_another_site(scope: Scope, sql_prefix: str) -> bool:
+    headers = {bytes(k).lower(): bytes(v).lower() for k, v in scope.get("headers", [])}
+    site = headers.get(b"sec-fetch-site")
+    if site in (None, b"same-origin", b"none"):  # typed, bookmarked, or from these pages
+        return False
+    path: str = scope.get("path", "")
+    visit = (
+        scope.get("method") in ("GET", "HEAD")
+        and headers.get(b"sec-fetch-mode") == b"navigate"
+        and headers.get(b"sec-fetch-dest", b"document") == b"document"
+    )
+    in_sql = path == sql_prefix or path.startswith((sql_prefix + "/", sql_prefix + "."))
+    return not visit or in_sql
+
+
+async def _refuse(send: Send, status: int, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 def loopback_only(app: App) -> App:
     """ASGI middleware: refuse (421) a request whose ``Host`` is not a loopback name or address."""
 
     async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not is_loopback_name(_host_header(scope)):
-            body = b"this archive is served to localhost only\n"
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 421,
-                    "headers": [
-                        (b"content-type", b"text/plain; charset=utf-8"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await _refuse(send, 421, b"this archive is served to localhost only\n")
             return
         await app(scope, receive, send)
 
