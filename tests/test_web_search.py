@@ -96,14 +96,44 @@ def test_facets_count_and_filter_by_platform_author_status_date_and_article(
     assert "Remove filter article" in both.text
 
 
+def test_turkish_dotted_and_dotless_i_match_in_any_case(client: Client, archive: Path) -> None:
+    """The seed post is Turkish: "attığı", "Dışişleri", "Olayın" typed in capitals (I, not İ),
+    or without Turkish letters, as a reader on another keyboard would."""
+    seed = [pk_of(archive, SEED_ID)]
+    for q in ("attığı", "ATTIĞI", "attigi", "Dışişleri", "DIŞIŞLERI", "disisleri", "OLAYIN"):
+        html = client.get(f"/search?q={q}").text
+        assert result_pks(html) == seed, q
+    assert "<mark>attığı</mark>" in client.get("/search?q=ATTIGI").text
+
+
+def test_a_decomposed_accent_is_the_same_letter(client: Client, archive: Path) -> None:
+    decomposed = "bu\u0308yu\u0308kelc\u0327ilig\u0306i"  # "büyükelçiliği", as macOS may paste it
+    assert result_pks(client.get("/search", params={"q": decomposed}).text) == [
+        pk_of(archive, SEED_ID)
+    ]
+
+
 def test_bad_filter_values_are_ignored_not_errors(client: Client) -> None:
-    for query in ("?status=<b>", "?captured=yesterday", "?page=-3", "?article=x", '?q="*'):
-        assert client.get("/search" + query).status_code == 200
+    for query in (
+        "?status=<b>",
+        "?captured=yesterday",
+        "?captured=9999-12-31",  # no day after it
+        "?page=-3",
+        "?page=%C2%B2",  # "²": a digit to str.isdigit, not to int()
+        "?article=x",
+        "?article=%E2%91%A0",  # "①"
+        "?article=9223372036854775808",  # past SQLite's integers
+        "?article=99999999999999999999999",
+        '?q="*',
+    ):
+        assert client.get("/search" + query).status_code == 200, query
 
 
-def test_fts_query_quotes_every_word() -> None:
-    assert fts_query('Kiev" OR NEAR(x') == '"Kiev"* "OR"* "NEAR"* "x"*'
+def test_fts_query_quotes_every_word_and_spells_its_is_both_ways() -> None:
+    assert fts_query('Kyv" OR NEAR(x') == '"Kyv"* "OR"* "NEAR"* "x"*'
     assert fts_query("  ") == ""
+    assert fts_query("Işık") == '("işik"* OR "işık"* OR "ışik"* OR "ışık"*)'
+    assert fts_query("iiiiii").count(" OR ") == 2**4 - 1  # the first four i's only
 
 
 def test_highlight_escapes_around_marks() -> None:

@@ -27,6 +27,14 @@ FACET_SAMPLE = 5_000
 FACET_SIZE = 8
 STATUSES = ("archived", "unavailable", "failed", "changed", "pending", "unresolved")
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
+#: Turkish and Azerbaijani write a dotted and a dotless i. FTS5's unicode61 folds "I" and "İ"
+#: to "i" but keeps "ı", so the index holds "IŞIK", "Işık" and "ışık" as "isik", "isık" and
+#: "ısık": a query word is asked for in every spelling of its i's (on its first few).
+_I_LIKE = frozenset("iıIİ")
+_I_VARIED = 4
+#: The largest row id SQLite holds, and the last day a capture date can name.
+_ID_MAX = 2**63 - 1
+_DIGITS = re.compile(r"[0-9]{1,19}")
 
 
 @dataclass(frozen=True)
@@ -43,13 +51,20 @@ class Filters:
     @classmethod
     def from_args(cls, args: Any) -> Filters:
         def text(name: str) -> str:
-            return (args.get(name) or "").strip()[:200]
+            # One spelling of each accented letter (a pasted word may come decomposed).
+            return unicodedata.normalize("NFC", (args.get(name) or "").strip()[:200])
 
-        article = text("article")
-        page = text("page")
+        def number(name: str) -> int | None:
+            """An ASCII number (``str.isdigit`` also takes "²" and "①", which ``int`` refuses)."""
+            value = text(name)
+            return int(value) if _DIGITS.fullmatch(value) else None
+
+        article = number("article")
+        page = number("page")
         captured = text("captured")
         try:
-            date.fromisoformat(captured)
+            if date.fromisoformat(captured) == date.max:  # no day after it to search up to
+                captured = ""
         except ValueError:
             captured = ""
         return cls(
@@ -58,9 +73,9 @@ class Filters:
             handle=text("handle").lstrip("@"),
             status=text("status") if text("status") in STATUSES else "",
             captured=captured,
-            article=int(article) if article.isdigit() else None,
+            article=article if article is not None and article <= _ID_MAX else None,
             sort="newest" if text("sort") == "newest" else "relevance",
-            page=min(max(int(page), 1), 10_000) if page.isdigit() else 1,
+            page=min(max(page, 1), 10_000) if page is not None else 1,
         )
 
     def link(self, **changes: Any) -> dict[str, Any]:
@@ -70,8 +85,28 @@ class Filters:
 
 
 def fts_query(text: str) -> str:
-    """The user's words as an FTS5 query: every word must match, as a word prefix."""
-    return " ".join(f'"{w}"*' for w in _WORD_RE.findall(text)[:12])
+    """The user's words as an FTS5 query: every word must match, as a word prefix, in any
+    spelling of its i's."""
+    terms = []
+    for word in _WORD_RE.findall(text)[:12]:
+        spellings = _i_spellings(word)
+        phrases = " OR ".join(f'"{w}"*' for w in spellings)
+        terms.append(f"({phrases})" if len(spellings) > 1 else phrases)
+    return " ".join(terms)
+
+
+def _i_spellings(word: str) -> list[str]:
+    """``word`` with each of its first ``_I_VARIED`` i's (in either case) written "i" and "ı",
+    the two the index may hold; the rest is folded by the tokenizer itself."""
+    spellings = [""]
+    varied = 0
+    for c in word:
+        if c in _I_LIKE and varied < _I_VARIED:
+            varied += 1
+            spellings = [s + i for s in spellings for i in ("i", "ı")]
+        else:
+            spellings = [s + c for s in spellings]
+    return spellings
 
 
 def _where(f: Filters) -> tuple[str, list[Any]]:
@@ -198,8 +233,9 @@ def results(conn: sqlite3.Connection, ids: list[int], q: str) -> list[dict[str, 
 
 
 def _fold(text: str) -> str:
-    """Lower case without diacritics, as the unicode61 tokenizer with remove_diacritics sees it."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    """Lower case without diacritics, as the unicode61 tokenizer with remove_diacritics sees it,
+    and one i for the dotted and the dotless (see ``fts_query``)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("ı", "i"))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
