@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from embedarchive.detect import detect_html, detect_text
+from embedarchive.platforms._common import iso_utc
 from embedarchive.platforms.bluesky import Bluesky, did_document_url
 from embedarchive.settings import Settings
 
@@ -201,3 +202,19 @@ def test_rendered_embed_iframe_is_detected() -> None:
         f"{RAYMOND}/3mgpk65ei7d2u",
         "iframe",
     )
+
+
+@pytest.mark.parametrize(
+    ("written", "stored"),
+    [
+        ("2025-11-14T10:00:00.123+03:00", "2025-11-14T07:00:00.123Z"),
+        ("2025-11-14T10:00:00", "2025-11-14T10:00:00Z"),
+        # A record's createdAt is whatever the posting client wrote; one that cannot be put in
+        # UTC (year 1 ahead of it, year 9999 behind it) is kept as written, not a crash.
+        ("0001-01-01T00:00:00+01:00", "0001-01-01T00:00:00+01:00"),
+        ("9999-12-31T23:59:59-01:00", "9999-12-31T23:59:59-01:00"),
+        ("yesterday", "yesterday"),
+    ],
+)
+def test_post_times_are_utc_or_kept_as_written(written: str, stored: str) -> None:
+    assert iso_utc(written) == stored

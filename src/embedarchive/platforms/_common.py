@@ -86,7 +86,11 @@ def iso_utc(value: object) -> str | None:
         parsed = parsed.replace(tzinfo=UTC)
     micro = parsed.microsecond
     spec = "seconds" if not micro else "milliseconds" if micro % 1000 == 0 else "microseconds"
-    return parsed.astimezone(UTC).isoformat(timespec=spec).replace("+00:00", "Z")
+    try:
+        utc = parsed.astimezone(UTC)
+    except OverflowError:  # year 1 ahead of UTC, year 9999 behind it: a client's made-up time
+        return value
+    return utc.isoformat(timespec=spec).replace("+00:00", "Z")
 
 
 def html_to_text(fragment: str | Tag) -> str:
