@@ -98,8 +98,28 @@ def test_home_shows_counts_latest_captures_and_a_search_box(client: Client) -> N
     assert re.search(r'stat-n">2</span> articles', html)
     assert "Fact-check roundup: what the posts said" in html
     assert "TRHaber" in html and "@trhaber_com" in html
-    assert "/search?platform=twitter&amp;status=unavailable" in html
+    assert "/search?what=posts&amp;platform=twitter&amp;status=unavailable" in html
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", html)
+
+
+def assert_home_counts_match_their_links(client: Client) -> None:
+    """Each count on the home page is the number of results of the search it links to."""
+    html = client.get("/").text
+    stats = r'<a href="(/search[^"]*)"><span class="stat-n">([\d,]+)</span> ([^<]+)</a>'
+    links = re.findall(stats, html)
+    labels = {label for _, _, label in links}
+    assert {"posts", "changed since the article", "embeds without a post"} <= labels
+    cells = re.findall(r'<td class="num"><a href="(/search[^"]*)">([\d,]+)</a>', html)
+    links += [(href, n, "by platform and status") for href, n in cells]
+    assert cells
+    for href, n, label in links:
+        results = client.get(href.replace("&amp;", "&")).text
+        total = re.search(r'id="results-h"[^>]*>([\d,]+) result', results)
+        assert total is not None and total.group(1) == n, (label, href)
+
+
+def test_every_count_on_the_home_page_links_to_that_many_results(client: Client) -> None:
+    assert_home_counts_match_their_links(client)
 
 
 def test_article_page_lists_its_embeds_in_reading_order(client: Client, archive: Path) -> None:

@@ -27,7 +27,7 @@ from embedarchive.models import (
 from embedarchive.store.files import FileStore
 from embedarchive.store.records import Store
 
-from .test_web import Client
+from .test_web import Client, assert_home_counts_match_their_links
 
 NOW = "2026-01-02T03:04:05.000Z"
 SCRIPT = "<script>window.pwned = 1; alert('script')</script>"
@@ -169,6 +169,16 @@ def test_requests_another_site_sends_are_refused_but_a_visit_by_link(
     ]
     for path, headers in allowed:
         assert client.get(path, headers=headers).status_code == 200, (path, headers)
+
+
+def test_home_counts_tell_posts_from_embeds_that_never_reached_one(
+    hostile: tuple[Client, int, int],
+) -> None:
+    client, _, _ = hostile  # one post, and one embed that was never resolved to a post
+    assert re.search(r'stat-n">1</span> embeds without a post', client.get("/").text)
+    assert_home_counts_match_their_links(client)
+    embeds = client.get("/search?what=embeds").text
+    assert "<h1>Embeds without a post</h1>" in embeds and "showing: embeds without a post" in embeds
 
 
 def test_raw_response_and_archived_html_are_plain_text(hostile: tuple[Client, int, int]) -> None:

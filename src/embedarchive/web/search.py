@@ -26,6 +26,8 @@ RANK_LIMIT = 10_000
 FACET_SAMPLE = 5_000
 FACET_SIZE = 8
 STATUSES = ("archived", "unavailable", "failed", "changed", "pending", "unresolved")
+#: ``what``: the posts, or the embeds that never reached one (the two kinds of result).
+KINDS = {"posts": "s.post_pk is not null", "embeds": "s.post_pk is null"}
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 #: Turkish and Azerbaijani write a dotted and a dotless i. FTS5's unicode61 folds "I" and "İ"
 #: to "i" but keeps "ı", so the index holds "IŞIK", "Işık" and "ışık" as "isik", "isık" and
@@ -45,6 +47,7 @@ class Filters:
     status: str = ""
     captured: str = ""
     article: int | None = None
+    what: str = ""
     sort: str = "relevance"
     page: int = 1
 
@@ -74,6 +77,7 @@ class Filters:
             status=text("status") if text("status") in STATUSES else "",
             captured=captured,
             article=article if article is not None and article <= _ID_MAX else None,
+            what=text("what") if text("what") in KINDS else "",
             sort="newest" if text("sort") == "newest" else "relevance",
             page=min(max(page, 1), 10_000) if page is not None else 1,
         )
@@ -112,6 +116,8 @@ def _i_spellings(word: str) -> list[str]:
 def _where(f: Filters) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
+    if f.what:
+        clauses.append(KINDS[f.what])
     if f.platform:
         clauses.append("s.platform = ?")
         params.append(f.platform)
