@@ -17,6 +17,8 @@ from click.testing import CliRunner
 from sqlite_utils import Database
 
 from embedarchive.cli import cli
+from embedarchive.models import Article, Detection
+from embedarchive.store.files import FileStore
 from embedarchive.store.records import Store
 from embedarchive.store.schema import migrations
 from embedarchive.web.app import prepare
@@ -145,6 +147,55 @@ def test_filters_keep_only_known_values() -> None:
     f = Filters.from_args({"status": "evil", "sort": "newest", "page": "2", "handle": "@x"})
     assert (f.status, f.sort, f.page, f.handle) == ("", "newest", 2, "x")
     assert f.link(platform="twitter") == {"platform": "twitter", "sort": "newest", "handle": "x"}
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        f"https://twitter.com/trhaber_com/status/{SEED_ID}",
+        f"https://x.com/trhaber_com/status/{SEED_ID}?s=20",  # as pasted from the app
+        f"twitter:{SEED_ID}",
+        SEED_ID,
+    ],
+)
+def test_a_post_is_found_by_its_address(client: Client, archive: Path, address: str) -> None:
+    html = client.get("/search", params={"q": address}).text
+    assert result_pks(html) == [pk_of(archive, SEED_ID)]
+    assert f"the post <code>twitter:{SEED_ID}</code>" in html or SEED_ID == address
+
+
+def test_an_id_like_word_no_post_has_is_searched_as_a_word(client: Client) -> None:
+    html = client.get("/search?q=99999999").text
+    assert result_pks(html) == [] and "Found by its address" not in html
+
+
+def test_a_post_url_finds_the_embeds_that_never_reached_a_post(tmp_path: Path) -> None:
+    folder = tmp_path / "archive"
+    store = Store.open(folder / "archive.db")
+    files = FileStore(folder)
+    files.open()
+    now = "2026-01-02T03:04:05Z"
+    run = store.begin_run({"started_at": now, "command": "archive", "argv": "[]", "software": "{}"})
+    raw = b"<p>https://x.com/someone/status/1600000000000000077</p>"
+    sha, rel = files.put_bytes(raw, "text/html")
+    article = Article(source="a.html", source_kind="file", raw=raw, sha256=sha, encoding="utf-8",
+                      text=raw.decode(), is_html=True, retrieved_at=now, title="Late news")  # fmt: skip
+    article_id, _ = store.save_article(article, rel, run, [])
+    url = "https://twitter.com/someone/status/1600000000000000077"
+    store.save_detections(article_id, [
+        Detection(platform="twitter", kind="post", markup="link", offset=3, url=url,
+                  id="1600000000000000077", links=(url,)),
+    ])  # fmt: skip
+    store.close()
+    client = Client(folder / "archive.db")
+    try:
+        html = client.get(
+            "/search", params={"q": "https://x.com/someone/status/1600000000000000077"}
+        )
+        assert "1 result" in html.text and "Late news" in html.text
+        assert "0 results" in client.get("/search?q=twitter:1600000000000000078").text
+    finally:
+        client.close()
 
 
 def test_archiving_while_serving_is_searchable_at_once(

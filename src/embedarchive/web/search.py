@@ -19,6 +19,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from ..platforms import REGISTRY, match_url
 from .queries import card_media, rows
 
 PAGE_SIZE = 20
@@ -37,6 +38,9 @@ _I_VARIED = 4
 #: The largest row id SQLite holds, and the last day a capture date can name.
 _ID_MAX = 2**63 - 1
 _DIGITS = re.compile(r"[0-9]{1,19}")
+#: What a post id alone can look like (X's digits, Instagram's and YouTube's codes): with a
+#: digit, so that a long word is never looked up as one.
+_POST_ID = re.compile(r"[0-9]{5,25}|(?=[A-Za-z_-]*[0-9])[A-Za-z0-9_-]{8,40}")
 
 
 @dataclass(frozen=True)
@@ -142,9 +146,48 @@ def _where(f: Filters) -> tuple[str, list[Any]]:
     return " and ".join(clauses) or "1", params
 
 
+def named_post(q: str) -> tuple[str | None, str] | None:
+    """The post a query names by its address rather than its words: a post URL (pasted from
+    the platform or the article), ``platform:id``, or a word that may be a post id alone
+    (platform None). None for anything else."""
+    word = q.strip()
+    if not word or any(c.isspace() for c in word):
+        return None
+    if "/" in word:
+        target = match_url(word)
+        return (target.platform, target.id) if target else None
+    platform, colon, post_id = word.partition(":")
+    if colon and platform in {p.name for p in REGISTRY} and post_id:
+        return platform, post_id
+    return (None, word) if _POST_ID.fullmatch(word) else None
+
+
+def _named_clause(named: tuple[str | None, str]) -> tuple[str, list[Any]]:
+    """The post with that id (on that platform), and the embeds naming it that never reached
+    a post."""
+    platform, post_id = named
+    on = "platform = ? and " if platform else ""
+    given = [platform] if platform else []
+    clause = (
+        f"(s.post_pk in (select id from posts where {on}post_id = ?)"
+        " or s.detection_id in (select id from detections where post_pk is null"
+        f" and {on}(post_id = ? or resolved_post_id = ?)))"
+    )
+    return clause, [*given, post_id, *given, post_id, post_id]
+
+
 def search(conn: sqlite3.Connection, f: Filters) -> dict[str, Any]:
     where, params = _where(f)
-    match = fts_query(f.q)
+    named = named_post(f.q)
+    if named is not None and named[0] is None:
+        # A word that may be an id: by its address when a post has that id, else by its words.
+        clause, extra = _named_clause(named)
+        hits = conn.execute(f"select 1 from search_items s where {clause} limit 1", extra)
+        named = named if hits.fetchone() else None
+    if named is not None:
+        clause, extra = _named_clause(named)
+        where, params = f"{where} and {clause}", [*params, *extra]
+    match = "" if named is not None else fts_query(f.q)
     if match:
         # CROSS JOIN keeps the FTS index as the outer loop: run the other way round, SQLite
         # would evaluate the MATCH once per filtered row (seconds on a big archive).
@@ -174,7 +217,8 @@ def search(conn: sqlite3.Connection, f: Filters) -> dict[str, Any]:
         "rank_limited": bool(match) and f.sort == "relevance" and not ranked,
         "sampled": total > FACET_SAMPLE,
         "facets": facets(conn, source, newest, params),
-        "results": results(conn, ids, f.q),
+        "results": results(conn, ids, "" if named else f.q),
+        "named": ":".join(p for p in named if p) if named else None,
         "pages": (total + PAGE_SIZE - 1) // PAGE_SIZE,
     }
 
