@@ -61,6 +61,25 @@ def test_runs_that_store_nothing_else_are_vouched_for_too(env: dict[str, str]) -
     assert kinds.count("run") == db["runs"].count
 
 
+def test_articles_that_could_not_be_fetched_are_vouched_for_too(
+    fake_platform: Any, env: dict[str, str]
+) -> None:
+    """A URL that answers 404 or refuses the connection stores no article, only the exchange
+    and its WARC record: those are in the chain like any other (they were not: verify failed
+    for good after an offline run)."""
+    for url in (fake_platform.url("/no-such-article"), "http://127.0.0.1:9/refused"):
+        assert run(["archive", url], env).exit_code in (1, 2)
+    db = Database(Path(env["EMBEDARCHIVE_ARCHIVE_DIR"]) / "archive.db")
+    orphans = db.execute(
+        "select count(*) from http_exchanges where article_id is null and capture_id is null"
+        " and detection_id is null"
+    ).fetchone()[0]
+    assert orphans == 2
+    code, report = verify(env)
+    assert code == 0, report["problems"]
+    assert [r["kind"] for r in db["manifests"].rows_where(order_by="seq")].count("exchanges") == 2
+
+
 def test_one_byte_changed_in_a_media_file_is_altered(
     env: dict[str, str], archive_dir: Path
 ) -> None:

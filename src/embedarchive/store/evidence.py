@@ -161,13 +161,24 @@ class Evidence:
     def resolution(
         self, detection_id: int, exchanges: Sequence[tuple[int, WarcRef, HttpExchange]]
     ) -> None:
+        self._exchanges("resolution", f"detection:{detection_id}", exchanges)
+
+    def run_exchanges(
+        self, run_id: int, exchanges: Sequence[tuple[int, WarcRef, HttpExchange]]
+    ) -> None:
+        """Exchanges of the run alone: a feed or sitemap read, an article that never came."""
+        self._exchanges("exchanges", f"run:{run_id}", exchanges)
+
+    def _exchanges(
+        self, kind: str, subject: str, exchanges: Sequence[tuple[int, WarcRef, HttpExchange]]
+    ) -> None:
         if not exchanges:
             return
         write_manifest(
             self.db,
             self.root,
-            "resolution",
-            f"detection:{detection_id}",
+            kind,
+            subject,
             {
                 "http_exchanges": [fetch_exchange_id(self.db, link) for link, _, _ in exchanges],
                 "warc_records": [link for link, _, _ in exchanges],

@@ -351,11 +351,14 @@ class Store:
         return post_pk
 
     def save_exchanges(self, exchanges: Iterable[HttpExchange], run_id: int) -> None:
-        """Exchanges that belong to the run only (reading a feed or sitemap of a batch)."""
+        """Exchanges that belong to the run only (reading a feed or sitemap of a batch, an
+        article that could not be fetched), in the hash chain like every other."""
         exchanges = tuple(exchanges)
         if exchanges:
             with self.atomic():
-                self._save_exchanges(exchanges, run_id)
+                saved = self._save_exchanges(exchanges, run_id)
+                if self.evidence is not None:
+                    self.evidence.run_exchanges(run_id, saved)
 
     def _save_exchanges(
         self, exchanges: Iterable[HttpExchange], run_id: int, **link: int
