@@ -13,8 +13,10 @@ from __future__ import annotations
 import errno
 import gc
 import json
+import os
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -170,3 +172,27 @@ def test_disk_full_while_ytdlp_downloads_stops_the_capture_as_a_full_disk(
             )
     assert list((archive / "tmp").iterdir()) == []  # yt-dlp's work folder is gone
     assert stored_files(archive) == set()
+
+
+def test_export_to_a_full_disk_is_one_line_and_leaves_nothing(
+    fake_platform: Any, tmp_path: Path, small_disk: Path
+) -> None:
+    """The bundle's zip was left open on the error: its ``__del__`` then printed a traceback
+    while trying to write the central directory to the full disk."""
+    env = cli_env(fake_platform, tmp_path / "archive")
+    assert run(["archive", str(SEED)], env).exit_code == 0
+    with (small_disk / "filler").open("wb", buffering=0) as filler:  # full, but for 40 kB
+        try:
+            while True:
+                filler.write(b"x" * 65536)
+        except OSError:
+            pass
+        filler.truncate(max(0, filler.tell() - 40_000))
+    done = subprocess.run(
+        [sys.executable, "-m", "embedarchive", "export", str(SEED), "--out",
+         str(small_disk / "seed.wacz")],
+        env={**os.environ, **env}, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().count("\n") == 0 and "disk" in done.stderr, done.stderr
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import sqlite3
+import stat
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -261,6 +263,19 @@ def test_an_existing_bundle_is_replaced_only_when_asked(
     assert out.read_bytes() == b"handed to the court on Monday"
     assert run(["export", str(SEED), "--out", str(out), "--overwrite"], env).exit_code == 0
     assert verify_bundle(out)[0] == 0
+
+
+def test_overwrite_replaces_only_a_file(env: dict[str, str], tmp_path: Path) -> None:
+    """As root, ``--out /dev/full --overwrite`` turned the device into a zip file."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for out, said in ((fifo, "is not a file"), (folder, "is a directory")):
+        result = run(["export", str(SEED), "--out", str(out), "--overwrite"], env)
+        assert result.exit_code == 2 and said in result.stderr, result.output
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and folder.is_dir() and not list(folder.iterdir())
 
 
 def test_reference_validator_accepts_the_bundle(env: dict[str, str], tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ only hashes, so the chain can be checked without disclosing those captures.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -36,6 +37,7 @@ from . import __version__
 from .capture.http import utcnow
 from .errors import InputError, StoreError, write_error
 from .report import capture_view, render_report
+from .store import sql
 from .store.records import read_snapshot
 from .wacz import cdxj_lines, member_name, page_entries
 
@@ -70,7 +72,7 @@ def find_articles(db: Database, refs: Sequence[str]) -> list[dict[str, Any]]:
         rows = _rows(
             db,
             "select * from articles where source = ? or sha256 = ? or url = ? or id = ?",
-            [ref, ref, ref, int(ref) if ref.isdigit() else -1],
+            [ref, ref, ref, sql.row_id(ref) or -1],
         )
         if not rows:
             raise InputError(f"no article {ref!r} in the archive (see 'embedarchive list')")
@@ -101,6 +103,15 @@ class _Zip:
             }
         )
 
+    def abandon(self) -> None:
+        """Close a bundle that will be deleted, without writing its central directory (on a
+        full disk, ``ZipFile.__del__`` would try, and print a traceback)."""
+        fp = self.zip.fp
+        self.zip.fp = None  # nothing left for close() or __del__ to write
+        if fp is not None:
+            with contextlib.suppress(OSError):  # its buffer cannot be flushed to a full disk
+                fp.close()
+
     def add_bytes(self, name: str, data: bytes) -> None:
         import io
 
@@ -130,6 +141,9 @@ def export_bundle(
     if out.exists() and not overwrite:
         # A bundle may already be in someone's hands as evidence: never replaced by accident.
         raise InputError(f"{out} already exists (choose another --out, or --overwrite)")
+    if out.exists() and not out.is_file():
+        # A folder, a device (/dev/full as root would become a zip file), a pipe: not a bundle.
+        raise InputError(f"{out} is not a file: --overwrite only replaces an earlier bundle")
     # One snapshot: a run writing meanwhile cannot put rows in the bundle without their
     # manifest, or a manifest without its rows.
     with read_snapshot(root) as db:
@@ -212,6 +226,7 @@ def _export(root: Path, db: Database, articles: list[dict[str, Any]], out: Path)
     out.parent.mkdir(parents=True, exist_ok=True)
     part = out.with_name(out.name + ".part")
     workdir = Path(tempfile.mkdtemp(prefix="embedarchive-export-"))
+    bundle: _Zip | None = None
     try:
         warc = workdir / "data.warc.gz"
         copied = _assemble_warc(root, db, links, warc)
@@ -238,6 +253,8 @@ def _export(root: Path, db: Database, articles: list[dict[str, Any]], out: Path)
         _finish(bundle, articles)
         os.replace(part, out)
     except BaseException:
+        if bundle is not None:
+            bundle.abandon()
         part.unlink(missing_ok=True)
         raise
     finally:
