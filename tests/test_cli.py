@@ -29,6 +29,10 @@ QUOTE_ID = "1641895049427550208"
         (["detect", "no/such/article.txt"], "no such file"),
         (["show", "123"], "no archive"),
         (["list"], "no archive"),
+        # Click's usage errors, one line too (not its usage text, hint and blank line).
+        (["list", "--limit", "abc"], "'--limit'"),
+        (["archive", "--bogus"], "No such option '--bogus'"),
+        (["nosuch"], "No such command 'nosuch'"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
@@ -126,6 +130,33 @@ def test_binary_input_is_refused_and_archive_untouched(
     result = run(["archive", str(binary)], env)
     assert result.exit_code == 2 and "binary" in result.stderr
     assert counts(archive_dir) == before
+
+
+HUGE = "99999999999999999999999"  # past SQLite's integers
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["list", "--limit", HUGE], "'--limit'"),
+        (["show", HUGE], "no post"),
+        (["show", "9223372036854775808"], "no post"),
+        (["check", HUGE], "no article"),
+        (["export", HUGE, "--out", "x.wacz"], "no article"),
+        (["recover", HUGE], "no article"),
+        (["recheck", "--older-than", "3000000d"], "at most 100 years"),
+        (["recheck", "--older-than", "9" * 400], "at most 100 years"),
+    ],
+)
+def test_numbers_past_any_row_or_date_are_one_line_and_exit_2(
+    fake_platform, archive_dir: Path, args: list[str], message: str
+) -> None:
+    env = cli_env(fake_platform, archive_dir)
+    assert run(["archive", str(SEED)], env).exit_code == 0
+    result = run(args, env)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip().startswith("error: ") and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_corrupt_database_is_a_clear_error(tmp_path: Path) -> None:

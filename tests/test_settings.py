@@ -51,6 +51,12 @@ def test_methods_list_from_env_keeps_order() -> None:
         ({"EMBEDARCHIVE_TOTAL_TIMEOUT": "nan"}, "total_timeout must be a number more than 0"),
         ({"EMBEDARCHIVE_READ_TIMEOUT": "inf"}, "read_timeout must be a number more than 0"),
         ({"EMBEDARCHIVE_RECOVER_MIN_SIMILARITY": "1.5"}, "recover_min_similarity is a ratio"),
+        # A thread per job: 23 digits of them filled 24 GB before the kernel killed the run.
+        ({"EMBEDARCHIVE_JOBS": "99999999999999999999999"}, "jobs must be at most 1024"),
+        ({"EMBEDARCHIVE_PER_HOST_CONNECTIONS": "5000"}, "per_host_connections must be at most"),
+        ({"EMBEDARCHIVE_TWITTER_METHODS": ""}, "twitter_methods names no method"),
+        ({"EMBEDARCHIVE_TWITTER_METHODS": ","}, "twitter_methods names no method"),
+        ({"EMBEDARCHIVE_TWITTER_SYNDICATION_URL": "http://"}, "twitter_syndication_url must be"),
     ],
 )
 def test_invalid_values_are_config_errors(env: dict[str, str], message: str) -> None:

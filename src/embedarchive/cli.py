@@ -25,6 +25,7 @@ from .console import (
 )
 from .errors import EmbedArchiveError
 from .settings import LoadedSettings, describe, load_settings
+from .store.sql import INT64_MAX
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -84,7 +85,33 @@ def _settings(
     return load_settings({"archive_dir": archive_dir, **overrides}, config_file=config_file)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _OneLineErrors(click.Group):
+    """Click's usage errors (an unknown option, a value that is not one) as one line like
+    every other error, not its usage text, hint, blank line and message."""
+
+    def main(  # type: ignore[override]
+        self, args: Any = None, prog_name: str | None = None, **extra: Any
+    ) -> Any:
+        if not extra.pop("standalone_mode", True):
+            return super().main(args, prog_name, standalone_mode=False, **extra)
+        try:
+            done = super().main(args, prog_name, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as err:  # no command given: the help
+            err.show()
+            sys.exit(err.exit_code)
+        except click.UsageError as err:
+            hint = f" (see '{err.ctx.command_path} --help')" if err.ctx else ""
+            _fail(escape(printable(err.format_message())) + hint, err.exit_code)
+        except click.ClickException as err:
+            err.show()
+            sys.exit(err.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(done if isinstance(done, int) else 0)
+
+
+@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="embedarchive")
 def cli() -> None:
     """Preserve the social-media posts embedded in news articles, with provenance."""
@@ -142,7 +169,7 @@ LIST_LIMIT = 50
 )
 @click.option(
     "--limit",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=INT64_MAX),
     help=f"Show the newest N articles and posts (tables: {LIST_LIMIT} unless given; --json: "
     "all unless given; 0: all).",
 )

@@ -28,11 +28,12 @@ from .console import (
 )
 from .errors import InputError
 from .session import fetching_run
+from .settings import MAXIMA
 
 jobs_option = click.option(
     "--jobs",
     "-j",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAXIMA["jobs"]),
     help="Articles and posts fetched at the same time (setting jobs; per-host limits still apply).",
 )
 

@@ -34,6 +34,7 @@ from .store.records import Store
 CHANGE_KINDS = ("text-edited", "media-changed", "unavailable", "available-again")
 _DURATION_RE = re.compile(r"(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>[smhdw]?)")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "": 86400}
+_DURATION_MAX = timedelta(days=36525)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -41,7 +42,10 @@ def parse_duration(text: str) -> timedelta:
     m = _DURATION_RE.fullmatch(text.strip().lower())
     if m is None:
         raise InputError(f"cannot read {text!r} as a duration (examples: 12h, 7d, 2w)")
-    return timedelta(seconds=float(m["n"]) * _UNITS[m["unit"]])
+    seconds = float(m["n"]) * _UNITS[m["unit"]]
+    if not seconds <= _DURATION_MAX.total_seconds():  # also inf, from hundreds of digits
+        raise InputError(f"{text!r} is longer than any archive is old (at most 100 years)")
+    return timedelta(seconds=seconds)
 
 
 def _method(capture: dict[str, Any]) -> str:

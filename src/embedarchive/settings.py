@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import ConfigError
 
@@ -337,6 +338,11 @@ _ZERO_ALLOWED = frozenset(
 )
 
 
+#: Counts of threads and connections: past these a run would try to start more threads than
+#: a machine has (100,000 jobs: "can't start new thread"; a 23-digit count filled 24 GB).
+MAXIMA = {"jobs": 1024, "per_host_connections": 1024}
+
+
 def _validate(settings: Settings) -> None:
     for f in fields(settings):
         value = getattr(settings, f.name)
@@ -346,6 +352,10 @@ def _validate(settings: Settings) -> None:
         if not math.isfinite(value) or value < 0 or (value == 0 and not zero):
             least = "0 or more" if zero else "more than 0"
             raise ConfigError(f"setting {f.name} must be a number {least}, got {value!r}")
+        if f.name in MAXIMA and value > MAXIMA[f.name]:
+            raise ConfigError(f"setting {f.name} must be at most {MAXIMA[f.name]}, got {value!r}")
+    if not settings.twitter_methods:
+        raise ConfigError("setting twitter_methods names no method: X posts could not be fetched")
     if settings.recover_min_similarity > 1:
         raise ConfigError("setting recover_min_similarity is a ratio: at most 1")
     known = {"syndication", "oembed", "fxtwitter", "ytdlp"}
@@ -361,7 +371,9 @@ def _validate(settings: Settings) -> None:
     for f in fields(settings):
         if f.name.endswith("_url"):
             value = getattr(settings, f.name)
-            if value is not None and not str(value).startswith(("http://", "https://")):
+            if value is not None and not (
+                str(value).startswith(("http://", "https://")) and urlsplit(str(value)).hostname
+            ):
                 raise ConfigError(f"setting {f.name} must be an http(s) URL, got {value!r}")
 
 

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ..errors import InputError
+from . import sql
 from .records import Store
 
 
@@ -68,8 +69,8 @@ def find_post(store: Store, ident: str) -> dict[str, Any]:
         )
     else:
         rows = list(store.db.table("posts").rows_where("post_id = ?", [ident]))
-        if not rows and ident.isdigit():
-            rows = list(store.db.table("posts").rows_where("id = ?", [int(ident)]))
+        if not rows and (pk := sql.row_id(ident)) is not None:
+            rows = list(store.db.table("posts").rows_where("id = ?", [pk]))
     if not rows:
         raise InputError(f"no post {ident!r} in the archive (see 'embedarchive list')")
     if len(rows) > 1:
@@ -185,8 +186,8 @@ def detection_findings(store: Store, detection_id: int) -> list[dict[str, Any]]:
 def find_article(store: Store, ident: str) -> dict[str, Any]:
     """An article by row id or by its source (path, URL or ``-``) as archived."""
     rows = list(store.db.table("articles").rows_where("source = ?", [ident]))
-    if not rows and ident.isdigit():
-        rows = list(store.db.table("articles").rows_where("id = ?", [int(ident)]))
+    if not rows and (pk := sql.row_id(ident)) is not None:
+        rows = list(store.db.table("articles").rows_where("id = ?", [pk]))
     if not rows:
         raise InputError(f"no article {ident!r} in the archive (see 'embedarchive list')")
     return rows[-1]

@@ -8,6 +8,7 @@ requests (and every statement lets the other threads take the GIL from the write
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,6 +16,19 @@ from sqlite_utils import Database
 from sqlite_utils.db import jsonify_if_needed
 
 from ..errors import StoreError
+
+#: The largest integer SQLite stores (a larger Python int is an OverflowError, not a miss).
+INT64_MAX = 2**63 - 1
+_ROW_ID = re.compile(r"[0-9]{1,19}")
+
+
+def row_id(text: str) -> int | None:
+    """``text`` as a row id when it is one: ASCII digits within SQLite's integers (``isdigit``
+    also takes "²", which ``int`` refuses, and 23 digits overflow the query)."""
+    if _ROW_ID.fullmatch(text) is None:
+        return None
+    value = int(text)
+    return value if value <= INT64_MAX else None
 
 
 def insert(db: Database, table: str, row: Mapping[str, Any]) -> int:
