@@ -169,6 +169,30 @@ def test_corrupt_database_is_a_clear_error(tmp_path: Path) -> None:
     assert (archive / "archive.db").read_bytes() == b"this is not sqlite" * 100
 
 
+READERS = (["list"], ["show", "1"], ["verify"], ["export", "1", "--out", "x.wacz"], ["check"])
+
+
+def test_a_garbled_or_emptied_database_is_one_line_and_left_as_it_is(
+    fake_platform, archive_dir: Path
+) -> None:
+    env = cli_env(fake_platform, archive_dir)
+    assert run(["archive", str(SEED)], env).exit_code == 0
+    db = archive_dir / "archive.db"
+    Database(db).execute("pragma wal_checkpoint(truncate)")
+    good = db.read_bytes()
+    garbled = bytearray(good)
+    for i in range(4096, len(garbled), 97):  # the schema's text no longer UTF-8, among others
+        garbled[i] = (garbled[i] + 0x8E) % 256
+    for damaged, said in ((bytes(garbled), "malformed"), (b"", "is empty (0 bytes)")):
+        db.write_bytes(damaged)
+        for args in READERS:
+            result = run(args, env)
+            assert result.exit_code == 2, (args, result.output)
+            assert result.stderr.strip().startswith("error: ") and said in result.stderr, args
+            assert len(result.stderr.strip().splitlines()) == 1, (args, result.stderr)
+        assert db.read_bytes() == damaged  # not "upgraded" into a new, empty archive
+
+
 def test_invalid_setting_is_exit_2(tmp_path: Path) -> None:
     result = run(["config"], {"EMBEDARCHIVE_READ_TIMEOUT": "soon"})
     assert result.exit_code == 2 and "read_timeout" in result.stderr

@@ -45,8 +45,8 @@ class Store:
         warc_max_bytes: int = 1_000_000_000,
         durable: bool = False,
     ) -> Store:
-        if not create and not path.exists():
-            raise StoreError(f"no archive at {path.parent} (run 'embedarchive archive' first)")
+        if not create:
+            _refuse_lost(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             db = Database(path)
@@ -65,6 +65,10 @@ class Store:
             migrations.apply(db)  # readers too: an older archive is upgraded before it is read
         except sqlite3.DatabaseError as err:
             raise StoreError(f"cannot open archive database {path}: {err}") from None
+        except UnicodeDecodeError:  # sqlite-utils reading a schema whose bytes are garbled
+            raise StoreError(
+                f"cannot open archive database {path}: database disk image is malformed"
+            ) from None
         except OSError as err:
             raise StoreError(f"cannot open archive database {path}: {err}") from None
         return cls(db, Evidence(path.parent, db, warc_max_bytes) if create else None)
@@ -401,8 +405,7 @@ def read_snapshot(root: Path) -> Iterator[Database]:
     seen whole or not at all; nothing is written or migrated. A file that is not a database,
     or one damaged past reading, is a ``StoreError``."""
     path = root / "archive.db"
-    if not path.exists():
-        raise StoreError(f"no archive at {root} (run 'embedarchive archive' first)")
+    _refuse_lost(path)
     db = Database(path)
     try:
         db.execute("begin")
@@ -411,9 +414,26 @@ def read_snapshot(root: Path) -> Iterator[Database]:
         yield db
     except sqlite3.DatabaseError as err:
         raise StoreError(f"cannot read archive database {path}: {err}") from None
+    except UnicodeDecodeError:  # text whose bytes are garbled: a damaged page
+        raise StoreError(
+            f"cannot read archive database {path}: database disk image is malformed"
+        ) from None
     finally:
         db.conn.rollback()  # nothing was written: ends the read transaction
         db.close()
+
+
+def _refuse_lost(path: Path) -> None:
+    """For a reader: no database, or one of 0 bytes with nothing in its WAL (which SQLite
+    would read as a new, empty archive: "No articles" where the archive was lost)."""
+    if not path.exists():
+        raise StoreError(f"no archive at {path.parent} (run 'embedarchive archive' first)")
+    wal = path.with_name(path.name + "-wal")
+    if path.stat().st_size == 0 and not (wal.exists() and wal.stat().st_size > 0):
+        raise StoreError(
+            f"archive database {path} is empty (0 bytes): it was lost or cut short; "
+            "restore it from a copy (its media, WARC and manifest files are untouched)"
+        )
 
 
 def _sha(text: str) -> str:
