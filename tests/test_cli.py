@@ -169,6 +169,16 @@ def test_corrupt_database_is_a_clear_error(tmp_path: Path) -> None:
     assert (archive / "archive.db").read_bytes() == b"this is not sqlite" * 100
 
 
+@pytest.mark.parametrize("args", [["check"], ["list"], ["show", "1"], ["verify"], ["seal"]])
+def test_a_missing_archive_is_not_made_by_a_command_that_needs_one(
+    tmp_path: Path, args: list[str]
+) -> None:
+    archive = tmp_path / "nope"
+    result = run([*args, "--archive", str(archive)])
+    assert result.exit_code == 2 and "no archive" in result.stderr, result.output
+    assert not archive.exists()  # check made the folder and its writer.lock
+
+
 READERS = (["list"], ["show", "1"], ["verify"], ["export", "1", "--out", "x.wacz"], ["check"])
 
 

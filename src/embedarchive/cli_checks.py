@@ -20,6 +20,7 @@ from .console import (
     recheck_table,
     recovery_table,
 )
+from .errors import StoreError
 
 
 @click.command()
@@ -37,6 +38,8 @@ def check(
     from .store.queries import find_article
 
     settings = _settings(archive_dir, config_file).settings
+    if not settings.db_path.exists():  # before the lock, which would make the folder
+        raise StoreError(f"no archive at {settings.archive_dir} (run 'embedarchive archive' first)")
     with writer_lock(settings.archive_dir):
         store = _open_existing(settings)
         try:
