@@ -361,3 +361,53 @@ def test_an_articles_targets_are_added_in_one_transaction_and_keep_their_ids(
     again.planned([one])
     assert queue.item(batch, "target", "twitter:1") == rows["twitter:1"]  # kept, not re-added
     store.close()
+
+
+def test_ctrl_c_stops_at_once_while_fetches_hang(
+    fake_platform, archive_dir: Path, tmp_path: Path
+) -> None:
+    """Ctrl-C with every worker stuck on a server that sent its headers and then nothing: the
+    run stops now, says so, and the archive verifies; a re-run takes the same sources up
+    again. It used to wait for each fetch to time out (here: two minutes)."""
+    from .faultserver import FaultServer
+
+    with FaultServer() as server:
+        listing = tmp_path / "list.txt"
+        listing.write_text("".join(server.url(f"/stall?a={i}") + "\n" for i in range(4)), "utf-8")
+        env = {
+            **os.environ,
+            **cli_env(fake_platform, archive_dir),
+            "EMBEDARCHIVE_READ_TIMEOUT": "120",
+            "EMBEDARCHIVE_TOTAL_TIMEOUT": "300",
+        }
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "embedarchive",
+                "archive",
+                "--jobs",
+                "4",
+                "--from",
+                str(listing),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while len(server.requests) < 4 and time.monotonic() < deadline:
+            assert proc.poll() is None
+            time.sleep(0.05)
+        assert len(server.requests) == 4  # every worker is waiting on the stalled server
+        proc.send_signal(signal.SIGINT)
+        try:
+            _, stderr = proc.communicate(timeout=30)  # far less than the 120 s read timeout
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise AssertionError("Ctrl-C did not stop the run within 30 s") from None
+    assert proc.returncode == 130 and "interrupted" in stderr, stderr
+    assert "Traceback" not in stderr
+    verified = CliRunner().invoke(cli, ["verify"], env=cli_env(fake_platform, archive_dir))
+    assert verified.exit_code == 0, verified.output

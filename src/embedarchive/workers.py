@@ -211,8 +211,9 @@ class Crew:
             thread.start()
         return [future for future, _ in pairs]
 
-    def stop(self) -> None:
-        """Start nothing more, fail queued sub-tasks, and wait for the threads to end."""
+    def stop(self, wait: bool = True) -> None:
+        """Start nothing more, fail queued sub-tasks, and wait for the threads to end (unless
+        ``wait`` is False: they are daemon threads, gone when the process ends)."""
         with self._cond:
             self._stopped = True
             tasks, self._tasks = list(self._tasks), deque()
@@ -220,7 +221,7 @@ class Crew:
         for future, _ in tasks:
             if future.set_running_or_notify_cancel():
                 future.set_exception(WriterClosed("the batch stopped"))
-        for thread in self._threads:
+        for thread in self._threads if wait else ():
             thread.join()
 
 
@@ -247,14 +248,21 @@ def run_concurrently(
     """
     results: list[T] = []
     crew = crew or Crew(jobs)
+    wait = True
     try:
         for future in writer.serve(crew.run(work, items)):
             result = future.result()
             results.append(result)
             on_done(result)
+    except KeyboardInterrupt:
+        # Ctrl-C: the fetches in flight (a stalled server can hold one for minutes) are let go,
+        # not waited for. The threads only write through the writer, closed here; what they
+        # leave on disk is what a killed run leaves, and the next run discards it.
+        wait = False
+        raise
     finally:
         writer.close()
-        crew.stop()
+        crew.stop(wait=wait)
     return results
 
 
