@@ -7,6 +7,7 @@ can build its own ``Settings`` from ``fake_settings`` / ``fake_env``.
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -71,3 +72,22 @@ def fake_settings(fake_platform: FakePlatform, archive_dir: Path) -> dict[str, A
 def fake_env(fake_platform: FakePlatform, archive_dir: Path) -> dict[str, str]:
     """The same as ``EMBEDARCHIVE_*`` environment variables, e.g. for click's CliRunner."""
     return {**fake_platform.env(), "EMBEDARCHIVE_ARCHIVE_DIR": str(archive_dir)}
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 8 MB tmpfs mounted for the test (root only; skipped otherwise)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs (needs root): {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)

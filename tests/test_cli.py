@@ -15,6 +15,7 @@ from sqlite_utils import Database
 from embedarchive.cli import cli
 
 from .helpers import ROOT, SEED, cli_env, counts, run
+from .test_web import Client
 
 QUOTE_ID = "1641895049427550208"
 
@@ -201,6 +202,33 @@ def test_a_garbled_or_emptied_database_is_one_line_and_left_as_it_is(
             assert result.stderr.strip().startswith("error: ") and said in result.stderr, args
             assert len(result.stderr.strip().splitlines()) == 1, (args, result.stderr)
         assert db.read_bytes() == damaged  # not "upgraded" into a new, empty archive
+
+
+def test_an_archive_on_read_only_media_can_be_read(
+    fake_platform, small_disk: Path, tmp_path: Path
+) -> None:
+    """Evidence handed over on a disc or a read-only mount: SQLite cannot make its -shm file
+    there, so readers opened nothing ("unable to open database file")."""
+    archive = small_disk / "archive"
+    env = cli_env(fake_platform, archive)
+    assert run(["archive", str(SEED)], env).exit_code == 0
+    remount = subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=False)
+    assert remount.returncode == 0
+    for args in (["list"], ["show", "twitter:1989257861291196183"], ["verify"], ["check"]):
+        result = run(args, env)
+        if args == ["check"]:  # a writer: refused in one line
+            assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.output
+            continue
+        assert result.exit_code == 0, (args, result.output)
+    assert "TRHaber" in run(["show", "twitter:1989257861291196183"], env).stdout
+    out = tmp_path / "seed.wacz"
+    assert run(["export", str(SEED), "--out", str(out)], env).exit_code == 0
+    assert run(["verify", "--bundle", str(out)], {}).exit_code == 0
+    client = Client(archive / "archive.db")
+    try:
+        assert "TRHaber" in client.get("/search?q=ordusunun").text
+    finally:
+        client.close()
 
 
 def test_invalid_setting_is_exit_2(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ and an interrupted run leaves no half-written rows."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -47,6 +48,8 @@ class Store:
     ) -> Store:
         if not create:
             _refuse_lost(path)
+            if on_read_only_media(path):
+                return cls(_immutable(path))
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             db = Database(path)
@@ -406,7 +409,7 @@ def read_snapshot(root: Path) -> Iterator[Database]:
     or one damaged past reading, is a ``StoreError``."""
     path = root / "archive.db"
     _refuse_lost(path)
-    db = Database(path)
+    db = _immutable(path) if on_read_only_media(path) else Database(path)
     try:
         db.execute("begin")
         if not db["manifests"].exists():
@@ -421,6 +424,38 @@ def read_snapshot(root: Path) -> Iterator[Database]:
     finally:
         db.conn.rollback()  # nothing was written: ends the read transaction
         db.close()
+
+
+def on_read_only_media(path: Path) -> bool:
+    """Whether the archive is on a file system mounted read-only (a disc, a read-only mount
+    of evidence handed over): nothing can write it there."""
+    try:
+        return bool(os.statvfs(path.parent).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _immutable(path: Path) -> Database:
+    """The archive on read-only media, opened as immutable: SQLite cannot make its ``-shm``
+    file there to read a WAL database the usual way, and nothing can change the file under
+    it. An archive that still needs a migration, or whose last commits are only in its WAL,
+    cannot be read this way."""
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise StoreError(
+            f"archive {path.parent} is on read-only media with commits still in {wal.name}, "
+            "which SQLite cannot read there: copy the archive somewhere writable"
+        )
+    try:
+        db = Database(sqlite3.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True))
+        if migrations.pending(db):
+            raise StoreError(
+                f"archive {path.parent} is on read-only media and was written by an older "
+                "embedarchive: copy it somewhere writable to read it"
+            )
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as err:
+        raise StoreError(f"cannot open archive database {path}: {err}") from None
+    return db
 
 
 def _refuse_lost(path: Path) -> None:

@@ -9,7 +9,9 @@ The archive is opened read-only (``mode=ro``, Datasette's "mutable" file mode), 
 ``immutable=1``: an archive is a WAL database that ``embedarchive archive`` may be writing to
 at the same time, and an immutable reader would ignore the WAL and could read a half-written
 page. Before serving, an archive made by an older release gets its pending migrations (the
-search index); that is the only write ``serve`` ever makes.
+search index); that is the only write ``serve`` ever makes. On read-only media (nothing can
+write it there, and SQLite could not make the ``-shm`` file a WAL reader needs) the archive is
+opened as immutable.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from datasette.app import Datasette
 from datasette.plugins import pm
 
 from ..errors import InputError, StoreError
-from ..store.records import Store
+from ..store.records import Store, on_read_only_media
 from . import plugin
 from .security import is_loopback_name, loopback_only
 
@@ -39,8 +41,11 @@ def make_datasette(db_path: Path) -> Datasette:
     if not pm.is_registered(plugin):
         pm.register(plugin, name=plugin.NAME)
     name = db_path.stem
+    # On read-only media SQLite cannot make the -shm file a WAL reader needs; nothing can
+    # write the file there either, so Datasette may open it as immutable.
+    where = "immutables" if on_read_only_media(db_path) else "files"
     return Datasette(
-        files=[str(db_path)],
+        **{where: [str(db_path)]},
         metadata={
             "title": "embedarchive",
             "plugins": {plugin.NAME: {"database": name}},
