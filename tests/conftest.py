@@ -90,4 +90,5 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     try:
         yield mount
     finally:
-        subprocess.run(["umount", str(mount)], check=False)
+        # Lazily: a connection still open (Datasette keeps its own) would make it "busy".
+        subprocess.run(["umount", "--lazy", str(mount)], check=False)

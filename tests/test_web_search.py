@@ -131,6 +131,16 @@ def test_bad_filter_values_are_ignored_not_errors(client: Client) -> None:
         assert client.get("/search" + query).status_code == 200, query
 
 
+def test_a_page_past_the_last_shows_the_last(client: Client) -> None:
+    html = client.get("/search?q=roundup&page=40").text
+    assert len(result_pks(html)) == 4 and "Nothing matches" not in html and "of 0" not in html
+
+
+def test_a_query_without_words_says_so(client: Client) -> None:
+    html = client.get("/search?q=***").text
+    assert "has no words to search for" in html and len(result_pks(html)) == 4
+
+
 def test_fts_query_quotes_every_word_and_spells_its_is_both_ways() -> None:
     assert fts_query('Kyv" OR NEAR(x') == '"Kyv"* "OR"* "NEAR"* "x"*'
     assert fts_query("  ") == ""

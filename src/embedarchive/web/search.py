@@ -202,6 +202,9 @@ def search(conn: sqlite3.Connection, f: Filters) -> dict[str, Any]:
     total = conn.execute(f"select count(*) {source}", params).fetchone()[0]
     ranked = bool(match) and f.sort == "relevance" and total <= RANK_LIMIT
     order = "bm25(search_fts)" if ranked else newest
+    pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
+    if f.page > max(pages, 1):  # an old link, a hand-edited one: the last page, not "4 of 3"
+        f = replace(f, page=max(pages, 1))
     offset = (f.page - 1) * PAGE_SIZE
     ids = [
         r[0]
@@ -219,7 +222,7 @@ def search(conn: sqlite3.Connection, f: Filters) -> dict[str, Any]:
         "facets": facets(conn, source, newest, params),
         "results": results(conn, ids, "" if named else f.q),
         "named": ":".join(p for p in named if p) if named else None,
-        "pages": (total + PAGE_SIZE - 1) // PAGE_SIZE,
+        "pages": pages,
     }
 
 
