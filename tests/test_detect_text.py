@@ -328,6 +328,68 @@ def test_article_dashes_and_handles_in_prose_are_not_posts() -> None:
     assert detect_text(text) == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # An aside: a dash, a handle, then the date after words of its own.
+        "The claim was repeated by the party leader – John Smith (@jsmith) – on 14 November 2025"
+        " in a post that was later deleted.",
+        '"We will not back down," wrote the minister — Jane Doe (@janedoe) — on Friday, '
+        "November 14, 2025.",
+        "The post — written by John Smith (@jsmith) on November 14, 2025 — was deleted.",
+        # Bylines, credits and lists: a comma, a bar or a dash before the date, or no date.
+        "Text of the article.\n\n— John Smith (@jsmith) | Updated November 14, 2025 09:41",
+        "Text of the article.\n\n— John Smith (@jsmith), November 14, 2025",
+        "Text.\n\nJohn Smith - Senior reporter (@jsmith) - 14.11.2025",
+        "Text of article.\n\n- Photo by John Smith (@jsmith), 14 November 2025",
+        "Speakers:\n- Peter Nagy (@peternagy) 12 years at the paper, joined 2013",
+        # Instagram's words in a sentence, not its embed's line of their own.
+        "A post shared by Taylor Swift (@taylorswift) on Instagram on Tuesday announced the tour.",
+        "Ein Beitrag geteilt von Lena Meyer (@lenameyer) sorgte am Montag für Aufregung.",
+    ],
+)
+def test_asides_bylines_and_credits_with_a_handle_are_not_posts(text: str) -> None:
+    assert [d for d in detect_text(text) if d.markup == "text"] == []
+
+
+@pytest.mark.parametrize(
+    ("label", "attribution", "handle"),
+    [
+        ("View this post on Instagram", "A post shared by National Geographic (@natgeo)", "natgeo"),
+        ("Diesen Beitrag auf Instagram ansehen", "Ein Beitrag geteilt von BTS (@bts)", "bts"),
+        (
+            "Ver essa foto no Instagram",
+            "Um post compartilhado por LEVIATAN (@leviatangg)",
+            "leviatangg",
+        ),
+        ("Lihat postingan ini di Instagram", "Sebuah kiriman dibagikan oleh BTS (@bts)", "bts"),
+    ],
+)
+def test_a_copied_instagram_embed_without_a_caption_has_no_text(
+    label: str, attribution: str, handle: str
+) -> None:
+    """Its only words are the embed's link ("View this post on Instagram"): not the post's."""
+    [d] = detect_text(f"The singer announced a tour.\n\n{label}\n\n{attribution}\n\nMore.")
+    assert (d.platform, d.handle, d.text) == ("instagram", handle, None)
+
+
+@pytest.mark.parametrize(
+    "copied",
+    [
+        # A browser's copy of TikTok's own embed code: the handle's link is inline.
+        "@tinycircuits Coding Thumby for Jimin’s birthday. #jimin #fyp ♬ original sound - TinyCircuits",
+        "@tinycircuits\nCoding Thumby for Jimin’s birthday. #jimin #fyp\n♬ original sound - TinyCircuits",
+        # WordPress's oEmbed copy: blank lines around the caption; and CRLF line ends.
+        "@tinycircuits\n\nCoding Thumby for Jimin’s birthday. #jimin #fyp\n\n♬ original sound - TinyCircuits",
+        "@tinycircuits\r\nCoding Thumby for Jimin’s birthday. #jimin #fyp\r\n♬ original sound - TinyCircuits",
+    ],
+)
+def test_a_copied_tiktok_embed_is_found_in_each_layout(copied: str) -> None:
+    [d] = detect_text(f"Intro paragraph.\n\n{copied}\n\nMore text.")
+    assert (d.platform, d.handle) == ("tiktok", "tinycircuits")
+    assert d.text == "Coding Thumby for Jimin’s birthday. #jimin #fyp"
+
+
 # --- what makes reading fast must not change what is read ------------------------------------
 
 

@@ -6,7 +6,10 @@ Four things are found:
 * the textified official blockquote: the post's text followed by an attribution line in the
   platform's ``attribution_pattern`` (for X/Twitter ``— Display Name (@handle) November 14,
   2025``, see ``platforms/twitter.py``), markup ``text``. The status URL usually does not
-  survive, so ``url``/``id`` stay None unless a link to that account's post is inside;
+  survive, so ``url``/``id`` stay None unless a link to that account's post is inside. The
+  date comes right after the handle, from its first word (a byline's ", November 14, 2025" or
+  an aside's "— on 14 November 2025" is not the embed's); an attribution that needs no date
+  (Instagram's) counts only where it ends its line;
 * textified embeds a platform's ``text_patterns`` match whole (TikTok: ``@user``, the
   caption, ``♬ original sound - …``), markup ``text`` without url/id;
 * bare short links (``pic.twitter.com/…``, ``t.co/…``) outside any such post, markup ``text``
@@ -52,6 +55,8 @@ _FRAME_BUDGET = 600
 _DEFAULT_BASE_GAP = 2
 _LEAD_IN_WORDS = 3
 _COLON_RE = re.compile(r"[:：]\s")
+#: Invisible marks right-to-left pages put around a name or a date.
+_DIRECTION_MARKS = "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _QUOTES = {'"': '"', "”": '“"', "“": "„", "»": "«", "«": "»", "」": "「", "』": "『", "’": "‘"}
 
 
@@ -170,11 +175,18 @@ def _attributions(text: str, registry: tuple[Platform, ...]) -> list[_Attributio
             line_end = text.find("\n", m.end(), stop)
             rest = text[m.end() : stop if line_end < 0 else line_end]
             date = find_date(rest)
-            if date is None and platform.attribution_date_required:
+            if date is not None and date[0] not in iso:
+                iso[date[0]] = iso_date(date[0])
+            if date is not None and (iso[date[0]] is None or not _date_comes_first(date[0], iso)):
+                # Not a date ("12 years at the paper, joined 2013"), or an aside's or a
+                # byline's date ("— on 14 November 2025", ", November 14, 2025").
+                date = None
+            if date is None and (platform.attribution_date_required or rest.strip()):
+                # Without a date, the line is the embed form only when the attribution ends it:
+                # "A post shared by X (@x) on Instagram announced …" is the article's prose.
                 continue
             date_text, date_end = date if date else ("", 0)
-            if date_text not in iso:
-                iso[date_text] = iso_date(date_text) if date_text else None
+            iso.setdefault(date_text, None)
             found.append(
                 _Attribution(
                     platform,
@@ -186,6 +198,21 @@ def _attributions(text: str, registry: tuple[Platform, ...]) -> list[_Attributio
                 )
             )
     return sorted(found, key=lambda a: a.dash)
+
+
+def _date_comes_first(date_text: str, iso: dict[str, str | None]) -> bool:
+    """Whether the text after the handle is a date from its first word on, as an embed prints
+    it. An aside or a byline puts a dash, a bar or a comma first ("— on 14 November 2025",
+    ", November 14, 2025"), or a word the date does without ("on November 14, 2025")."""
+    shown = date_text.lstrip(_DIRECTION_MARKS)
+    if not shown[:1].isalnum():
+        return False
+    word, space, others = shown.partition(" ")
+    if not space or not word.isalpha():
+        return True
+    if others not in iso:
+        iso[others] = iso_date(others)
+    return iso[others] is None  # without its first word it is no date: a month name
 
 
 def _whole_posts(text: str, registry: tuple[Platform, ...]) -> Iterator[list[Detection]]:

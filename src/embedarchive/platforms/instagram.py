@@ -22,7 +22,8 @@ ATTRIBUTION_RE = re.compile(
     r"(?:A post shared by|A photo posted by|A video posted by|Ein Beitrag geteilt von|"
     r"Une publication partagée par|Una publicación compartida (?:de|por)|"
     r"Un post condiviso da|Uma publicação compartilhada por|Een bericht gedeeld door|"
-    r"Post udostępniony przez|Публикация от)"
+    r"Post udostępniony przez|Публикация от|Um post compartilhado por|"
+    r"Sebuah kiriman dibagikan oleh)"
     r"[ \t\u00a0]+(?P<name>[^\n(]{0,60}?)[ \t\u00a0]*\(@(?P<handle>[A-Za-z0-9_.]{1,30})\)"
     r"(?:[ \t\u00a0]+(?:on|am|le|el|il|em|op|dnia))?",
 )
@@ -42,6 +43,23 @@ class Instagram(Platform):
     amp_markers = (AmpMarker("amp-instagram", "data-shortcode"),)
     attribution_pattern: ClassVar[re.Pattern[str] | None] = ATTRIBUTION_RE
     attribution_date_required: ClassVar[bool] = False
+    #: The link the embed code shows above the attribution, in the languages it comes in.
+    embed_placeholders: ClassVar[tuple[str, ...]] = (
+        "View this post on Instagram",
+        "Diesen Beitrag auf Instagram ansehen",
+        "Voir cette publication sur Instagram",
+        "Ver esta publicación en Instagram",
+        "Visualizza questo post su Instagram",
+        "Ver esta publicação no Instagram",
+        "Ver essa foto no Instagram",
+        "Посмотреть эту публикацию в Instagram",
+        "Wyświetl ten post na Instagramie",
+        "Dit bericht op Instagram bekijken",
+        "Instagram-bejegyzés megtekintése",
+        "Bu gönderiyi Instagram'da gör",
+        "Lihat postingan ini di Instagram",
+        "この投稿をInstagramで見る",
+    )
     hosts = ("instagram.com", "instagr.am")
     examples: ClassVar[tuple[tuple[str, str | None], ...]] = (
         ("https://www.instagram.com/p/BNpLF8LD0GD/", "BNpLF8LD0GD"),

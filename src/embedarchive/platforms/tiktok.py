@@ -21,13 +21,16 @@ SHORT_RE = re.compile(
     r"(?:https?://)?(?:(?:vm|vt)\.tiktok\.com|(?:www\.)?tiktok\.com/t)/(?P<code>[A-Za-z0-9]{5,15})/?",
     re.IGNORECASE,
 )
-#: The textified blockquote: ``@user`` on its own line, the caption, ``♬ sound name``. The
-#: caption ends at a blank line or at another ``@user`` line: each try from a ``@user`` line
-#: then reads only up to the next one, so a text of many such lines is read in linear time.
+#: The textified blockquote: ``@user``, the caption, ``♬ sound name``. A browser's copy of
+#: the embed code puts the caption on the handle's line (its ``<a>`` is inline); other copies
+#: put each on its own line, or a blank line around the caption (WordPress's oEmbed); CRLF
+#: too. The caption ends at a blank line or at another ``@user`` line: each try from a
+#: ``@user`` line then reads only up to the next one, so a text of many such lines is read in
+#: linear time.
 TEXT_RE = re.compile(
-    r"(?m)^[ \t]*@(?P<handle>[A-Za-z0-9_.]{2,24})[ \t]*\n"
-    r"(?P<text>(?:(?!\n[ \t]*\n|\n[ \t]*@[A-Za-z0-9_.]{2,24}[ \t]*\n)[^\u266c]){0,2200}?)"
-    r"[ \t]*\n?[ \t]*\u266c[ \t]*[^\n]{1,200}"
+    r"(?m)^[ \t]*@(?P<handle>[A-Za-z0-9_.]{2,24})(?:[ \t]+|[ \t\r]*\n(?:[ \t\r]*\n)?)"
+    r"(?P<text>(?:(?!\n[ \t\r]*\n|\n[ \t]*@[A-Za-z0-9_.]{2,24}[ \t\r]*\n)[^\u266c]){0,2200}?)"
+    r"[ \t\r]*(?:\n[ \t\r]*){0,2}\u266c[ \t]*[^\n]{1,200}"
 )
 _BARE_ID = re.compile(r"\d{15,22}")
 
