@@ -373,6 +373,18 @@ def test_a_copied_instagram_embed_without_a_caption_has_no_text(
     assert (d.platform, d.handle, d.text) == ("instagram", handle, None)
 
 
+def test_a_copied_bluesky_post_with_media_keeps_its_words() -> None:
+    """Its embed writes "[image or embed]" under the words: the block above is the post's."""
+    text = (
+        "The singer announced the tour on Monday.\n\nThe tour starts in May.\n\n"
+        "[image or embed]\n\n— Some Band (@someband.bsky.social) November 14, 2025 at 9:06 AM"
+        "\n\nTickets go on sale next week."
+    )
+    [d] = detect_text(text)
+    assert (d.platform, d.handle, d.date) == ("bluesky", "someband.bsky.social", "2025-11-14")
+    assert d.text == "The tour starts in May."
+
+
 @pytest.mark.parametrize(
     "copied",
     [

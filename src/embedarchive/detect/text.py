@@ -109,7 +109,8 @@ def detect_text(text: str, registry: tuple[Platform, ...] = REGISTRY) -> list[De
     posts = _Spans()
     floor = 0
     for attr in _attributions(text, registry):
-        span = _post_span(text, lines, starts, base, floor, attr.dash)
+        placeholders = attr.platform.embed_placeholders
+        span = _post_span(text, lines, starts, base, floor, attr.dash, placeholders)
         start, end = span if span else (attr.dash, attr.dash)
         detections.append(_post_detection(text, registry, attr, start, end))
         posts.add(start, attr.end)
@@ -300,7 +301,13 @@ def _base_gap(lines: list[_Line]) -> int:
 
 
 def _post_span(
-    text: str, lines: list[_Line], starts: list[int], base: int, floor: int, dash: int
+    text: str,
+    lines: list[_Line],
+    starts: list[int],
+    base: int,
+    floor: int,
+    dash: int,
+    placeholders: tuple[str, ...] = (),
 ) -> tuple[int, int] | None:
     units = []
     hugging = False
@@ -327,9 +334,14 @@ def _post_span(
         else:
             blocks.append(unit)
     post = [blocks[-1]]
+    earlier = blocks[:-1]
+    if earlier and text[post[0].start : post[0].end].strip() in placeholders:
+        # The embed's own line under the post's words (Bluesky's "[image or embed]"): the
+        # block above it is the post's last.
+        post.insert(0, earlier.pop())
     pending: list[_Line] = []
     framed = True
-    for prev in reversed(blocks[:-1]):
+    for prev in reversed(earlier):
         gap_after = (pending or post)[0].gap
         if gap_after > base and not pending:
             post.insert(0, prev)

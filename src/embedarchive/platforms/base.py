@@ -59,6 +59,9 @@ class Platform:
     #: (Bluesky's ``[image or embed]`` link): not the post's words, so not in the text an embed
     #: is read to show (its snippet keeps them).
     embed_placeholders: ClassVar[tuple[str, ...]] = ()
+    #: Texts the embed code writes above the post (Instagram's "View this post on Instagram"
+    #: link): not the post's words either; an embed whose only text it is has none.
+    embed_headers: ClassVar[tuple[str, ...]] = ()
     #: Textified embeds matched whole, the post's text inside the match (TikTok's
     #: ``@user … ♬ original sound``). Named groups: ``handle``, optional ``name``/``text``.
     text_patterns: ClassVar[tuple[re.Pattern[str], ...]] = ()
@@ -79,8 +82,9 @@ class Platform:
         return None
 
     def shown_text(self, text: str) -> str:
-        """The post's words in the text one of its embeds shows (``embed_placeholders`` out)."""
-        for placeholder in self.embed_placeholders:
+        """The post's words in the text one of its embeds shows (``embed_placeholders`` and
+        ``embed_headers`` out)."""
+        for placeholder in self.embed_placeholders + self.embed_headers:
             if placeholder in text:
                 text = text.replace(placeholder, "").strip()
         return text

@@ -43,8 +43,8 @@ class Instagram(Platform):
     amp_markers = (AmpMarker("amp-instagram", "data-shortcode"),)
     attribution_pattern: ClassVar[re.Pattern[str] | None] = ATTRIBUTION_RE
     attribution_date_required: ClassVar[bool] = False
-    #: The link the embed code shows above the attribution, in the languages it comes in.
-    embed_placeholders: ClassVar[tuple[str, ...]] = (
+    #: The link the embed code shows above the caption, in the languages it comes in.
+    embed_headers: ClassVar[tuple[str, ...]] = (
         "View this post on Instagram",
         "Diesen Beitrag auf Instagram ansehen",
         "Voir cette publication sur Instagram",
