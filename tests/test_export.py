@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -126,6 +127,92 @@ def _rewrite(bundle: Path, name: str, change: Any) -> Path:
             data = src.read(info)
             dst.writestr(info, change(data) if info.filename == name else data)
     return tampered
+
+
+def _repackage(bundle: Path, changes: dict[str, Any]) -> Path:
+    """``bundle`` with members changed (a function of the old bytes) or added (bytes), and
+    ``datapackage.json`` and its digest made to match: what anyone can do to a zip."""
+    tampered = bundle.with_name("repackaged.wacz")
+    with zipfile.ZipFile(bundle) as src:
+        members = {i.filename: src.read(i) for i in src.infolist()}
+    for name, change in changes.items():
+        members[name] = change(members[name]) if callable(change) else change
+    package = json.loads(members["datapackage.json"])
+    resources = {r["path"]: r for r in package["resources"]}
+    for name, data in members.items():
+        if name.startswith("datapackage"):
+            continue
+        entry = resources.setdefault(name, {"name": name.rsplit("/", 1)[-1], "path": name})
+        entry.update(hash="sha256:" + hashlib.sha256(data).hexdigest(), bytes=len(data))
+    package["resources"] = list(resources.values())
+    members["datapackage.json"] = json.dumps(package).encode()
+    digest = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(members["datapackage.json"]).hexdigest()}  # fmt: skip
+    members["datapackage-digest.json"] = json.dumps(digest).encode()
+    with zipfile.ZipFile(tampered, "w") as dst:
+        for name, data in members.items():
+            dst.writestr(name, data)
+    return tampered
+
+
+def _edit_json(change: Any) -> Any:
+    return lambda data: json.dumps(change(json.loads(data))).encode()
+
+
+def _unexported(chain: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**e, "exported": False} for e in chain]
+
+
+def test_a_consistently_repackaged_bundle_is_still_caught(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """Whoever edits a bundle can recompute datapackage.json and its digest, and flip the
+    chain's "exported" marks, which nothing signs: every row, file and WARC record the bundle
+    holds must still be vouched for by a manifest of the chain."""
+    out = tmp_path / "seed.wacz"
+    assert run(["seal"], env).exit_code == 0
+    export(env, out, str(SEED))
+    assert verify_bundle(_repackage(out, {}))[0] == 0  # the repackaging itself changes nothing
+    with zipfile.ZipFile(out) as z:
+        video = next(n for n in z.namelist() if n.endswith(".mp4"))
+    forged_record = (
+        b"WARC/1.1\r\nWARC-Type: resource\r\nWARC-Record-ID: <urn:uuid:0000>\r\n"
+        b"WARC-Target-URI: https://twitter.com/x/status/1\r\nContent-Length: 6\r\n\r\nforged\r\n\r\n"
+    )
+
+    def add_capture(rows: dict[str, Any]) -> dict[str, Any]:
+        rows["captures"].append({**rows["captures"][0], "id": 999, "status": "archived"})
+        return rows
+
+    attacks = {
+        "video swapped, its manifest marked not exported": (
+            {video: b"forged video", "manifests/chain.json": _edit_json(_unexported)},
+            "differs from manifest",
+        ),
+        "a capture row no manifest lists": (
+            {"records/rows.json": _edit_json(add_capture)},
+            "captures row 999 is in no manifest",
+        ),
+        "a member no manifest names": (
+            {"media/evil.jpg": b"\xff\xd8 evil"},
+            "named by no manifest",
+        ),
+        "a WARC record no row names": (
+            {"archive/data.warc.gz": lambda d: d + gzip.compress(forged_record)},
+            "named by no row",
+        ),
+        "the seal's time rewritten": (
+            {
+                "timestamps/tokens.json": _edit_json(
+                    lambda ts: [{**t, "gen_time": "2020-01-01T00:00:00Z"} for t in ts]
+                )
+            },  # fmt: skip
+            "time differ from the signed token",
+        ),
+    }
+    for name, (changes, said) in attacks.items():
+        code, report = verify_bundle(_repackage(out, changes))
+        assert code == 1, name
+        assert any(said in p["message"] for p in report["problems"]), (name, report["problems"])
 
 
 def test_tampered_bundle_fails(env: dict[str, str], tmp_path: Path) -> None:

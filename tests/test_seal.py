@@ -76,6 +76,21 @@ def test_tampered_token_fails(env: dict[str, str], archive_dir: Path) -> None:
     assert "altered" in kinds
 
 
+def test_the_seal_time_and_tsa_shown_are_the_tokens(env: dict[str, str], archive_dir: Path) -> None:
+    """The row's gen_time, serial and tsa_name are what the report and the web pages show: a
+    copy of the signed token's, so an edited copy is caught."""
+    assert run(["seal"], env).exit_code == 0
+    db = Database(archive_dir / "archive.db")
+    db.execute("drop trigger timestamps_no_update")
+    db.execute("update timestamps set gen_time = '2020-01-01T00:00:00Z', tsa_name = 'CN=Other'")
+    db.conn.commit()
+    code, report = verify(env)
+    assert code == 1
+    assert any(
+        "its time, TSA differ from the signed token" in p["message"] for p in report["problems"]
+    ), report["problems"]
+
+
 def test_removing_the_sealed_head_is_detected(env: dict[str, str], archive_dir: Path) -> None:
     assert run(["seal"], env).exit_code == 0
     db = Database(archive_dir / "archive.db")

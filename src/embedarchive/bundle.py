@@ -20,7 +20,7 @@ from .errors import InputError
 from .manifest import check_rows, walk_chain
 from .seal import TimestampError, check_token, load_ca_file
 from .untrusted import load_json
-from .verify import Report, hash_stream, scan_warc
+from .verify import RecordSeen, Report, hash_stream, scan_warc, token_differs
 from .wacz import member_name
 
 T = TypeVar("T")
@@ -123,13 +123,13 @@ def _resources(package: bytes) -> dict[str, dict[str, Any]]:
     return {str(r["path"]): dict(r) for r in load_json(package).get("resources", [])}
 
 
-def _check_warc(bundle: zipfile.ZipFile, report: Report) -> dict[str, str | None]:
-    """record id → payload digest of every record in the bundle's WARC."""
-    records: dict[str, str | None] = {}
+def _check_warc(bundle: zipfile.ZipFile, report: Report) -> dict[str, RecordSeen]:
+    """record id → every record in the bundle's WARC."""
+    records: dict[str, RecordSeen] = {}
     try:
         with bundle.open(WARC_MEMBER) as fh:
             for seen in scan_warc(fh):
-                records[seen.record_id] = seen.payload_digest
+                records[seen.record_id] = seen
                 report.check(
                     ("altered", f"WARC record {seen.record_id}: " + "; ".join(seen.problems))
                     if seen.problems
@@ -164,30 +164,48 @@ def _check_rows(
     report: Report,
     chain: list[dict[str, Any]],
     hashes: dict[str, str],
-    records: dict[str, str | None],
+    records: dict[str, RecordSeen],
 ) -> None:
+    """Rows, files and WARC records against the manifests.
+
+    The chain's ``exported`` marks say which units the bundle is *of* (their rows and files
+    must all be here), but nothing protects them: every row, file and record the bundle holds
+    must also be vouched for by some manifest of the chain, whatever the marks say.
+    """
     rows: dict[str, list[dict[str, Any]]] = _read_json(bundle, "records/rows.json")
     by_id = {(table, int(r["id"])): r for table, items in rows.items() for r in items}
+    vouched: set[tuple[str, int]] = set()
+    named: set[str] = set()
     for entry in chain:
-        if not entry.get("exported"):
-            continue
         body = entry["body"]
-        problems, covered = check_rows(lambda t, i: by_id.get((t, i)), body)
+        own = bool(entry.get("exported"))
+        listed = body if own else _present(body, by_id)
+        problems, covered = check_rows(lambda t, i: by_id.get((t, i)), listed)
         for problem in problems:
             report.check(problem)
+        vouched.update(c for c in covered if c in by_id)
         report.checked += len(covered) - len(problems)
         report.ok += len(covered) - len(problems)
         for f in body.get("files", []):
-            got = hashes.get(member_name(f["path"]))
-            if got is None:
+            member = member_name(f["path"])
+            got = hashes.get(member)
+            if got is None and own:
                 report.check(("missing", f"file {f['path']} (manifest {body['seq']}) is missing"))
-            else:
+            elif got is not None:
+                named.add(member)
                 report.check(
                     None
                     if got == f["sha256"]
                     else ("altered", f"file {f['path']} differs from manifest {body['seq']}")
                 )
+    for table, row_id in sorted(by_id.keys() - vouched):
+        report.check(("altered", f"{table} row {row_id} is in no manifest: added to the bundle"))
+    fixed = _STRUCTURE | {member_name(e["path"]) for e in chain}
+    fixed |= {member_name(t["path"]) for t in _read_json(bundle, "timestamps/tokens.json")}
+    for member in sorted(hashes.keys() - named - fixed):
+        report.check(("altered", f"{member} is named by no manifest: added to the bundle"))
     exchanges = {r["id"]: r for r in rows.get("http_exchanges", [])}
+    linked = {link["record_id"] for link in rows.get("warc_records", [])}
     for link in rows.get("warc_records", []):
         if link["record_id"] not in records:
             report.check(("missing", f"WARC record {link['record_id']} is not in the bundle"))
@@ -198,9 +216,41 @@ def _check_rows(
             expected = exchange["body_sha256"]
         report.check(
             None
-            if records[link["record_id"]] == link["digest"] == expected
+            if records[link["record_id"]].payload_digest == link["digest"] == expected
             else ("altered", f"WARC record {link['record_id']} does not hold what its rows say")
         )
+    for seen in records.values():
+        # The export copies each linked record, and a response's request after it.
+        if seen.record_id not in linked and not (
+            seen.record_type == "request" and seen.concurrent_to in linked
+        ):
+            report.check(("altered", f"WARC record {seen.record_id} is named by no row: added"))
+
+
+#: The members every bundle has besides the files, manifests and tokens its rows name: the
+#: package, the WARC and its index, the rows, the chain and the report (made from the rows).
+_STRUCTURE = frozenset(
+    {
+        "datapackage.json",
+        "datapackage-digest.json",
+        WARC_MEMBER,
+        "indexes/index.cdx",
+        "pages/pages.jsonl",
+        "records/rows.json",
+        "manifests/chain.json",
+        "timestamps/tokens.json",
+        "report/index.html",
+    }
+)
+
+
+def _present(body: dict[str, Any], by_id: dict[tuple[str, int], Any]) -> dict[str, Any]:
+    """A manifest of another unit, cut to the rows of it the bundle holds."""
+    records = {
+        table: [e for e in entries if (table, int(e["id"])) in by_id]
+        for table, entries in (body.get("records") or {}).items()
+    }
+    return {**body, "records": records}
 
 
 def _check_tokens(
@@ -214,14 +264,15 @@ def _check_tokens(
             report.check(("missing", f"timestamp {token['path']} covers a manifest not here"))
             continue
         try:
-            check_token(bundle.read(member_name(token["path"])), manifest["bytes"], ca)
+            info = check_token(bundle.read(member_name(token["path"])), manifest["bytes"], ca)
         except KeyError:
             report.check(("missing", f"timestamp {token['path']} is missing"))
             continue
         except TimestampError as err:
             report.check(("altered", f"timestamp {token['path']}: {err}"))
             continue
-        report.check(None)
+        shown = (token.get("gen_time"), token.get("serial"), token.get("tsa_name"))
+        report.check(token_differs(token["path"], info, *shown))
     if not tokens:
         report.notes.append("no trusted timestamp: these captures were not sealed when exported")
     elif chain and chain[-1]["sha256"] != tokens[-1]["manifest_sha256"]:

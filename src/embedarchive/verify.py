@@ -29,7 +29,7 @@ from sqlite_utils import Database
 from .capture.media import NullProgress, ProgressSink
 from .manifest import add_coverage, check_rows, fetch_row, start_coverage, walk_chain
 from .manifest import uncovered as uncovered_rows
-from .seal import TimestampError, check_token, load_ca_file
+from .seal import TimestampError, TokenInfo, check_token, load_ca_file
 from .store.lock import active_writer
 from .store.records import read_snapshot
 
@@ -94,6 +94,8 @@ class RecordSeen:
     target_uri: str
     payload_digest: str | None
     problems: tuple[str, ...]
+    #: ``WARC-Concurrent-To``: the response a request record belongs to.
+    concurrent_to: str = ""
 
 
 def scan_warc(fh: IO[bytes]) -> Iterator[RecordSeen]:
@@ -122,6 +124,7 @@ def scan_warc(fh: IO[bytes]) -> Iterator[RecordSeen]:
                     or headers.get_header("WARC-Block-Digest")
                 ),
                 problems=tuple(checker.problems) if checker.passed is False else (),
+                concurrent_to=headers.get_header("WARC-Concurrent-To") or "",
             )
     except (ArchiveLoadFailed, OSError, EOFError, ValueError) as err:
         raise ValueError(f"unreadable WARC: {err}") from None
@@ -299,13 +302,27 @@ def _check_chain(root: Path, db: Database, report: Report) -> None:
         )
 
 
+def token_differs(
+    path: str, info: TokenInfo, gen_time: Any, serial: Any, tsa_name: Any
+) -> tuple[str, str] | None:
+    """The time, serial and TSA a row (and so the report and the web pages) shows for a token,
+    against what the signed token says: they are copies, and a copy can be edited."""
+    said = {"time": gen_time, "serial": serial, "TSA": tsa_name}
+    signed = {"time": info.gen_time, "serial": info.serial, "TSA": info.tsa_name}
+    wrong = [k for k in said if said[k] != signed[k]]
+    if not wrong:
+        return None
+    return ("altered", f"timestamp {path}: its {', '.join(wrong)} differ from the signed token")
+
+
 def _check_timestamps(root: Path, db: Database, report: Report, ca_certs: list[Any]) -> None:
     rows = db.execute(
-        """select t.id, t.path, t.manifest_sha256, m.path, m.sha256, m.seq from timestamps t
-           left join manifests m on m.id = t.manifest_id order by t.id"""
+        """select t.id, t.path, t.manifest_sha256, m.path, m.sha256, m.seq, t.gen_time,
+                  t.serial, t.tsa_name
+           from timestamps t left join manifests m on m.id = t.manifest_id order by t.id"""
     ).fetchall()
     last_sealed = 0
-    for _, token_path, covers, manifest_path, manifest_sha, seq in rows:
+    for _, token_path, covers, manifest_path, manifest_sha, seq, *shown in rows:
         if manifest_sha is None or manifest_sha != covers:
             report.check(
                 ("missing", f"timestamp {token_path} covers a manifest no longer in the chain")
@@ -317,11 +334,11 @@ def _check_timestamps(root: Path, db: Database, report: Report, ca_certs: list[A
         except OSError:
             continue  # reported by the file check
         try:
-            check_token(token, message, ca_certs)
+            info = check_token(token, message, ca_certs)
         except TimestampError as err:
             report.check(("altered", f"timestamp {token_path} (manifest {seq}): {err}"))
             continue
-        report.check(None)
+        report.check(token_differs(token_path, info, *shown))
         last_sealed = max(last_sealed, int(seq))
     head = db.execute("select max(seq) from manifests").fetchone()[0] or 0
     if head > last_sealed:
