@@ -215,6 +215,31 @@ def test_a_consistently_repackaged_bundle_is_still_caught(
         assert any(said in p["message"] for p in report["problems"]), (name, report["problems"])
 
 
+@pytest.mark.parametrize(
+    "member", ["records/rows.json", "datapackage.json", "archive/data.warc.gz", "media"]
+)
+def test_a_byte_changed_in_place_in_a_member_is_reported_not_a_crash(
+    env: dict[str, str], tmp_path: Path, member: str
+) -> None:
+    """As a hex editor would: the zip's own CRC-32 then fails on reading (BadZipFile)."""
+    out = tmp_path / "seed.wacz"
+    export(env, out, str(SEED))
+    with zipfile.ZipFile(out) as z:
+        if member == "media":
+            member = next(n for n in z.namelist() if n.startswith("media/"))
+        info = z.getinfo(member)
+    data = bytearray(out.read_bytes())
+    at = info.header_offset
+    start = at + 30 + int.from_bytes(data[at + 26 : at + 28], "little")
+    start += int.from_bytes(data[at + 28 : at + 30], "little")
+    data[start + 10] ^= 1
+    out.write_bytes(bytes(data))
+    result = run(["verify", "--bundle", str(out), "--json"], {})
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert f"{member} was changed inside the zip" in report["problems"][0]["message"]
+
+
 def test_tampered_bundle_fails(env: dict[str, str], tmp_path: Path) -> None:
     out = tmp_path / "seed.wacz"
     export(env, out, str(SEED))

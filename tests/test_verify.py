@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -148,6 +149,41 @@ def test_edited_old_manifest_breaks_the_chain(env: dict[str, str], archive_dir: 
     code, report = verify(env)
     assert code == 1
     assert any("manifest 2 does not follow manifest 1" in m for m in messages(report, "altered"))
+
+
+@pytest.mark.parametrize(
+    ("records", "said"),
+    [
+        ([1, 2], "lists its rows in another shape"),
+        ({"runs": [{"id": "two", "sha256": "x"}]}, "lists a runs row as"),
+        ({"runs": ["x"]}, "lists a runs row as"),
+        ({"runs": [{"id": 10**30, "sha256": "x"}]}, "lists a runs row as"),
+        ({"nosuch] where 1=1 --": [{"id": 1, "sha256": "x"}]}, "lists 'nosuch] where 1=1 --' rows"),
+        ({"sqlite_master": [{"id": 1, "sha256": "x"}]}, "lists 'sqlite_master' rows"),
+    ],
+)
+def test_a_head_manifest_rewritten_into_another_shape_is_reported_not_a_crash(
+    env: dict[str, str], archive_dir: Path, records: Any, said: str
+) -> None:
+    """An insider can rewrite the unsealed head and its row consistently: whatever it lists is
+    reported, never a traceback, and no table name it gives reaches SQL."""
+    db = Database(archive_dir / "archive.db")
+    unprotect(db, "manifests")
+    head = next(db["manifests"].rows_where(order_by="seq desc", limit=1))
+    body = json.loads((archive_dir / head["path"]).read_bytes())
+    data = json.dumps({**body, "records": records}).encode()
+    sha = hashlib.sha256(data).hexdigest()
+    path = f"manifests/{sha[:2]}/{sha}.json"
+    (archive_dir / path).parent.mkdir(parents=True, exist_ok=True)
+    (archive_dir / path).write_bytes(data)
+    os.chmod(archive_dir / head["path"], 0o644)
+    (archive_dir / head["path"]).unlink()
+    db.execute("update manifests set path = ?, sha256 = ? where id = ?", [path, sha, head["id"]])
+    db.conn.commit()
+    result = run(["verify", "--json"], env)
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert any(said in m for m in messages(report, "altered")), report["problems"]
 
 
 def test_removed_manifest_leaves_a_gap(env: dict[str, str], archive_dir: Path) -> None:

@@ -268,18 +268,36 @@ def check_rows(
     problems: list[tuple[str, str]] = []
     covered: list[tuple[str, int]] = []
     seq = body.get("seq")
-    for table, entries in (body.get("records") or {}).items():
+    records = body.get("records") or {}
+    if not isinstance(records, dict):
+        return [("altered", f"manifest {seq} lists its rows in another shape: altered")], []
+    for table, entries in records.items():
+        # Only the tables manifests cover, and only as written: a table name goes into SQL.
+        if table not in COVERED_TABLES or not isinstance(entries, list):
+            problems.append(("altered", f"manifest {seq} lists {table!r} rows: altered"))
+            continue
         for entry in entries:
-            row_id = int(entry["id"])
+            row_id = _row_id(entry)
+            if row_id is None:
+                problems.append(("altered", f"manifest {seq} lists a {table} row as {entry!r:.80}"))
+                continue
             covered.append((table, row_id))
             row = lookup(table, row_id)
             if row is None:
                 problems.append(("missing", f"{table} row {row_id} (in manifest {seq}) is missing"))
-            elif row_hash(table, row) != entry["sha256"]:
+            elif row_hash(table, row) != entry.get("sha256"):
                 problems.append(
                     ("altered", f"{table} row {row_id} differs from manifest {seq}: altered")
                 )
     return problems, covered
+
+
+def _row_id(entry: object) -> int | None:
+    """A manifest entry's row id, when the entry is one as written (``{"id": 3, ...}``)."""
+    row_id = entry.get("id") if isinstance(entry, dict) else None
+    if isinstance(row_id, bool) or not isinstance(row_id, int) or not 0 < row_id < 2**63:
+        return None
+    return row_id
 
 
 def start_coverage(db: Database) -> None:
