@@ -241,6 +241,21 @@ def test_stray_file_is_orphaned(env: dict[str, str], archive_dir: Path) -> None:
     ]
 
 
+def test_a_stray_file_dated_in_the_future_is_orphaned_not_in_flight(
+    env: dict[str, str], archive_dir: Path
+) -> None:
+    """Files written while verify runs pass as a run's in flight; a date in 2099 must not."""
+    stray = archive_dir / "media" / "ab" / ("ab" + "1" * 62 + ".jpg")
+    stray.parent.mkdir(exist_ok=True)
+    stray.write_bytes(b"planted")
+    os.utime(stray, (4_070_908_800, 4_070_908_800))  # 2099-01-01
+    code, report = verify(env)
+    assert code == 1 and not any("in progress" in n for n in report["notes"])
+    assert messages(report, "orphaned") == [
+        f"{stray.relative_to(archive_dir)} has no row in the archive database"
+    ]
+
+
 def test_files_of_a_run_in_progress_are_not_orphans(env: dict[str, str], archive_dir: Path) -> None:
     # A run writes each file, then commits its row: meanwhile the file has none.
     with writer_running(archive_dir) as pid:

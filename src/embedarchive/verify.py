@@ -384,10 +384,16 @@ def _check_orphans(
 
 
 def _modified_since(path: Path, moment: float) -> bool:
+    """Whether the file was written while this check ran: not before it began, and not after
+    now (a time in the future is a planted file's, set to pass as in flight)."""
     try:
-        return path.stat().st_mtime >= moment
+        return moment <= path.stat().st_mtime <= time.time() + _CLOCK_SLACK
     except OSError:
         return True  # gone since it was listed: a writer's temp file, not an orphan
+
+
+#: How far a file system's clock may run ahead of ours (a network mount's, say).
+_CLOCK_SLACK = 5.0
 
 
 __all__ = ["RecordSeen", "Report", "hash_stream", "scan_warc", "verify_archive"]
