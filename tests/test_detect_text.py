@@ -363,6 +363,18 @@ def test_asides_bylines_and_credits_with_a_handle_are_not_posts(text: str) -> No
             "leviatangg",
         ),
         ("Lihat postingan ini di Instagram", "Sebuah kiriman dibagikan oleh BTS (@bts)", "bts"),
+        # The name first: Hungarian (the seed article's language), Turkish, Japanese.
+        (
+            "Instagram-bejegyzés megtekintése",
+            "ATTILA (@attilapt) által megosztott bejegyzés",
+            "attilapt",
+        ),  # fmt: skip
+        (
+            "Bu gönderiyi Instagram'da gör",
+            "Zaxe 3D Yazıcı (@zaxe3d)'in paylaştığı bir gönderi",
+            "zaxe3d",
+        ),  # fmt: skip
+        ("この投稿をInstagramで見る", "NOBBY(@fnkmdns)がシェアした投稿", "fnkmdns"),
     ],
 )
 def test_a_copied_instagram_embed_without_a_caption_has_no_text(

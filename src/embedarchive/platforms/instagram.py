@@ -17,15 +17,19 @@ POST_RE = re.compile(
     re.IGNORECASE,
 )
 #: "A post shared by Name (@handle) on Dec 5, 2016 …", in the languages embed codes come in.
-#: Newer embed codes dropped the date, so it is optional.
+#: Newer embed codes dropped the date, so it is optional. Hungarian, Turkish and Japanese put
+#: the name first ("Name (@handle) által megosztott bejegyzés"): then the line starts with it.
 ATTRIBUTION_RE = re.compile(
-    r"(?:A post shared by|A photo posted by|A video posted by|Ein Beitrag geteilt von|"
-    r"Une publication partagée par|Una publicación compartida (?:de|por)|"
-    r"Un post condiviso da|Uma publicação compartilhada por|Een bericht gedeeld door|"
-    r"Post udostępniony przez|Публикация от|Um post compartilhado por|"
-    r"Sebuah kiriman dibagikan oleh)"
-    r"[ \t\u00a0]+(?P<name>[^\n(]{0,60}?)[ \t\u00a0]*\(@(?P<handle>[A-Za-z0-9_.]{1,30})\)"
-    r"(?:[ \t\u00a0]+(?:on|am|le|el|il|em|op|dnia))?",
+    r"(?m)(?:(?P<lead>A post shared by|A photo posted by|A video posted by|"
+    r"Ein Beitrag geteilt von|Une publication partagée par|"
+    r"Una publicación compartida (?:de|por)|Un post condiviso da|"
+    r"Uma publicação compartilhada por|Een bericht gedeeld door|Post udostępniony przez|"
+    r"Публикация от|Um post compartilhado por|Sebuah kiriman dibagikan oleh)[ \t\u00a0]+"
+    r"|^[ \t\u00a0]*)"
+    r"(?P<name>[^\n(]{0,60}?)[ \t\u00a0]*\(@(?P<handle>[A-Za-z0-9_.]{1,30})\)"
+    r"(?(lead)(?:[ \t\u00a0]+(?:on|am|le|el|il|em|op|dnia))?"
+    r"|(?:'[^\W\d_]{1,3})?[ \t\u00a0]*"
+    r"(?:által megosztott bejegyzés|paylaştığı bir gönderi|がシェアした投稿))",
 )
 _SHORTCODE = re.compile(r"[A-Za-z0-9_-]{5,40}")
 
