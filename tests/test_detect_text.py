@@ -292,6 +292,12 @@ def test_status_urls_in_text_are_link_detections(shown: str, post_id: str, url: 
     assert text[d.offset :].startswith(d.snippet)
 
 
+def test_a_status_url_shown_cut_short_names_no_post() -> None:
+    """X shows long links cut with "…": the digits before it are not the post's id."""
+    text = "See https://x.com/trhaber_com/status/19892736472837… for more."
+    assert [d for d in detect_text(text) if d.markup == "link"] == []
+
+
 def test_hosts_that_merely_end_like_x_com_are_not_twitter() -> None:
     assert detect_text("see linux.com/a/status/123 and box.com/b/status/456") == []
 

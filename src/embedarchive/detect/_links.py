@@ -75,6 +75,8 @@ def _scan(
         for m in pattern.finditer(text, start, end):
             if not _standalone(text, m, whole_code=not posts):
                 continue
+            if text.startswith("\u2026", m.end()):
+                continue  # a URL shown cut short ("x.com/a/status/19892…"): not its id
             target = None
             if posts:
                 url = m.group(0)
