@@ -200,6 +200,14 @@ def test_a_consistently_repackaged_bundle_is_still_caught(
             {"archive/data.warc.gz": lambda d: d + gzip.compress(forged_record)},
             "named by no row",
         ),
+        "the report a reader opens, edited": (
+            {"report/index.html": lambda d: d.replace(b"trhaber_com", b"someone_else")},
+            "report/index.html is not what the rows make",
+        ),
+        "the index and pages a player reads, edited": (
+            {"pages/pages.jsonl": lambda d: d.replace(b"(archived)", b"(forged)")},
+            "pages/pages.jsonl is not what the rows make",
+        ),
         "the seal's time rewritten": (
             {
                 "timestamps/tokens.json": _edit_json(
@@ -213,6 +221,10 @@ def test_a_consistently_repackaged_bundle_is_still_caught(
         code, report = verify_bundle(_repackage(out, changes))
         assert code == 1, name
         assert any(said in p["message"] for p in report["problems"]), (name, report["problems"])
+    # Passing the bundle off as one exported before the report could be checked is said.
+    older = _edit_json(lambda p: {k: v for k, v in p.items() if k != "embedarchiveDerived"})
+    code, report = verify_bundle(_repackage(out, {"datapackage.json": older}))
+    assert code == 0 and any("were not checked" in n for n in report["notes"])
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,8 @@ record those rows name; every timestamp token against the manifest it covers.
 from __future__ import annotations
 
 import hashlib
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +22,7 @@ from .errors import InputError
 from .manifest import check_rows, walk_chain
 from .seal import TimestampError, check_token, load_ca_file
 from .untrusted import load_json
-from .verify import RecordSeen, Report, hash_stream, scan_warc, token_differs
+from .verify import CHUNK, RecordSeen, Report, hash_stream, scan_warc, token_differs
 from .wacz import member_name
 
 T = TypeVar("T")
@@ -51,6 +53,7 @@ def verify_bundle(
             _guarded(report, "records/rows.json", None, _check_rows, bundle, report, chain, hashes, records)  # fmt: skip
             ca = load_ca_file(tsa_ca_file)
             _guarded(report, "timestamps/tokens.json", None, _check_tokens, bundle, report, chain, ca)  # fmt: skip
+            _guarded(report, "the report and indexes", None, _check_derived, bundle, report)
         finally:
             sink.finish(handle)
     return report
@@ -238,6 +241,34 @@ def _check_rows(
             seen.record_type == "request" and seen.concurrent_to in linked
         ):
             report.check(("altered", f"WARC record {seen.record_id} is named by no row: added"))
+
+
+def _check_derived(bundle: zipfile.ZipFile, report: Report) -> None:
+    """The report, the CDX index and the pages list against what the export makes of the
+    rows, chain, tokens and WARC: the same inputs give the same bytes."""
+    from .export import DERIVED_KEY, derived_members
+
+    package = _read_json(bundle, "datapackage.json")
+    if DERIVED_KEY not in package:
+        report.notes.append(
+            "this bundle's report and indexes were made by an earlier export, which verify "
+            "cannot make again: they were not checked (its rows, files and WARC were)"
+        )
+        return
+    held = [_read_json(bundle, n) for n in ("records/rows.json", "manifests/chain.json")]
+    tokens = _read_json(bundle, "timestamps/tokens.json")
+    with tempfile.TemporaryDirectory(prefix="embedarchive-verify-") as folder:
+        warc = Path(folder) / "data.warc.gz"
+        with bundle.open(WARC_MEMBER) as src, open(warc, "wb") as dst:
+            shutil.copyfileobj(src, dst, CHUNK)
+        expected = derived_members(held[0], held[1], tokens, warc, str(package["created"]))
+    for name, data in expected.items():
+        try:
+            same = bundle.read(name) == data
+        except KeyError:
+            report.check(("missing", f"{name} is missing"))
+            continue
+        report.check(None if same else ("altered", f"{name} is not what the rows make: altered"))
 
 
 #: The members every bundle has besides the files, manifests and tokens its rows name: the

@@ -232,10 +232,6 @@ def _export(root: Path, db: Database, articles: list[dict[str, Any]], out: Path)
         copied = _assemble_warc(root, db, links, warc)
         bundle = _Zip(part)
         bundle.add_file("archive/data.warc.gz", warc)
-        cdx = cdxj_lines(warc, "data.warc.gz")
-        bundle.add_bytes("indexes/index.cdx", "".join(cdx).encode("utf-8"))
-        pages = page_entries(articles, captures, exchanges, cdx)
-        bundle.add_bytes("pages/pages.jsonl", "".join(json.dumps(p) + "\n" for p in pages).encode())
         for path in sorted({m["path"] for m in media} | {a["raw_path"] for a in articles}):
             bundle.add_file(member_name(path), root / path)
         bundle.add_bytes("records/rows.json", _json(rows))
@@ -246,11 +242,14 @@ def _export(root: Path, db: Database, articles: list[dict[str, Any]], out: Path)
         for t in tokens:
             bundle.add_file(member_name(t["path"]), root / t["path"])
         bundle.add_bytes("timestamps/tokens.json", _json(tokens))
-        report = _report(
-            articles, detections, captures, media, exchanges, links, runs, chain, tokens
-        )
-        bundle.add_bytes("report/index.html", report.encode("utf-8"))
-        _finish(bundle, articles)
+        created = utcnow()
+        # Made from what the bundle holds, as verify --bundle makes them again to compare.
+        held_rows, held_chain, held_tokens = (json.loads(_json(x)) for x in (rows, chain, tokens))
+        for name, data in derived_members(
+            held_rows, held_chain, held_tokens, warc, created
+        ).items():
+            bundle.add_bytes(name, data)
+        _finish(bundle, articles, created)
         os.replace(part, out)
     except BaseException:
         if bundle is not None:
@@ -268,14 +267,53 @@ def _json(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True, default=str).encode()
 
 
-def _finish(bundle: _Zip, articles: list[dict[str, Any]]) -> None:
+#: The members ``derived_members`` makes, and the package key that says a bundle's were made
+#: by it (bundles exported before cannot be checked this way: their page ids were random).
+DERIVED = ("indexes/index.cdx", "pages/pages.jsonl", "report/index.html")
+DERIVED_KEY = "embedarchiveDerived"
+
+
+def derived_members(
+    rows: dict[str, list[dict[str, Any]]],
+    chain: list[dict[str, Any]],
+    tokens: list[dict[str, Any]],
+    warc: Path,
+    created: str,
+) -> dict[str, bytes]:
+    """The members made from the rows, for people and players: the CDX index, the pages list
+    and the report. The same inputs give the same bytes, so ``verify --bundle`` makes them
+    again and compares: what a reader opens is tied to the rows the chain vouches for."""
+    cdx = cdxj_lines(warc, "data.warc.gz")
+    pages = page_entries(rows["articles"], rows["captures"], rows["http_exchanges"], cdx)
+    report = _report(
+        rows["articles"],
+        rows["detections"],
+        rows["captures"],
+        rows["media"],
+        rows["http_exchanges"],
+        rows["warc_records"],
+        rows["runs"],
+        chain,
+        tokens,
+        created,
+    )
+    return {
+        "indexes/index.cdx": "".join(cdx).encode("utf-8"),
+        "pages/pages.jsonl": "".join(json.dumps(p) + "\n" for p in pages).encode(),
+        "report/index.html": report.encode("utf-8"),
+    }
+
+
+def _finish(bundle: _Zip, articles: list[dict[str, Any]], created: str) -> None:
     package = {
         "profile": "data-package",
         "wacz_version": "1.1.1",
         "title": "embedarchive export: "
         + ", ".join(str(a.get("title") or a["source"]) for a in articles)[:200],
-        "created": utcnow(),
+        "created": created,
         "software": f"embedarchive {__version__}",
+        # The report and indexes are made again from the rows by verify --bundle.
+        DERIVED_KEY: sorted(DERIVED),
         "resources": bundle.resources,
     }
     data = json.dumps(package, indent=1, ensure_ascii=False).encode("utf-8")
@@ -338,6 +376,7 @@ def _report(
     runs: list[dict[str, Any]],
     chain: list[dict[str, Any]],
     tokens: list[dict[str, Any]],
+    created: str,
 ) -> str:
     record_of = {k["exchange_id"]: k["record_id"] for k in links if k["exchange_id"]}
     by_post: dict[int, list[dict[str, Any]]] = {}
@@ -366,7 +405,7 @@ def _report(
         views.append({**a, "detections": ds})
     return render_report(
         {
-            "created": utcnow(),
+            "created": created,
             "version": __version__,
             "articles": views,
             "runs": runs,

@@ -7,9 +7,9 @@ records are indexed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -77,7 +77,9 @@ def page_entries(
 
     def add(url: str | None, ts: str, title: str) -> None:
         if url and url in indexed:
-            pages.append({"id": uuid.uuid4().hex, "url": url, "ts": ts, "title": title[:200]})
+            # An id from what the page is, so the list is made again the same (verify).
+            page_id = hashlib.sha256(f"{len(pages)} {ts} {url}".encode()).hexdigest()[:32]
+            pages.append({"id": page_id, "url": url, "ts": ts, "title": title[:200]})
 
     for a in articles:
         add(a.get("final_url") or a.get("url"), a["retrieved_at"], a.get("title") or a["source"])
