@@ -288,3 +288,17 @@ def test_a_database_that_is_not_one_is_one_line_exit_2(tmp_path: Path, command: 
 def test_missing_archive_is_one_line_exit_2(tmp_path: Path) -> None:
     result = run(["verify", "--archive", str(tmp_path / "nothing")], {})
     assert result.exit_code == 2 and "no archive" in result.stderr
+
+
+@pytest.mark.parametrize("column", ["kind", "subject", "previous", "created_at"])
+def test_a_manifests_row_edited_apart_from_its_file_is_altered(
+    env: dict[str, str], archive_dir: Path, column: str
+) -> None:
+    """The row is a copy of the manifest file's own fields, which export and the pages read."""
+    db = Database(archive_dir / "archive.db")
+    unprotect(db, "manifests")
+    db.execute(f"update manifests set [{column}] = 'edited' where seq = 2")
+    db.conn.commit()
+    code, report = verify(env)
+    assert code == 1
+    assert "manifests row 2 differs from its manifest file" in messages(report, "altered")

@@ -273,6 +273,12 @@ def _check_chain(root: Path, db: Database, report: Report) -> None:
     start_coverage(db)
     expected = 1
     rows = db.execute("select seq, path, sha256 from manifests order by seq").fetchall()
+    copies = {
+        int(r[0]): r[1:]
+        for r in db.execute(
+            "select seq, kind, subject, previous, created_at from manifests order by seq"
+        )
+    }
     for link in walk_chain(rows, lambda path: (root / path).read_bytes()):
         if link.seq != expected:
             report.check(
@@ -284,7 +290,12 @@ def _check_chain(root: Path, db: Database, report: Report) -> None:
         report.check(link.problem)
         if link.body is None:
             continue
-        problems, covered = check_rows(lambda t, i: fetch_row(db, t, i), link.body)
+        # The row's copy of the manifest's own fields (export and the pages read the row).
+        body = link.body
+        said = (body.get("kind"), body.get("subject"), body.get("previous"), body.get("created_at"))
+        if copies.get(link.seq) != said:
+            report.check(("altered", f"manifests row {link.seq} differs from its manifest file"))
+        problems, covered = check_rows(lambda t, i: fetch_row(db, t, i), body)
         for kind, message in problems:
             report.check((kind, message))
         report.checked += len(covered) - len(problems)
