@@ -289,12 +289,23 @@ _STRUCTURE = frozenset(
 
 
 def _present(body: dict[str, Any], by_id: dict[tuple[str, int], Any]) -> dict[str, Any]:
-    """A manifest of another unit, cut to the rows of it the bundle holds."""
-    records = {
-        table: [e for e in entries if (table, int(e["id"])) in by_id]
-        for table, entries in (body.get("records") or {}).items()
-    }
-    return {**body, "records": records}
+    """A manifest of another unit, cut to the rows of it the bundle holds (what is not as
+    the export writes it is kept, for ``check_rows`` to report)."""
+    records = body.get("records")
+    if not isinstance(records, dict):
+        return body
+    kept: dict[str, Any] = {}
+    for table, entries in records.items():
+        if not isinstance(entries, list):
+            kept[table] = entries
+            continue
+        kept[table] = [
+            e
+            for e in entries
+            if not (isinstance(e, dict) and isinstance(e.get("id"), int))
+            or (table, e["id"]) in by_id
+        ]
+    return {**body, "records": kept}
 
 
 def _check_tokens(
