@@ -35,7 +35,7 @@ _WORD_RE = re.compile(r"\w+", re.UNICODE)
 #: "ısık": a query word is asked for in every spelling of its i's (on its first few).
 _I_LIKE = frozenset("iıIİ")
 _I_VARIED = 4
-#: The largest row id SQLite holds, and the last day a capture date can name.
+#: The largest row id SQLite holds.
 _ID_MAX = 2**63 - 1
 _DIGITS = re.compile(r"[0-9]{1,19}")
 #: What a post id alone can look like (X's digits, Instagram's and YouTube's codes): with a
