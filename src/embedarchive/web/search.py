@@ -20,6 +20,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from ..platforms import REGISTRY, match_url
+from ..store import sql
 from .queries import card_media, rows
 
 PAGE_SIZE = 20
@@ -35,9 +36,6 @@ _WORD_RE = re.compile(r"\w+", re.UNICODE)
 #: "ısık": a query word is asked for in every spelling of its i's (on its first few).
 _I_LIKE = frozenset("iıIİ")
 _I_VARIED = 4
-#: The largest row id SQLite holds.
-_ID_MAX = 2**63 - 1
-_DIGITS = re.compile(r"[0-9]{1,19}")
 #: What a post id alone can look like (X's digits, Instagram's and YouTube's codes): with a
 #: digit, so that a long word is never looked up as one.
 _POST_ID = re.compile(r"[0-9]{5,25}|(?=[A-Za-z_-]*[0-9])[A-Za-z0-9_-]{8,40}")
@@ -61,13 +59,8 @@ class Filters:
             # One spelling of each accented letter (a pasted word may come decomposed).
             return unicodedata.normalize("NFC", (args.get(name) or "").strip()[:200])
 
-        def number(name: str) -> int | None:
-            """An ASCII number (``str.isdigit`` also takes "²" and "①", which ``int`` refuses)."""
-            value = text(name)
-            return int(value) if _DIGITS.fullmatch(value) else None
-
-        article = number("article")
-        page = number("page")
+        article = sql.row_id(text("article"))
+        page = sql.row_id(text("page"))
         captured = text("captured")
         try:
             if date.fromisoformat(captured) == date.max:  # no day after it to search up to
@@ -80,7 +73,7 @@ class Filters:
             handle=text("handle").lstrip("@"),
             status=text("status") if text("status") in STATUSES else "",
             captured=captured,
-            article=article if article is not None and article <= _ID_MAX else None,
+            article=article,
             what=text("what") if text("what") in KINDS else "",
             sort="newest" if text("sort") == "newest" else "relevance",
             page=min(max(page, 1), 10_000) if page is not None else 1,
