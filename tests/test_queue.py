@@ -222,6 +222,23 @@ def test_retry_honours_next_attempt_at(fake_platform, archive_dir: Path) -> None
     )
 
 
+def test_each_retry_counts_one_attempt(fake_platform, archive_dir: Path) -> None:
+    """The backoff doubles per attempt: a retry counted twice made it grow four-fold."""
+    env = cli_env(fake_platform, archive_dir, EMBEDARCHIVE_RETRY_BASE_DELAY="100")
+    fake_platform.fail("/syndication/", 503)
+    fake_platform.fail("/oembed", 503)
+    assert CliRunner().invoke(cli, ["archive", str(SEED)], env=env).exit_code == 1
+    db = Database(archive_dir / "archive.db")
+    (item,) = db["queue"].rows_where("kind = 'target'")
+    seen = [item["attempts"]]
+    for _ in range(3):
+        db.execute("update queue set next_attempt_at = '2000-01-01T00:00:00.000Z'")
+        db.conn.commit()
+        assert CliRunner().invoke(cli, ["retry"], env=env).exit_code == 1
+        seen.append(db["queue"].get(item["id"])["attempts"])
+    assert seen == [1, 2, 3, 4]
+
+
 def test_retry_picks_up_failures_of_earlier_runs(fake_platform, archive_dir: Path) -> None:
     env = cli_env(fake_platform, archive_dir, EMBEDARCHIVE_RETRY_BASE_DELAY="0")
     fake_platform.fail("/syndication/", 503)

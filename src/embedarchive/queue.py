@@ -237,11 +237,14 @@ class Queue:
         )
 
     def start(self, item_id: int) -> None:
+        """Mark an item running and count the attempt; starting an item that is running
+        already is the same attempt (``retry`` starts a target, then its capture reports it
+        started again: counted twice, the backoff grew four-fold per retry)."""
         now = utcnow()
         with self.store.atomic():
             self.db.execute(
-                """update queue set state = 'running', attempts = attempts + 1, started_at = ?,
-                   updated_at = ? where id = ?""",
+                """update queue set attempts = attempts + (state <> 'running'),
+                   state = 'running', started_at = ?, updated_at = ? where id = ?""",
                 [now, now, item_id],
             )
 
