@@ -10,6 +10,7 @@ import json
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -119,6 +120,30 @@ def test_edited_then_deleted_then_back_with_history(fake_platform, archive_dir: 
         (2, 4, "media-changed"),
     ]
     assert _findings(db, 4) == ["match"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "edited"),
+    [
+        (lambda t: t + " https://evil.example/fake", True),  # a link added
+        (lambda t: t.replace("düştü", "düştü❌"), True),  # an emoji added
+        (lambda t: t.replace(" ", "  "), False),  # spacing only
+    ],
+)
+def test_a_recheck_by_the_same_method_sees_links_and_emoji_edited(
+    fake_platform, archive_dir: Path, edit: Any, edited: bool
+) -> None:
+    """The words-only comparison check uses (another method writes links and emoji its own
+    way) hid a swapped link between two captures by the same method."""
+    env = cli_env(fake_platform, archive_dir)
+    assert run(["archive", str(SEED)], env).exit_code == 0
+    tweet = json.loads(SEED_JSON)
+    tweet["text"] = edit(tweet["text"])
+    fake_platform.tweets[SEED_ID] = json.dumps(tweet, ensure_ascii=False)
+    result = run(["recheck", "--json"], env)
+    assert result.exit_code == 0, result.output
+    [item] = json.loads(result.stdout)
+    assert ("text-edited" in item["changes"]) is edited
 
 
 def test_older_than_and_platform_select_posts(fake_platform, archive_dir: Path) -> None:

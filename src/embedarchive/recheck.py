@@ -7,8 +7,9 @@ web-archive snapshots are history, not the live post — and appends to ``post_c
 
 * ``unavailable`` — it answered before, now it says the post is gone;
 * ``available-again`` — it was gone, now it answers again;
-* ``text-edited`` — the text differs (normalised as in :mod:`.findings`) from the previous
-  observation that had text;
+* ``text-edited`` — the text differs from the previous observation that had text: by the same
+  method any change but spacing (a link swapped, an emoji); by another, which writes links
+  and emoji its own way, the words (normalised as in :mod:`.findings`);
 * ``media-changed`` — the sha256 sets of the media differ from the previous complete capture
   by the same method (another method sees other files, so that would not be a change).
 """
@@ -58,6 +59,15 @@ def _media(store: Store, capture_id: int) -> list[str]:
     return sorted({r[0] for r in rows})
 
 
+def _text_differs(before: str, after: str, *, same_method: bool) -> bool:
+    """Whether a post's text changed between two captures. By the same method the platform
+    writes it the same way, so any change but spacing is an edit (a link swapped, an emoji);
+    another method writes links and emoji its own way, so only the words are compared."""
+    if same_method:
+        return " ".join(before.split()) != " ".join(after.split())
+    return normalise_text(before) != normalise_text(after)
+
+
 def _changes(store: Store, observed: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     previous: dict[str, Any] | None = None
     with_text: dict[str, Any] | None = None
@@ -72,7 +82,7 @@ def _changes(store: Store, observed: list[dict[str, Any]]) -> Iterator[dict[str,
         if text is not None:
             if with_text is not None:
                 before = with_text["data"]["text"]
-                if normalise_text(before) != normalise_text(text):
+                if _text_differs(before, text, same_method=_method(with_text) == _method(current)):
                     yield _change(
                         with_text, current, "text-edited", {"before": before, "after": text}
                     )
