@@ -53,6 +53,25 @@ def test_normalising_ignores_links_emoji_entities_and_whitespace() -> None:
     assert similarity("same words", "same  words\n") == 1.0
 
 
+@pytest.mark.parametrize(
+    ("shown", "captured"),
+    [
+        # X shows a link to a home page as its bare domain; the API stores it expanded.
+        ("Full report at example.org", "Full report at https://t.co/DomOnly123"),
+        ("Full report at example.org", "Full report at https://example.org"),
+        # A keycap emoji is a digit, a variation selector and U+20E3: a copy loses all three.
+        ("Steps to follow", "Steps 1️⃣ to follow"),
+    ],
+)
+def test_a_copy_that_shows_links_and_emoji_its_own_way_matches(shown: str, captured: str) -> None:
+    assert normalise_text(shown) == normalise_text(captured)
+
+
+def test_words_that_only_look_like_domains_are_kept() -> None:
+    text = "the U.S. and e.g. this, 3.14 and me@example.org"
+    assert normalise_text(text) == text
+
+
 def test_date_window_allows_every_time_zone_and_no_more() -> None:
     lo, hi = date_window("2023-03-29T14:34:41.000Z")  # type: ignore[misc]
     assert (lo.isoformat(), hi.isoformat()) == ("2023-03-29", "2023-03-30")

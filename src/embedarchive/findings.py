@@ -30,7 +30,7 @@ from .store import sql
 from .store.records import Store
 
 #: Version of the comparison rules; findings are recomputed when it changes.
-RULE = "findings-1"
+RULE = "findings-2"
 KINDS = ("match", "edited", "deleted", "author-mismatch", "date-mismatch")
 
 #: Links are not compared: articles show ``pic.twitter.com/x``, t.co or truncated display
@@ -38,9 +38,14 @@ KINDS = ("match", "edited", "deleted", "author-mismatch", "date-mismatch")
 _LINK_RE = re.compile(
     r"(?:https?://|www\.)\S+"
     r"|\b(?:pic\.(?:twitter|x)\.com|t\.co)/\S+"
-    r"|\b(?:[a-z0-9-]+\.)+[a-z]{2,}/\S*",
+    r"|\b(?:[a-z0-9-]+\.)+[a-z]{2,}/\S*"
+    # A link to a site's home page is shown as its bare domain ("example.org").
+    r"|(?<![\w@.])(?:[a-z0-9-]+\.)+(?:com|org|net|gov|edu|int|mil|io|co|info|news|[a-z]{2})"
+    r"(?![\w.@/-])",
     re.IGNORECASE,
 )
+#: A keycap emoji (1️⃣, #️⃣) is its character, a variation selector and U+20E3: all of it goes.
+_KEYCAP_RE = re.compile("[0-9#*]\ufe0f?\u20e3")
 #: Emoji, pictographs, variation selectors and invisible format characters: copies of a post
 #: lose or gain them (emoji rendered as images, ``▪️`` vs ``▪``).
 _DROP_CATEGORIES = frozenset({"So", "Sk", "Cf", "Co", "Cs", "Me"})
@@ -63,6 +68,7 @@ def normalise_text(text: str | None) -> str:
     if not text:
         return ""
     out = unicodedata.normalize("NFKC", html.unescape(text))
+    out = _KEYCAP_RE.sub("", out)
     out = _LINK_RE.sub(" ", out)
     out = _VARIATION_SELECTORS.sub("", out)
     out = "".join(ch for ch in out if unicodedata.category(ch) not in _DROP_CATEGORIES)
