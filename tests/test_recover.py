@@ -275,6 +275,14 @@ def test_unavailable_post_recovered_from_wayback_snapshots(
     assert json.loads(run(["recover", "--json"], env).stdout) == []  # already recovered
     assert wayback.requests == []
 
+    # The post is back: the snapshot, judged while it was gone, is history now.
+    tweet = json.loads((DATA_DIR / "syndication" / f"{SEED_ID}.json").read_text("utf-8"))
+    tweet.update(id_str=DELETED, text="Words nobody can read any more.")
+    fake_platform.tweets[DELETED] = json.dumps(tweet)
+    assert run(["recheck"], env).exit_code == 0
+    checked = json.loads(run(["check", "--json"], env).stdout)
+    assert checked and {f["source"] for f in checked} == {"live"}
+
 
 def test_wayback_down_is_retryable_and_changes_nothing(
     fake_platform, wayback: FakeWayback, archive_dir: Path, tmp_path: Path

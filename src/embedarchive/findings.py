@@ -291,7 +291,10 @@ def current_findings(store: Store, article_id: int | None = None) -> list[dict[s
             order by d.article_id, d.id, f.source, f.id""",
         [RULE, *params],
     )
-    return [{**r, "details": json.loads(r["details"])} for r in rows]
+    found = [{**r, "details": json.loads(r["details"])} for r in rows]
+    # A snapshot judged while the post was gone is history once a live capture has it back.
+    live = {r["detection_id"] for r in found if r["source"] == "live" and r["kind"] != "deleted"}
+    return [r for r in found if r["source"] != "wayback" or r["detection_id"] not in live]
 
 
 __all__ = [
