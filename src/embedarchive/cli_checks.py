@@ -20,7 +20,7 @@ from .console import (
     recheck_table,
     recovery_table,
 )
-from .errors import StoreError
+from .store.records import require_archive
 
 
 @click.command()
@@ -38,8 +38,7 @@ def check(
     from .store.queries import find_article
 
     settings = _settings(archive_dir, config_file).settings
-    if not settings.db_path.exists():  # before the lock, which would make the folder
-        raise StoreError(f"no archive at {settings.archive_dir} (run 'embedarchive archive' first)")
+    require_archive(settings.db_path)  # before the lock, which would make the folder
     with writer_lock(settings.archive_dir):
         store = _open_existing(settings)
         try:

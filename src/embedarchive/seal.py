@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from .errors import EmbedArchiveError, FetchError, InputError, StoreError
+from .errors import EmbedArchiveError, FetchError, InputError
 from .manifest import head
 from .settings import Settings
 
@@ -129,10 +129,9 @@ def seal(settings: Settings) -> Sealed:
     from .capture.http import GuardTransport, PinnedTransport, utcnow
     from .manifest import backfill
     from .store.lock import writer_lock
-    from .store.records import Store
+    from .store.records import Store, require_archive
 
-    if not settings.db_path.exists():
-        raise StoreError(f"no archive at {settings.archive_dir} (run 'embedarchive archive' first)")
+    require_archive(settings.db_path)
     with writer_lock(settings.archive_dir):
         store = Store.open(
             settings.db_path,

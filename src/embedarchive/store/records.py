@@ -47,7 +47,7 @@ class Store:
         durable: bool = False,
     ) -> Store:
         if not create:
-            _refuse_lost(path)
+            require_archive(path)
             if on_read_only_media(path):
                 return cls(_immutable(path))
         try:
@@ -408,7 +408,7 @@ def read_snapshot(root: Path) -> Iterator[Database]:
     seen whole or not at all; nothing is written or migrated. A file that is not a database,
     or one damaged past reading, is a ``StoreError``."""
     path = root / "archive.db"
-    _refuse_lost(path)
+    require_archive(path)
     db = _immutable(path) if on_read_only_media(path) else Database(path)
     try:
         db.execute("begin")
@@ -458,9 +458,10 @@ def _immutable(path: Path) -> Database:
     return db
 
 
-def _refuse_lost(path: Path) -> None:
-    """For a reader: no database, or one of 0 bytes with nothing in its WAL (which SQLite
-    would read as a new, empty archive: "No articles" where the archive was lost)."""
+def require_archive(path: Path) -> None:
+    """Refuse, for a command that needs an archive, no database, or one of 0 bytes with
+    nothing in its WAL (which SQLite would read as a new, empty archive: "No articles" where
+    the archive was lost)."""
     if not path.exists():
         raise StoreError(f"no archive at {path.parent} (run 'embedarchive archive' first)")
     wal = path.with_name(path.name + "-wal")

@@ -23,17 +23,16 @@ from pathlib import Path
 from datasette.app import Datasette
 from datasette.plugins import pm
 
-from ..errors import InputError, StoreError
+from ..errors import InputError
 from ..store.records import Store, on_read_only_media
 from . import plugin
 from .security import is_loopback_name, loopback_only
 
 
 def prepare(db_path: Path) -> None:
-    """Refuse a missing archive; bring an older one up to date (adds the search index)."""
-    if not db_path.is_file():
-        raise StoreError(f"no archive at {db_path.parent} (run 'embedarchive archive' first)")
-    Store.open(db_path).close()
+    """Refuse a missing or lost archive; bring an older one up to date (adds the search
+    index), unless it is on read-only media."""
+    Store.open(db_path, create=False).close()
 
 
 def make_datasette(db_path: Path) -> Datasette:
