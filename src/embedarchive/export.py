@@ -234,20 +234,21 @@ def _export(root: Path, db: Database, articles: list[dict[str, Any]], out: Path)
         bundle.add_file("archive/data.warc.gz", warc)
         for path in sorted({m["path"] for m in media} | {a["raw_path"] for a in articles}):
             bundle.add_file(member_name(path), root / path)
-        bundle.add_bytes("records/rows.json", _json(rows))
+        rows_json = _json(rows)
+        bundle.add_bytes("records/rows.json", rows_json)
         for m in chain:
             bundle.add_file(member_name(m["path"]), root / m["path"])
             m["exported"] = m["seq"] in own_seqs
-        bundle.add_bytes("manifests/chain.json", _json(chain))
+        chain_json = _json(chain)
+        bundle.add_bytes("manifests/chain.json", chain_json)
         for t in tokens:
             bundle.add_file(member_name(t["path"]), root / t["path"])
-        bundle.add_bytes("timestamps/tokens.json", _json(tokens))
+        tokens_json = _json(tokens)
+        bundle.add_bytes("timestamps/tokens.json", tokens_json)
         created = utcnow()
         # Made from what the bundle holds, as verify --bundle makes them again to compare.
-        held_rows, held_chain, held_tokens = (json.loads(_json(x)) for x in (rows, chain, tokens))
-        for name, data in derived_members(
-            held_rows, held_chain, held_tokens, warc, created
-        ).items():
+        held = [json.loads(data) for data in (rows_json, chain_json, tokens_json)]
+        for name, data in derived_members(held[0], held[1], held[2], warc, created).items():
             bundle.add_bytes(name, data)
         _finish(bundle, articles, created)
         os.replace(part, out)
