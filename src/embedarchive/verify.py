@@ -272,13 +272,11 @@ def _check_warcs(root: Path, db: Database, report: Report) -> None:
 def _check_chain(root: Path, db: Database, report: Report) -> None:
     start_coverage(db)
     expected = 1
-    rows = db.execute("select seq, path, sha256 from manifests order by seq").fetchall()
-    copies = {
-        int(r[0]): r[1:]
-        for r in db.execute(
-            "select seq, kind, subject, previous, created_at from manifests order by seq"
-        )
-    }
+    listed = db.execute(
+        "select seq, path, sha256, kind, subject, previous, created_at from manifests order by seq"
+    ).fetchall()
+    rows = [r[:3] for r in listed]
+    copies = {int(r[0]): tuple(r[3:]) for r in listed}
     for link in walk_chain(rows, lambda path: (root / path).read_bytes()):
         if link.seq != expected:
             report.check(
