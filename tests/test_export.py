@@ -20,7 +20,7 @@ from embedarchive import export as export_module
 from embedarchive.wacz import member_name
 
 from .faketsa import FakeTSA
-from .helpers import SEED, cli_env, run
+from .helpers import ARTICLES, SEED, cli_env, run
 
 SEED_ID = "1989257861291196183"
 HOSTILE = f"""<!doctype html><html><head>
@@ -225,6 +225,49 @@ def test_a_consistently_repackaged_bundle_is_still_caught(
     older = _edit_json(lambda p: {k: v for k, v in p.items() if k != "embedarchiveDerived"})
     code, report = verify_bundle(_repackage(out, {"datapackage.json": older}))
     assert code == 0 and any("were not checked" in n for n in report["notes"])
+
+
+def test_a_detection_pointed_at_another_post_of_the_bundle_is_caught(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """The report shows under each embed the captures of the post its detection is linked to:
+    that link is vouched for by a manifest too, so it cannot be pointed at another post."""
+    article = str(ARTICLES / "four-findings.html")
+    assert run(["archive", article], env).exit_code == 0
+    out = tmp_path / "four.wacz"
+    export(env, out, article)
+    with zipfile.ZipFile(out) as z:
+        rows = json.loads(z.read("records/rows.json"))
+    first = rows["detections"][0]
+    other = next(c["post_pk"] for c in rows["captures"] if c["post_pk"] != first["post_pk"])
+
+    def repoint(rows: dict[str, Any]) -> dict[str, Any]:
+        rows["detections"][0]["post_pk"] = other
+        return rows
+
+    # The report made from the rows would differ: pass the bundle off as an older one.
+    older = _edit_json(lambda p: {k: v for k, v in p.items() if k != "embedarchiveDerived"})
+    code, report = verify_bundle(_repackage(out, {"datapackage.json": older}))
+    assert code == 0, report["problems"]
+    code, report = verify_bundle(
+        _repackage(out, {"datapackage.json": older, "records/rows.json": _edit_json(repoint)})
+    )
+    assert code == 1
+    assert [p["message"] for p in report["problems"]] == [
+        f"detection {first['id']} is linked otherwise than manifest "
+        f"{_link_seq(out, first['id'])} says: altered"
+    ]
+
+
+def _link_seq(bundle: Path, detection_id: int) -> int:
+    with zipfile.ZipFile(bundle) as z:
+        chain = json.loads(z.read("manifests/chain.json"))
+    (seq,) = [
+        m["seq"]
+        for m in chain
+        if m["kind"] == "link" and m["subject"] == f"detection:{detection_id}"
+    ]
+    return int(seq)
 
 
 @pytest.mark.parametrize(

@@ -138,3 +138,53 @@ def test_seal_covers_rows_from_before_manifests_but_not_later_additions(
     sealed = json.loads(run(["seal", "--json"], env).stdout)
     assert sealed["backfilled_rows"] == 1
     assert verify(env)[0] == 0
+
+
+def test_seal_covers_links_made_before_links_were_vouched_for_but_not_later_ones(
+    env: dict[str, str], archive_dir: Path, tmp_path: Path
+) -> None:
+    article = tmp_path / "linkless.txt"  # an embed whose link was lost: stored, never linked
+    article.write_text("Story.\n\nWords of the post.\n— Someone (@someone) November 14, 2025\n")
+    run(["archive", str(article)], env)
+    db = Database(archive_dir / "archive.db")
+    (detection_id,) = db.execute("select id from detections where post_pk is null").fetchone()
+    db.execute("update detections set post_pk = (select min(id) from posts) where id = ?", [detection_id])  # fmt: skip
+    db.conn.commit()
+    assert run(["seal"], env).exit_code == 0
+    code, report = verify(env)
+    assert code == 1
+    assert [p["message"] for p in report["problems"]] == [
+        f"1 detection link(s) are in no manifest ({detection_id}); links made behind the "
+        "chain's back"
+    ]
+    db.execute("insert into link_baseline values (?)", [detection_id])  # as if from before
+    db.conn.commit()
+    assert "('embedarchive seal' covers those)" in verify(env)[1]["problems"][0]["message"]
+    sealed = json.loads(run(["seal", "--json"], env).stdout)
+    assert sealed["backfilled_rows"] == 1
+    assert verify(env)[0] == 0
+
+
+def test_an_archive_from_before_link_manifests_records_its_links_when_upgraded(
+    env: dict[str, str], archive_dir: Path, tmp_path: Path
+) -> None:
+    """An archive written before links had manifests: a link without one, no baseline."""
+    article = tmp_path / "linkless.txt"
+    article.write_text("Story.\n\nWords of the post.\n— Someone (@someone) November 14, 2025\n")
+    run(["archive", str(article)], env)
+    db = Database(archive_dir / "archive.db")
+    (old,) = db.execute("select id from detections where post_pk is null").fetchone()
+    db.execute("update detections set post_pk = (select min(id) from posts) where id = ?", [old])
+    db.execute("drop table link_baseline")
+    db.execute("delete from _sqlite_migrations where name = 'm009_link_baseline'")
+    db.conn.commit()
+    code, report = verify(env)  # read as it is (verify writes nothing): its links are old
+    assert code == 1
+    assert [p["message"] for p in report["problems"]] == [
+        f"1 detection link(s) are in no manifest ({old}); links made before links "
+        "were vouched for ('embedarchive seal' covers those)"
+    ]
+    assert run(["seal"], env).exit_code == 0  # a writer upgrades it first
+    linked = [r[0] for r in db.execute("select id from detections where post_pk is not null")]
+    assert [r[0] for r in db.execute("select detection_id from link_baseline")] == linked
+    assert old in linked and verify(env)[0] == 0

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlite_utils import Database
 
-from .helpers import SEED, cli_env, run, writer_running
+from .helpers import ARTICLES, SEED, cli_env, run, writer_running
 
 
 @pytest.fixture
@@ -302,3 +302,90 @@ def test_a_manifests_row_edited_apart_from_its_file_is_altered(
     code, report = verify(env)
     assert code == 1
     assert "manifests row 2 differs from its manifest file" in messages(report, "altered")
+
+
+def _two_posts(env: dict[str, str], archive_dir: Path) -> tuple[Database, list[dict[str, Any]]]:
+    """An archive whose article shows several posts: detections linked to different posts."""
+    assert run(["archive", str(ARTICLES / "four-findings.html")], env).exit_code == 0
+    db = Database(archive_dir / "archive.db")
+    linked = list(db.query("select * from detections where post_pk is not null order by id"))
+    assert len({d["post_pk"] for d in linked}) >= 2
+    return db, linked
+
+
+def test_a_detection_pointed_at_another_post_is_altered(
+    env: dict[str, str], archive_dir: Path
+) -> None:
+    """What an article showed cannot be made to show another archived post: the link is
+    vouched for by its own manifest, not only the detection's rendering."""
+    db, linked = _two_posts(env, archive_dir)
+    assert verify(env)[0] == 0
+    first, other = linked[0], next(d for d in linked if d["post_pk"] != linked[0]["post_pk"])
+    db.execute("update detections set post_pk = ? where id = ?", [other["post_pk"], first["id"]])
+    db.conn.commit()
+    code, report = verify(env)
+    assert code == 1
+    assert messages(report, "altered") == [
+        f"detection {first['id']} is linked otherwise than manifest "
+        f"{_link_seq(db, first['id'])} says: altered"
+    ]
+
+
+def test_a_detection_unlinked_or_linked_behind_the_chains_back_is_reported(
+    env: dict[str, str], archive_dir: Path, tmp_path: Path
+) -> None:
+    db, linked = _two_posts(env, archive_dir)
+    first = linked[0]
+    db.execute("update detections set post_pk = null where id = ?", [first["id"]])
+    db.conn.commit()
+    code, report = verify(env)
+    assert code == 1
+    assert f"detection {first['id']} is no longer linked" in " ".join(messages(report, "altered"))
+    # An embed that named no post (its link is gone from the copy) linked by hand.
+    article = tmp_path / "linkless.txt"
+    article.write_text(
+        "Story about things.\n\nWords of the post here.\n"
+        "— Someone (@someone) November 14, 2025\n\nMore story.\n"
+    )
+    run(["archive", str(article)], env)  # stored, unresolved: no post to link
+    (linkless,) = db.execute("select id from detections where post_pk is null and id != ?", [first["id"]]).fetchall()  # fmt: skip
+    db.execute("update detections set post_pk = ? where id in (?, ?)", [first["post_pk"], first["id"], linkless[0]])  # fmt: skip
+    db.conn.commit()
+    code, report = verify(env)
+    assert code == 1
+    assert messages(report, "missing") == [
+        f"1 detection link(s) are in no manifest ({linkless[0]}); links made behind the "
+        "chain's back"
+    ]
+    assert messages(report, "altered") == []  # the first is linked as its manifest says again
+
+
+def test_a_post_row_renamed_to_another_post_is_altered(
+    env: dict[str, str], archive_dir: Path
+) -> None:
+    """``posts`` is derived, but which post it is shows under every detection linked to it."""
+    db = Database(archive_dir / "archive.db")
+    post = next(db["posts"].rows)
+    db.execute("update posts set post_id = '1' where id = ?", [post["id"]])
+    db.conn.commit()
+    code, report = verify(env)
+    assert code == 1
+    altered = messages(report, "altered")
+    assert f"posts row {post['id']} is not the post its captures are of" in " ".join(altered)
+    assert any("is linked otherwise than manifest" in m for m in altered)
+
+
+def test_a_re_run_links_nothing_again(env: dict[str, str], archive_dir: Path) -> None:
+    db = Database(archive_dir / "archive.db")
+    links = db.execute("select count(*) from manifests where kind = 'link'").fetchone()[0]
+    linked = db.execute("select count(*) from detections where post_pk is not null").fetchone()[0]
+    assert links == linked >= 1
+    assert run(["archive", str(SEED), "--refresh"], env).exit_code == 0
+    assert db.execute("select count(*) from manifests where kind = 'link'").fetchone()[0] == links
+
+
+def _link_seq(db: Database, detection_id: int) -> int:
+    return db.execute(
+        "select seq from manifests where kind = 'link' and subject = ?",
+        [f"detection:{detection_id}"],
+    ).fetchone()[0]

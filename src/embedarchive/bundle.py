@@ -3,8 +3,9 @@
 What is checked, in order: ``datapackage-digest.json`` against ``datapackage.json``; every
 member's sha256 and size against ``datapackage.json`` (and no unlisted member); the WARC's
 record digests; the manifest chain (each manifest follows the previous one) up to the sealed
-one; every row of the exported units against its manifest hash; every media file and WARC
-record those rows name; every timestamp token against the manifest it covers.
+one; every row of the exported units against its manifest hash; every detection's link to its
+post against its ``link`` manifest; every media file and WARC record those rows name; every
+timestamp token against the manifest it covers.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any, TypeVar
 
 from .capture.media import NullProgress, ProgressSink
 from .errors import InputError
-from .manifest import check_rows, walk_chain
+from .manifest import check_rows, link_entries, link_hash, walk_chain
 from .seal import TimestampError, check_token, load_ca_file
 from .untrusted import load_json
 from .verify import CHUNK, RecordSeen, Report, hash_stream, scan_warc, token_differs
@@ -51,6 +52,7 @@ def verify_bundle(
             no_chain: list[dict[str, Any]] = []
             chain = _guarded(report, "manifests/chain.json", no_chain, _check_chain, bundle, report)
             _guarded(report, "records/rows.json", None, _check_rows, bundle, report, chain, hashes, records)  # fmt: skip
+            _guarded(report, "records/rows.json", None, _check_links, bundle, report, chain)
             ca = load_ca_file(tsa_ca_file)
             _guarded(report, "timestamps/tokens.json", None, _check_tokens, bundle, report, chain, ca)  # fmt: skip
             _guarded(report, "the report and indexes", None, _check_derived, bundle, report)
@@ -241,6 +243,45 @@ def _check_rows(
             seen.record_type == "request" and seen.concurrent_to in linked
         ):
             report.check(("altered", f"WARC record {seen.record_id} is named by no row: added"))
+
+
+def _check_links(bundle: zipfile.ZipFile, report: Report, chain: list[dict[str, Any]]) -> None:
+    """Each detection's link to a post (what the report shows under it) against the latest
+    ``link`` manifest of the chain; the post is named by its captures' platform and id."""
+    rows: dict[str, list[dict[str, Any]]] = _read_json(bundle, "records/rows.json")
+    vouched: dict[int, tuple[int, str]] = {}
+    marked: set[int] = set()  # detections whose manifest says their links are vouched for
+    for entry in chain:
+        body = entry["body"]
+        links, malformed = link_entries(body)
+        for problem in malformed:
+            report.check(problem)
+        vouched.update((i, (entry["seq"], sha)) for i, sha in links.items())
+        if body.get("kind") == "detections" and "links" in body:
+            marked.update(e["id"] for e in body.get("records", {}).get("detections", []))
+    posts: dict[Any, set[tuple[Any, Any]]] = {}
+    for capture in rows.get("captures", []):
+        posts.setdefault(capture["post_pk"], set()).add((capture["platform"], capture["post_id"]))
+    older = 0
+    for d in rows.get("detections", []):
+        if d.get("post_pk") is None:
+            continue
+        seq, expected = vouched.get(int(d["id"]), (None, None))
+        if seq is None:
+            if int(d["id"]) in marked:
+                report.check(("altered", f"detection {d['id']}'s link to a post is in no manifest"))
+            else:
+                older += 1
+            continue
+        named = posts.get(d["post_pk"], set())
+        post = next(iter(named)) if len(named) == 1 else None
+        wrong = f"detection {d['id']} is linked otherwise than manifest {seq} says: altered"
+        report.check(None if link_hash(d, post) == expected else ("altered", wrong))
+    if older:
+        report.notes.append(
+            f"{older} detection(s) were linked to their posts before links were vouched for "
+            "by manifests: those links were not checked"
+        )
 
 
 def _check_derived(bundle: zipfile.ZipFile, report: Report) -> None:

@@ -12,7 +12,11 @@ its own captures and the seal without disclosing anyone else's captures.
 
 Rows are hashed as canonical JSON of their columns. Columns that legitimately change later
 are left out: a detection's resolution (only what the article showed is hashed) and a run's
-``finished_at``.
+``finished_at``. A detection's link to its post is filled in later, once: a ``link`` manifest
+then vouches for it (``links``: the detection's id and the hash of its resolution and of the
+post it names by platform and id), so what an article showed cannot be pointed at another
+post unnoticed. A ``detections`` manifest says ``"links": []``: its detections are linked
+only by such manifests (older ones were linked before links were vouched for).
 """
 
 from __future__ import annotations
@@ -53,6 +57,16 @@ FIXED_COLUMNS: dict[str, tuple[str, ...]] = {
     "runs": ("id", "started_at", "command", "argv", "software", "settings", "operator", "hostname"),
 }
 
+#: A detection's link to its post: how it was resolved, beside the post it names.
+LINK_COLUMNS = (
+    "resolution",
+    "resolved_url",
+    "resolved_post_id",
+    "resolution_hops",
+    "resolution_error",
+    "resolved_at",
+)
+
 #: Tables whose every row must be covered by some manifest.
 COVERED_TABLES = (
     "runs",
@@ -80,6 +94,53 @@ def row_hash(table: str, row: Mapping[str, Any]) -> str:
     columns = FIXED_COLUMNS.get(table)
     data = {k: row.get(k) for k in columns} if columns else dict(row)
     return sha256_bytes(canonical(data))
+
+
+def link_hash(detection: Mapping[str, Any], post: tuple[Any, Any] | None) -> str:
+    """The hash of a detection's link to ``post`` (its platform and id): the post by what it
+    is, not by the archive's row number, so a bundle (which has no posts table) checks it too."""
+    data = {k: detection.get(k) for k in LINK_COLUMNS}
+    data["id"] = detection.get("id")
+    data["post"] = list(post) if post is not None else None
+    return sha256_bytes(canonical(data))
+
+
+def current_links(db: Database, ids: Sequence[int] | None = None) -> dict[int, str]:
+    """The link hash of each linked detection (of these ids), as the archive has it now."""
+    query = """select d.*, p.platform as linked_platform, p.post_id as linked_post_id
+               from detections d left join posts p on p.id = d.post_pk
+               where d.post_pk is not null"""
+    if ids is not None:
+        query += f" and d.id in ({','.join(str(int(i)) for i in ids)})"
+    out = {}
+    for row in sql.rows(db, query + " order by d.id"):
+        post = (
+            None
+            if row["linked_platform"] is None
+            else (row["linked_platform"], row["linked_post_id"])
+        )
+        out[int(row["id"])] = link_hash(row, post)
+    return out
+
+
+def link_entries(body: Mapping[str, Any]) -> tuple[dict[int, str], list[tuple[str, str]]]:
+    """The links a manifest vouches for (detection id → hash), and what is malformed."""
+    entries = body.get("links")
+    if entries is None:
+        return {}, []
+    seq = body.get("seq")
+    if not isinstance(entries, list):
+        return {}, [("altered", f"manifest {seq} lists its links in another shape: altered")]
+    found: dict[int, str] = {}
+    problems = []
+    for entry in entries:
+        row_id = _row_id(entry)
+        sha = entry.get("sha256") if isinstance(entry, dict) else None
+        if row_id is None or not isinstance(sha, str):
+            problems.append(("altered", f"manifest {seq} lists a link as {entry!r:.80}"))
+        else:
+            found[row_id] = sha
+    return found, problems
 
 
 def fetch_row(db: Database, table: str, row_id: int) -> dict[str, Any] | None:
@@ -122,8 +183,10 @@ def write_manifest(
     subject: str,
     records: Mapping[str, Iterable[int | None]],
     files: Iterable[Mapping[str, Any]] = (),
+    links: Mapping[int, str] | None = None,
 ) -> ManifestRef:
-    """Append a manifest to the chain (call inside the transaction that added the rows)."""
+    """Append a manifest to the chain (call inside the transaction that added the rows).
+    ``links``: detection id → ``link_hash`` (``{}`` writes the empty list)."""
     from .capture.http import utcnow
 
     previous = head(db)
@@ -145,6 +208,8 @@ def write_manifest(
         "records": listed,
         "files": [unique_files[p] for p in sorted(unique_files)],
     }
+    if links is not None:
+        body["links"] = [{"id": i, "sha256": links[i]} for i in sorted(links)]
     data = json.dumps(body, sort_keys=True, ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
     sha = sha256_bytes(data)
     rel = manifest_path(sha)
@@ -332,13 +397,16 @@ def uncovered(db: Database) -> dict[str, list[int]]:
 
 
 def backfill(db: Database, root: Path) -> int:
-    """Cover rows written before manifests existed with one ``backfill`` manifest.
+    """Cover rows written before manifests existed, and links made before links were vouched
+    for, with one ``backfill`` manifest.
 
-    Only rows up to the baseline m004 recorded qualify: anything added since is covered by
-    its own manifest, or was added behind the chain's back and stays reported. Returns how many rows it covered (0: nothing to do). Unreadable manifests are skipped
-    here; ``verify`` reports them.
+    Only rows up to the baseline m004 recorded, and links m009 recorded, qualify: anything
+    added since is covered by its own manifest, or was added behind the chain's back and
+    stays reported. Returns how many rows and links it covered (0: nothing to do).
+    Unreadable manifests are skipped here; ``verify`` reports them.
     """
     start_coverage(db)
+    linked: set[int] = set()
     for (path,) in db.execute("select path from manifests order by seq"):
         try:
             body = parse((root / path).read_bytes())
@@ -348,6 +416,7 @@ def backfill(db: Database, root: Path) -> int:
             db,
             ((t, int(e["id"])) for t, entries in body.get("records", {}).items() for e in entries),
         )
+        linked.update(link_entries(body)[0])
     db.conn.commit()  # the temp table's inserts opened an implicit transaction
     baseline = dict(db.execute("select tbl, max_id from manifest_baseline").fetchall())
     missing = {
@@ -355,7 +424,9 @@ def backfill(db: Database, root: Path) -> int:
         for table, ids in uncovered(db).items()
         if (kept := [i for i in ids if i <= baseline.get(table, 0)])
     }
-    if not missing:
+    old_links = [r[0] for r in db.execute("select detection_id from link_baseline order by 1")]
+    links = current_links(db, [i for i in old_links if i not in linked])
+    if not missing and not links:
         return 0
     files: list[dict[str, Any]] = []
     queries = {
@@ -368,11 +439,17 @@ def backfill(db: Database, root: Path) -> int:
             for path, sha, size in db.execute(query, [row_id]):
                 files.append({"path": path, "sha256": sha, "size": size})
     with db.atomic():
-        write_manifest(db, root, "backfill", "rows written before manifests", missing, files)
-    return sum(len(ids) for ids in missing.values())
+        write_manifest(
+            db, root, "backfill", "rows written before manifests", missing, files, links or None
+        )
+    return sum(len(ids) for ids in missing.values()) + len(links)
 
 
 __all__ = [
+    "current_links",
+    "link_entries",
+    "link_hash",
+    "LINK_COLUMNS",
     "add_coverage",
     "backfill",
     "start_coverage",

@@ -7,7 +7,8 @@ One pass, streaming (constant memory whatever the archive's size):
 2. every WARC record's digests hold (warcio), and every ``warc_records`` row points at a record
    with that id and digest; every exchange has its record;
 3. the manifests form an unbroken hash chain and every row they list still has its hash;
-   every evidence row is listed by some manifest;
+   every evidence row is listed by some manifest; every detection's link to its post is the
+   one its latest ``link`` manifest names, and each post row is the post its captures are of;
 4. every timestamp token covers its manifest and its signature verifies;
 5. every file under media/, warc/, manifests/ and timestamps/ has a row (else it is orphaned).
 
@@ -27,7 +28,15 @@ from typing import IO, Any
 from sqlite_utils import Database
 
 from .capture.media import NullProgress, ProgressSink
-from .manifest import add_coverage, check_rows, fetch_row, start_coverage, walk_chain
+from .manifest import (
+    add_coverage,
+    check_rows,
+    current_links,
+    fetch_row,
+    link_entries,
+    start_coverage,
+    walk_chain,
+)
 from .manifest import uncovered as uncovered_rows
 from .seal import TimestampError, TokenInfo, check_token, load_ca_file
 from .store.lock import active_writer
@@ -277,6 +286,7 @@ def _check_chain(root: Path, db: Database, report: Report) -> None:
     ).fetchall()
     rows = [r[:3] for r in listed]
     copies = {int(r[0]): tuple(r[3:]) for r in listed}
+    vouched: dict[int, tuple[int, str]] = {}  # detection id → (seq, hash) of its latest link
     for link in walk_chain(rows, lambda path: (root / path).read_bytes()):
         if link.seq != expected:
             report.check(
@@ -299,6 +309,11 @@ def _check_chain(root: Path, db: Database, report: Report) -> None:
         report.checked += len(covered) - len(problems)
         report.ok += len(covered) - len(problems)
         add_coverage(db, covered)
+        links, malformed = link_entries(body)
+        for problem in malformed:
+            report.check(problem)
+        vouched.update((i, (link.seq, sha)) for i, sha in links.items())
+    _check_links(db, report, vouched)
     for table, ids in uncovered_rows(db).items():
         shown = ", ".join(str(i) for i in ids[:10]) + (" …" if len(ids) > 10 else "")
         report.check(
@@ -307,6 +322,54 @@ def _check_chain(root: Path, db: Database, report: Report) -> None:
                 f"{len(ids)} {table} row(s) are in no manifest ({shown}); "
                 "rows added behind the chain's back, or written before manifests "
                 "('embedarchive seal' covers those)",
+            )
+        )
+
+
+def _check_links(db: Database, report: Report, vouched: dict[int, tuple[int, str]]) -> None:
+    """Each detection's link to its post against its latest ``link`` manifest, and each post
+    row against its captures: the derived ``posts`` table names the post a detection shows."""
+    if db["link_baseline"].exists():
+        baseline = {r[0] for r in db.execute("select detection_id from link_baseline")}
+    else:  # no writer has opened it since links were vouched for: every link is from before
+        baseline = {r[0] for r in db.execute("select id from detections")}
+    unvouched: list[int] = []
+    for detection_id, sha in current_links(db).items():
+        seq, expected = vouched.pop(detection_id, (None, None))
+        if seq is None:
+            unvouched.append(detection_id)
+            continue
+        wrong = f"detection {detection_id} is linked otherwise than manifest {seq} says: altered"
+        report.check(None if sha == expected else ("altered", wrong))
+    for detection_id, (seq, _) in sorted(vouched.items()):
+        report.check(
+            (
+                "altered",
+                f"detection {detection_id} is no longer linked to the post manifest {seq} names",
+            )
+        )
+    old = [i for i in unvouched if i in baseline]
+    new = [i for i in unvouched if i not in baseline]
+    for ids, why in (
+        (new, "links made behind the chain's back"),
+        (old, "links made before links were vouched for ('embedarchive seal' covers those)"),
+    ):
+        if ids:
+            shown = ", ".join(str(i) for i in ids[:10]) + (" …" if len(ids) > 10 else "")
+            report.check(
+                ("missing", f"{len(ids)} detection link(s) are in no manifest ({shown}); {why}")
+            )
+    for post_pk, platform, post_id in db.execute(
+        """select distinct c.post_pk, c.platform, c.post_id from captures c
+           left join posts p on p.id = c.post_pk
+           where p.id is null or p.platform is not c.platform or p.post_id is not c.post_id
+           order by c.post_pk"""
+    ):
+        report.check(
+            (
+                "altered",
+                f"posts row {post_pk} is not the post its captures are of "
+                f"({platform}:{post_id}): altered",
             )
         )
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from ..manifest import fetch_row, write_manifest
+from ..manifest import current_links, fetch_row, write_manifest
 from ..models import Article, Capture, HttpExchange
 from . import sql
 from .warc import WarcRef, WarcWriter, recover_open_files
@@ -156,6 +156,19 @@ class Evidence:
             "detections",
             f"article:{article_id}",
             {"detections": new_ids, "warc_records": [link]},
+            links={},  # each is linked to its post by a manifest of its own
+        )
+
+    def link(self, detection_id: int) -> None:
+        """Vouch for a detection's link to its post (the subject is the detection's, as its
+        resolution's is, so a bundle of its article carries it)."""
+        write_manifest(
+            self.db,
+            self.root,
+            "link",
+            f"detection:{detection_id}",
+            {},
+            links=current_links(self.db, [detection_id]),
         )
 
     def resolution(

@@ -258,8 +258,17 @@ class Store:
                 self.evidence.resolution(detection_id, saved)
 
     def link_detection(self, detection_id: int, post_pk: int) -> None:
+        """Link a detection to the post it showed, vouched for by a manifest when it changes
+        (a re-run links it to the same post again: nothing to write)."""
         with self.atomic():
+            found = self.db.execute(
+                "select post_pk from detections where id = ?", [detection_id]
+            ).fetchone()
+            if found is not None and found[0] == post_pk:
+                return
             self._update("detections", detection_id, {"post_pk": post_pk})
+            if self.evidence is not None:
+                self.evidence.link(detection_id)
 
     # -- posts and captures -------------------------------------------------
     def find_post(self, platform: str, post_id: str) -> dict[str, Any] | None:

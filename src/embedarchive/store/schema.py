@@ -668,4 +668,21 @@ def m008_article_scans(db: Database) -> None:
         )
 
 
+@migrations()
+def m009_link_baseline(db: Database) -> None:
+    """The detections linked to a post before links were vouched for by manifests.
+
+    Only these may have their link covered later by a ``backfill`` manifest ('embedarchive
+    seal'): a link made since has its own ``link`` manifest, and one made behind the chain's
+    back stays reported. Append-only, like ``manifest_baseline``.
+    """
+    db.execute("create table link_baseline (detection_id integer primary key)")
+    db.execute("insert into link_baseline select id from detections where post_pk is not null")
+    for action in ("update", "delete"):
+        db.execute(
+            f"""create trigger link_baseline_no_{action} before {action} on link_baseline
+                begin select raise(abort, 'link_baseline is append-only evidence'); end"""
+        )
+
+
 SCHEMA_VERSION = len(migrations.pending(Database(memory=True)))
