@@ -318,16 +318,24 @@ def test_every_request_ytdlp_makes_passes_the_guard(site: FakeMedia, tmp_path: P
 
 
 @pytest.mark.usefixtures("localhost_blocked")
-def test_redirect_to_a_private_host_is_refused_after_the_hop(
+def test_redirect_to_a_private_host_is_refused_before_the_hop(
     site: FakeMedia, tmp_path: Path
 ) -> None:
-    # The gap, pinned down: yt-dlp follows redirects inside one request, so the guard sees
-    # the final URL only once the hop was made; the answer is never read or stored.
+    """yt-dlp follows redirects inside one request: each hop passes the guard before it is
+    followed, so the private host is never asked (it used to be, before the refusal)."""
     media = f"http://localhost:{site.port}/media/video-best.mp4"
-    with pytest.raises(BlockedAddressError, match="redirected"):
-        fetch(site.url(f"/page/video.html?src={site.url('/redirect?to=' + media)}"), tmp_path)
-    assert site.requests_to("/media/video-best.mp4")
+    recorder = Recorder()
+    with pytest.raises(BlockedAddressError, match="redirected: .*localhost"):
+        fetch(
+            site.url(f"/page/video.html?src={site.url('/redirect?to=' + media)}"),
+            tmp_path,
+            recorder,
+        )
+    assert site.requests_to("/redirect")
+    assert site.requests_to("/media/video-best.mp4") == []
     assert stored(tmp_path) == []
+    (refused,) = [e for e in recorder.exchanges() if e.url.startswith(site.url("/redirect"))]
+    assert "localhost" in str(refused.error)
 
 
 # --- errors and provenance -----------------------------------------------------------------

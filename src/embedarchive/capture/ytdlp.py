@@ -6,14 +6,14 @@ native downloader (HTTP, HLS, DASH fragments) sends its requests through. That o
 (``guarded_ytdlp_class()`` in ``ytdlp_support``) is what lets embedarchive's rules hold for
 yt-dlp too, for every request it makes in Python:
 
-* the private-network guard: each URL's host is checked before the request is sent, and the
-  final URL after redirects is checked before a byte of the answer is read;
+* the private-network guard: each URL's host is checked before the request is sent, and each
+  redirect hop before it is followed (yt-dlp's requests all go through its urllib handler,
+  given a redirect handler of ours);
 * provenance: each request becomes an ``HttpExchange`` (status, headers, sha256 of the bytes
   yt-dlp read), so a capture shows what yt-dlp fetched, not only what it concluded;
 * limits: a deadline (``ytdlp_timeout``) and a byte budget checked on every read.
 
-What it cannot see: the hops of a redirect inside one request (only the final URL, checked
-after the hop was made), and requests of external programs. Native downloaders are forced,
+What it cannot see: requests of external programs. Native downloaders are forced,
 RTMP/RTSP/MMS formats are never selected, and unless private networks are allowed ffmpeg may
 only read local inputs — so yt-dlp handing an HLS stream to ffmpeg fails instead of slipping
 past the guard. ffmpeg merges and remuxes local files only.

@@ -82,6 +82,8 @@ class Guard:
         self._public: set[tuple[str, str]] = set()
         self._open: set[Any] = set()
         self._lock = threading.Lock()
+        #: A redirect hop the guard refused inside yt-dlp's handler, for ``urlopen`` to raise.
+        self.refused: BlockedAddressError | None = None
 
     def check_url(self, url: str) -> None:
         """The private-network guard, once per scheme and host of this run (``data:`` is local)."""
@@ -147,7 +149,36 @@ def guarded_ytdlp_class() -> Callable[..., Any]:
     """
     import yt_dlp
     from yt_dlp.networking import Request, Response
-    from yt_dlp.networking.exceptions import HTTPError
+    from yt_dlp.networking._urllib import RedirectHandler, UrllibRH
+    from yt_dlp.networking.exceptions import HTTPError, TransportError
+
+    class GuardedRedirects(RedirectHandler):  # type: ignore[misc]
+        """Each redirect hop passes the guard before it is followed: yt-dlp's handler
+        follows redirects inside one request, where ``urlopen`` sees only the last URL."""
+
+        handler_order = RedirectHandler.handler_order - 1  # asked before yt-dlp's own
+
+        def __init__(self, guard: Guard) -> None:
+            super().__init__()
+            self.guard = guard
+
+        def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:  # fmt: skip
+            new = super().redirect_request(req, fp, code, msg, headers, newurl)
+            try:
+                self.guard.check_url(new.full_url)
+            except BlockedAddressError as err:
+                self.guard.refused = err  # yt-dlp hides other errors behind its own
+                raise TransportError(str(err)) from None
+            return new
+
+    def guarded_handler(guard: Guard) -> type:
+        class GuardedUrllibRH(UrllibRH):  # type: ignore[misc,valid-type]
+            def _create_instance(self, *args: Any, **kwargs: Any) -> Any:
+                opener = super()._create_instance(*args, **kwargs)
+                opener.add_handler(GuardedRedirects(guard))
+                return opener
+
+        return GuardedUrllibRH
 
     class GuardedResponse(Response):  # type: ignore[misc]
         """Wraps yt-dlp's response: deadline and budget on each read, hashed as read."""
@@ -201,8 +232,15 @@ def guarded_ytdlp_class() -> Callable[..., Any]:
 
     class GuardedYoutubeDL(yt_dlp.YoutubeDL):  # type: ignore[misc]
         def __init__(self, params: dict[str, Any], guard: Guard) -> None:
-            super().__init__(params)
             self.embedarchive_guard = guard
+            super().__init__(params)
+
+        def build_request_director(self, handlers: Any, preferences: Any = None) -> Any:
+            """Only urllib, with every redirect hop guarded (no handler of yt-dlp's own that
+            would follow redirects unseen)."""
+            return super().build_request_director(
+                [guarded_handler(self.embedarchive_guard)], preferences
+            )
 
         def urlopen(self, req: Any) -> Any:
             guard: Guard = self.embedarchive_guard
@@ -221,8 +259,11 @@ def guarded_ytdlp_class() -> Callable[..., Any]:
                 guard.outcome(url, err.status, getattr(err, "response", None))
                 raise
             except Exception as err:
-                _record(guard, req, started, t0, error=f"{type(err).__name__}: {err}")
+                refused, guard.refused = guard.refused, None
+                _record(guard, req, started, t0, error=str(refused or f"{type(err).__name__}: {err}"))  # fmt: skip
                 guard.outcome(url, None, None)
+                if refused is not None:
+                    raise BlockedAddressError(f"redirected: {refused}") from None
                 raise
             guard.outcome(url, response.status, response)
             if response.url != req.url:
