@@ -22,6 +22,8 @@ client's own path after it is ignored (``/html/api/v1/statuses/1`` is ``/html``)
 ``/malformed-json``  application/json that does not parse
 ``/gzip-bomb?n=``    ``Content-Encoding: gzip``: a few kB that decode to n zero bytes
                      (``&layers=2``: ``gzip, gzip``, which decodes to n from even less)
+``/gzipped?n=``      ``ranged_body(n)`` sent gzip-encoded, Content-Length the encoded size
+                     (as CDNs send images); ``&cut=`` hangs up after that many encoded bytes
 ``/endless``         200 with no length, zero bytes until the client leaves
 ``/429``, ``/503``   the status with ``Retry-After: 1``
 ``/ranged?n=&cut=``  n bytes (``ranged_body(n)``) with ``Accept-Ranges: bytes`` and an ETag; a
@@ -124,6 +126,10 @@ class _Handler(socketserver.BaseRequestHandler):
             headers = _length("application/json", body)
             headers["Content-Encoding"] = ", ".join(["gzip"] * layers)
             self.send(sock, "200 OK", headers, body)
+        elif path == "/gzipped":
+            body = gzip.compress(ranged_body(n))
+            headers = {**_length("application/octet-stream", body), "Content-Encoding": "gzip"}
+            self.send(sock, "200 OK", headers, body[: int(query.get("cut", len(body)))])
         elif path == "/endless":
             self.send(sock, "200 OK", {"Content-Type": "application/octet-stream"}, b"")
             block = bytes(65536)

@@ -81,9 +81,12 @@ class _Body:
         """A full (200) answer: the file starts over from its first byte."""
         headers = response.headers
         declared = headers.get("content-length")
-        self.total = int(declared) if declared and declared.isdigit() else None
-        if self.total is not None and self.total > cap:
-            raise TooLargeError(f"media {self.url} is {self.total} bytes, over the cap of {cap}")
+        length = int(declared) if declared and declared.isdigit() else None
+        if length is not None and length > cap:
+            raise TooLargeError(f"media {self.url} is {length} bytes, over the cap of {cap}")
+        # Of a gzip-encoded answer, Content-Length counts the bytes sent, not the file's (which
+        # is what arrives here): httpx checks the bytes sent, the file has no size to meet.
+        self.total = None if _encoded(response) else length
         self.final_url = str(response.url)
         self.declared_type = headers.get("content-type", "application/octet-stream")
         units = headers.get("accept-ranges", "").lower().split(",")
