@@ -222,6 +222,28 @@ def test_retry_honours_next_attempt_at(fake_platform, archive_dir: Path) -> None
     )
 
 
+def test_failures_a_later_run_mended_are_not_left_for_retry(
+    fake_platform, archive_dir: Path
+) -> None:
+    """Offline, then the same command online (a new batch): the first batch's failed short
+    link and post are settled, not kept 'retryable' for hours only to be found done."""
+    env = cli_env(fake_platform, archive_dir, EMBEDARCHIVE_RETRY_BASE_DELAY="3600")
+    with fake_platform.offline():
+        assert CliRunner().invoke(cli, ["archive", str(SEED)], env=env).exit_code == 1
+    db = Database(archive_dir / "archive.db")
+    failed = [(r["kind"], r["id"]) for r in db["queue"].rows_where("state = 'failed'")]
+    assert failed
+    assert CliRunner().invoke(cli, ["archive", str(SEED)], env=env).exit_code == 0
+    fake_platform.reset()
+    result = CliRunner().invoke(cli, ["retry"], env=env)
+    assert (result.exit_code, result.stdout) == (
+        0,
+        "Nothing to retry: no failure recorded in this archive can be retried.\n",
+    )
+    assert fake_platform.requests == []
+    assert {db["queue"].get(i)["state"] for _, i in failed} == {"done"}
+
+
 def test_each_retry_counts_one_attempt(fake_platform, archive_dir: Path) -> None:
     """The backoff doubles per attempt: a retry counted twice made it grow four-fold."""
     env = cli_env(fake_platform, archive_dir, EMBEDARCHIVE_RETRY_BASE_DELAY="100")

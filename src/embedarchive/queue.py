@@ -78,6 +78,31 @@ class Item:
         )
 
 
+def _captured_later(status: str) -> str:
+    return f"""kind = 'target' and exists (select 1 from captures c
+        where c.platform = json_extract(queue.payload, '$.platform')
+        and c.post_id = json_extract(queue.payload, '$.id')
+        and c.finished_at > queue.updated_at and c.status = '{status}')"""
+
+
+#: (state, condition) of a failed queue item whose work was done since it failed.
+_SETTLED = (
+    ("done", _captured_later("archived")),
+    ("unavailable", _captured_later("unavailable")),
+    (
+        "done",
+        """kind = 'detection' and exists (select 1 from detections d
+           where d.id = json_extract(queue.payload, '$.id') and d.post_pk is not null)""",
+    ),
+    (
+        "done",
+        """kind = 'article' and exists (select 1 from queue later
+           where later.kind = 'article' and later.key = queue.key
+           and later.state = 'done' and later.updated_at > queue.updated_at)""",
+    ),
+)
+
+
 class Queue:
     """Queue rows of one archive; every method is one short transaction."""
 
@@ -278,6 +303,21 @@ class Queue:
                     where id in ({marks})""",
                 [source_id, *item_ids],
             )
+
+    def settle(self) -> int:
+        """Settle failed items whose work a later run did meanwhile (the same article archived
+        by another batch, the short link resolved and linked, the post captured): retrying them
+        would wait for their time only to find the work done. Returns how many."""
+        now = utcnow()
+        settled = 0
+        with self.store.atomic():
+            for state, when in _SETTLED:
+                settled += self.db.execute(
+                    f"""update queue set state = ?, retryable = 0, next_attempt_at = null,
+                        updated_at = ? where state = 'failed' and {when}""",
+                    [state, now],
+                ).rowcount
+        return settled
 
     def failures(self, *, due_only: bool) -> list[Item]:
         """Failed, retryable items (due now, or all), oldest first."""

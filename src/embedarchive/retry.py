@@ -108,6 +108,7 @@ def retry_failed(
     """Re-attempt every failed, retryable item whose ``next_attempt_at`` has passed, ``jobs``
     at a time (one writer: see ``workers.py``); first what a killed run left ``running``."""
     queue.requeue_running()
+    queue.settle()
     import_earlier_failures(queue, run_id)
     items, copies = _one_per_key(queue.failures(due_only=True))
     if jobs <= 1:
