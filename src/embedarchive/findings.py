@@ -93,9 +93,9 @@ def date_window(created_at: str) -> tuple[date, date] | None:
             moment = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
             return (moment - timedelta(hours=12)).date(), (moment + timedelta(hours=14)).date()
         day = date.fromisoformat(created_at[:10])
-    except ValueError:
+        return day - timedelta(days=1), day + timedelta(days=1)
+    except (ValueError, OverflowError):  # not a date; a client's year 1 or 9999 at the edge
         return None
-    return day - timedelta(days=1), day + timedelta(days=1)
 
 
 def _name(value: str | None) -> str:

@@ -179,6 +179,10 @@ class MediaRef:
     via_ytdlp: bool = False
     info: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.url, str):
+            raise _unexpected(f"a {self.kind} URL that is not text ({type(self.url).__name__})")
+
 
 @dataclass(frozen=True)
 class MediaFile:
@@ -212,6 +216,52 @@ class PostData:
     counts: dict[str, int] = field(default_factory=dict)
     media: tuple[MediaRef, ...] = ()
     raw: str = ""
+
+    def __post_init__(self) -> None:
+        """Whatever a platform answered, each field is text SQLite can store: a number where
+        text was promised is kept as its digits (an id of 2**70 does not fit an INTEGER), a
+        lone UTF-16 surrogate (a broken emoji) becomes U+FFFD (``raw`` and the WARC keep the
+        bytes as sent), and anything else (an object for the text) is an answer we do not
+        understand."""
+        for name in _POST_TEXT_FIELDS:
+            value = getattr(self, name)
+            if value is None and name not in ("platform", "id", "url"):
+                continue
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                value = str(value)
+            if not isinstance(value, str):
+                raise _unexpected(f"a post's {name} that is not text ({type(value).__name__})")
+            object.__setattr__(self, name, _storable(value))
+
+
+_POST_TEXT_FIELDS = (
+    "platform",
+    "id",
+    "url",
+    "uploader",
+    "uploader_id",
+    "user_id",
+    "created_at",
+    "text",
+    "lang",
+    "reply_to_id",
+    "raw",
+)
+
+
+def _storable(text: str) -> str:
+    """``text`` with lone surrogates replaced (pairs are joined), so it encodes as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
+def _unexpected(what: str) -> Exception:
+    from .errors import UnexpectedResponseError
+
+    return UnexpectedResponseError(f"the platform answered {what}")
 
 
 @dataclass(frozen=True)

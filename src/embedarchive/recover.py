@@ -60,6 +60,7 @@ class Recovery:
 
 def id_range(day: date) -> tuple[int, int]:
     """Lowest and highest X id created from the day before ``day`` to the day after (UTC)."""
+    day = min(max(day, date(1, 1, 2)), date(9999, 12, 29))  # an article's "9999": no X ids
     start = datetime.combine(day - timedelta(days=1), time(), UTC)
     end = datetime.combine(day + timedelta(days=2), time(), UTC)
 

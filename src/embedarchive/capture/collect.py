@@ -11,7 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from ..errors import EmbedArchiveError, FetchError, StoreError, UnavailableError
+from ..errors import (
+    EmbedArchiveError,
+    FetchError,
+    StoreError,
+    UnavailableError,
+    UnexpectedResponseError,
+)
 from ..models import Attempt, Capture, CaptureStatus, MediaFile, PostData, Target
 from .context import FetchContext
 from .http import Recorder, utcnow
@@ -51,6 +57,13 @@ def capture_with_methods(
         except EmbedArchiveError as err:
             attempts.append(Attempt(name, "failed", str(err)))
             last_error, failed_method = err, name
+            continue
+        if result.post.id != target.id:  # never stored as the post that was asked for
+            other = UnexpectedResponseError(
+                f"{name} answered with another post ({result.post.id[:100]!r})"
+            )
+            attempts.append(Attempt(name, "failed", str(other)))
+            last_error, failed_method = other, name
             continue
         attempts.append(Attempt(name, "ok"))
         capture = _complete(target, ctx, recorder, started, name, result, tuple(attempts))
@@ -114,6 +127,8 @@ def _complete(
     status: CaptureStatus = "archived" if not errors else "failed"
     related: tuple[Capture, ...] = ()
     quoted = result.post.quoted
+    if quoted is not None and quoted.id in (target.id, result.post.id):
+        quoted = None  # a post quoting itself would overwrite its own capture with the quote
     if quoted is not None:
         quoted_recorder = Recorder()
         q_media, q_errors = download_all(quoted, ctx, quoted_recorder)

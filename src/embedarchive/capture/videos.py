@@ -7,14 +7,13 @@ metadata only (title, author), the fallback when the video itself cannot be had.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import FetchError, UnavailableError, UnexpectedResponseError
 from ..models import PostData, Target
 from ..settings import Settings
-from ..untrusted import load_json
+from ..untrusted import dump_json, load_json
 from .collect import Method, MethodResult
 from .context import FetchContext
 from .http import Recorder
@@ -46,7 +45,7 @@ def post_from_info(target: Target, info: dict[str, Any]) -> PostData:
         text=text or None,
         lang=info.get("language"),
         counts=counts,
-        raw=json.dumps(info, ensure_ascii=False, default=str),
+        raw=dump_json(info, default=str),
     )
 
 

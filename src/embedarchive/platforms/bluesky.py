@@ -16,7 +16,6 @@ so posts of self-hosted accounts are archived from their own server.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import replace
 from typing import Any, ClassVar, Literal
@@ -28,6 +27,7 @@ from ..capture.http import Recorder
 from ..errors import UnavailableError, UnexpectedResponseError
 from ..models import Capture, MediaRef, PostData, Target
 from ..settings import Settings
+from ..untrusted import dump_json
 from ._common import fail_unless_ok, iso_utc, json_body, json_error, reading
 from .base import Platform
 
@@ -229,6 +229,10 @@ def fetch_appview(target: Target, ctx: FetchContext, recorder: Recorder) -> Meth
     view = thread.get("post")
     if not isinstance(view, dict) or not isinstance(view.get("record"), dict):
         raise UnexpectedResponseError(f"bluesky getPostThread answered an unknown shape ({kind})")
+    if _id_of(view.get("uri")) != f"{did}/{rkey}":
+        raise UnexpectedResponseError(
+            f"bluesky getPostThread answered with another post ({str(view.get('uri'))[:100]!r})"
+        )
     blobs = _Blobs(ctx, recorder)
     with reading("bluesky getPostThread"):
         post = _post(view, view["record"], blobs, got.body.decode("utf-8", "replace"))
@@ -290,7 +294,7 @@ def _quoted(view: dict[str, Any], blobs: _Blobs) -> PostData | None:
     value = record.get("value")
     if not isinstance(value, dict):
         return None
-    return _post(record, value, blobs, json.dumps(record, ensure_ascii=False))
+    return _post(record, value, blobs, dump_json(record))
 
 
 def _blob_cid(blob: Any) -> str | None:

@@ -22,7 +22,6 @@ private and 401 an instance in authorized-fetch mode: both are final (``unavaila
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
@@ -32,6 +31,7 @@ from ..capture.context import FetchContext
 from ..capture.http import Recorder
 from ..errors import UnavailableError, UnexpectedResponseError
 from ..models import Capture, MediaRef, PostData, Target
+from ..untrusted import dump_json
 from ._common import fail_unless_ok, html_to_text, iso_utc, json_body, json_error, reading
 from .base import Platform
 
@@ -173,9 +173,7 @@ def post_from_status(status: dict[str, Any], instance: str, raw: str) -> PostDat
         text=html_to_text(str(status.get("content") or "")) or None,
         lang=status.get("language"),
         reply_to_id=f"{instance}/{reply_to}" if reply_to else None,
-        quoted=post_from_status(inner, instance, json.dumps(inner, ensure_ascii=False))
-        if inner
-        else None,
+        quoted=post_from_status(inner, instance, dump_json(inner)) if inner else None,
         counts=counts,
         media=_media(status.get("media_attachments")),
         raw=raw,

@@ -123,8 +123,9 @@ def post_from_widget(page: str, target: Target, page_url: str) -> PostData:
         raise UnexpectedResponseError("telegram widget page shows neither a post nor an error")
     channel, msg = target.id.rsplit("/", 1)
     shown = str(message.get("data-post") or "")
-    if "/" in shown:
-        channel = shown.split("/", 1)[0]
+    if shown.casefold() != target.id.casefold():  # the channel's own spelling is kept
+        raise UnexpectedResponseError(f"telegram widget shows another post ({shown[:100]!r})")
+    channel = shown.split("/", 1)[0]
     author = _own(message, ".tgme_widget_message_author")
     uploader = " ".join(author.get_text(" ").split()) if author is not None else ""
     views = message.select_one(".tgme_widget_message_views")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from datetime import UTC, datetime
@@ -18,7 +17,7 @@ from ..capture.ytdlp import fetch_in_context
 from ..errors import FetchError, UnavailableError, UnexpectedResponseError
 from ..models import Capture, MediaRef, PostData, Target
 from ..settings import Settings
-from ..untrusted import load_json
+from ..untrusted import dump_json, load_json
 from ._common import reading
 from .base import QUERY_BEFORE, AmpMarker, Platform
 
@@ -266,8 +265,8 @@ def _post_from_syndication(tweet: dict[str, Any], raw: str) -> PostData:
         text=_expanded_text(tweet),
         lang=tweet.get("lang"),
         reply_to_id=tweet.get("in_reply_to_status_id_str"),
-        quoted=_post_from_syndication(quoted, json.dumps(quoted, ensure_ascii=False))
-        if isinstance(quoted, dict) and quoted.get("id_str")
+        quoted=_post_from_syndication(quoted, dump_json(quoted))
+        if isinstance(quoted, dict) and _is_post_id(quoted.get("id_str"))
         else None,
         counts=counts,
         media=_media_refs(tweet),
@@ -321,7 +320,16 @@ def fetch_oembed(target: Target, ctx: FetchContext, recorder: Recorder) -> Metho
         return MethodResult(_post_from_oembed(target, _json(got.body, got.content_type, url), got))
 
 
+def _is_post_id(value: object) -> bool:
+    """An X post id as the platform writes it (a quoted post named ``1/../x`` is not one)."""
+    text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    return text.isascii() and text.isdigit()
+
+
 def _post_from_oembed(target: Target, data: Any, got: Fetched) -> PostData:
+    shown = set(re.findall(r"/status(?:es)?/(\d+)", str(data.get("html") or "")))
+    if shown and target.id not in shown:  # the blockquote links the post it shows
+        raise UnexpectedResponseError(f"oembed answered with another post ({min(shown)})")
     soup = BeautifulSoup(str(data.get("html") or ""), "lxml")
     para = soup.find("p")
     text = para.get_text() if para else None
@@ -387,8 +395,8 @@ def _post_from_fxtwitter(tweet: dict[str, Any], raw: str) -> PostData:
         text=tweet.get("text"),
         lang=tweet.get("lang"),
         reply_to_id=tweet.get("replying_to_status"),
-        quoted=_post_from_fxtwitter(quote, json.dumps(quote, ensure_ascii=False))
-        if isinstance(quote, dict) and quote.get("id")
+        quoted=_post_from_fxtwitter(quote, dump_json(quote))
+        if isinstance(quote, dict) and _is_post_id(quote.get("id"))
         else None,
         counts=counts,
         media=tuple(refs),
@@ -430,7 +438,7 @@ def fetch_ytdlp(target: Target, ctx: FetchContext, recorder: Recorder) -> Method
                 for k in ("like_count", "repost_count", "comment_count", "view_count")
                 if isinstance(info.get(k), int)
             },
-            raw=json.dumps(info, ensure_ascii=False, default=str),
+            raw=dump_json(info, default=str),
         ),
         media=files,
     )

@@ -3,7 +3,6 @@ and an interrupted run leaves no half-written rows."""
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -16,6 +15,7 @@ from sqlite_utils.db import jsonify_if_needed
 
 from ..errors import StoreError, write_error
 from ..models import Article, Capture, Detection, HttpExchange, Resolution
+from ..untrusted import dump_json
 from . import sql
 from .evidence import Evidence
 from .schema import migrations
@@ -25,7 +25,7 @@ T = TypeVar("T")
 
 
 def _j(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return dump_json(value, sort_keys=True, default=str)
 
 
 class Store:

@@ -47,6 +47,7 @@ from warcio.warcwriter import WARCWriter
 
 from ..errors import write_error
 from ..models import HttpExchange
+from ..untrusted import dump_json
 from .warc_seal import recover_open_files, seal_file
 
 CHUNK = 1024 * 1024
@@ -261,7 +262,7 @@ class WarcWriter:
         refers_to: str | None = None,
     ) -> WarcRef:
         """A ``metadata`` record of JSON that embedarchive derived (detections, post data…)."""
-        payload = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str).encode()
+        payload = dump_json(data, sort_keys=True, default=str).encode()
         headers = {"WARC-Date": _now(), "WARC-Embedarchive-Kind": kind}
         if refers_to:
             headers["WARC-Refers-To"] = refers_to

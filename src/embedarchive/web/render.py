@@ -37,7 +37,10 @@ def when(value: str | None) -> Markup:
     elif parsed.tzinfo is None:
         shown = f"{parsed:%Y-%m-%d %H:%M:%S} (no time zone)"
     else:
-        shown = f"{parsed.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+        try:
+            shown = f"{parsed.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+        except OverflowError:  # year 9999 behind UTC, year 1 ahead of it: as written
+            return Markup("<time>{}</time>").format(text)
     return Markup('<time datetime="{0}" title="{0}">{1}</time>').format(text, shown)
 
 
