@@ -250,6 +250,19 @@ def test_config_json_shows_sources(tmp_path: Path) -> None:
     assert rows["twitter_syndication_url"]["source"] == "default"
 
 
+def test_config_says_where_the_archive_folder_came_from(tmp_path: Path) -> None:
+    env = {"EMBEDARCHIVE_ARCHIVE_DIR": str(tmp_path / "from-env")}
+    rows = {r["name"]: r for r in json.loads(run(["config", "--json"], env).output)}
+    assert rows["archive_dir"]["value"] == str(tmp_path / "from-env")
+    assert rows["archive_dir"]["source"] == "env EMBEDARCHIVE_ARCHIVE_DIR"
+    flag = ["config", "--json", "--archive", str(tmp_path / "flag")]
+    rows = {r["name"]: r for r in json.loads(run(flag, env).output)}
+    assert (rows["archive_dir"]["value"], rows["archive_dir"]["source"]) == (
+        str(tmp_path / "flag"),
+        "command line",
+    )
+
+
 def test_detect_seed_json() -> None:
     result = run(["detect", str(SEED), "--json"])
     assert result.exit_code == 0

@@ -64,6 +64,14 @@ def test_invalid_values_are_config_errors(env: dict[str, str], message: str) -> 
         load_settings(environ=env)
 
 
+@pytest.mark.parametrize("line", ["jobs = 4.5", "jobs = true", "read_timeout = true"])
+def test_a_toml_value_of_the_wrong_type_is_refused_not_rounded(tmp_path: Path, line: str) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(line + "\n")
+    with pytest.raises(ConfigError, match="has an invalid value"):
+        load_settings(environ={}, config_file=config)
+
+
 def test_zero_means_none_or_no_limit_where_it_can() -> None:
     zeros = ("MAX_REDIRECTS", "PER_HOST_RATE", "HTTP_RETRIES", "RETRY_BASE_DELAY")
     loaded = load_settings(environ={f"EMBEDARCHIVE_{name}": "0" for name in zeros})

@@ -82,6 +82,11 @@ def json_option(func: F) -> F:
 def _settings(
     archive_dir: Path | None, config_file: Path | None, **overrides: Any
 ) -> LoadedSettings:
+    context = click.get_current_context(silent=True)
+    if context is not None and (
+        context.get_parameter_source("archive_dir") is click.core.ParameterSource.ENVIRONMENT
+    ):
+        archive_dir = None  # Click read EMBEDARCHIVE_ARCHIVE_DIR: settings read it as such
     return load_settings({"archive_dir": archive_dir, **overrides}, config_file=config_file)
 
 

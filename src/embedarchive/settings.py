@@ -266,9 +266,15 @@ def _convert(name: str, annotation: Any, raw: Any) -> Any:
             if value in {"0", "false", "no", "off", ""}:
                 return False
             raise ValueError(raw)
+        # A TOML file hands over typed values: 4.5 jobs or a timeout of true is a mistake,
+        # not 4 jobs or 1 s (an environment variable is text, and "4.5" fails int() anyway).
         if kind == "int":
+            if isinstance(raw, bool | float):
+                raise ValueError(raw)
             return int(raw)
         if kind == "float":
+            if isinstance(raw, bool):
+                raise ValueError(raw)
             return float(raw)
         if kind.startswith("Path"):
             return Path(str(raw)).expanduser()
