@@ -389,3 +389,25 @@ def _link_seq(db: Database, detection_id: int) -> int:
         "select seq from manifests where kind = 'link' and subject = ?",
         [f"detection:{detection_id}"],
     ).fetchone()[0]
+
+
+def test_a_run_stopped_by_a_bug_mid_unit_leaves_an_archive_that_verifies(
+    fake_platform, archive_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug (here, one planted) raising inside a unit's transaction, after its manifest file
+    was written: the row is rolled back, and the run's end removes the file too (it was
+    left for the next run's start to remove, and verify failed meanwhile)."""
+    from embedarchive.store.records import Store
+
+    def planted(self: Store, detection_id: int, post_pk: int) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Store, "link_detection", planted)
+    env = cli_env(fake_platform, archive_dir)
+    with pytest.raises(RuntimeError, match="a bug"):
+        run(["archive", str(SEED)], env)
+    monkeypatch.undo()
+    code, report = verify(env)
+    assert code == 0, report["problems"]
+    db = Database(archive_dir / "archive.db")
+    assert db["captures"].count == 0 and db["manifests"].count >= 2

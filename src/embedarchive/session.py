@@ -51,11 +51,15 @@ def fetching_run(
             with Http(settings) as http:
                 yield store, files, http, run_id
             failed = False
-        except (StoreError, OSError, sqlite3.Error) as err:
-            # a unit failed to commit (a full disk above all): drop the files only it named
+        except Exception as err:
+            # A unit failed to commit (a full disk above all, or a bug): drop the files only
+            # it named, so the archive verifies as it is, not only after the next run's start.
+            # (Ctrl-C is left to that start: fetch threads let go may still be storing.)
             discard_uncommitted(store.db, settings.archive_dir)
             files.discard_unreferenced(store.db, started)
-            raise _one_line(err, settings.archive_dir) from None
+            if isinstance(err, StoreError | OSError | sqlite3.Error):
+                raise _one_line(err, settings.archive_dir) from None
+            raise
         finally:
             _finish(store, run_id, settings.archive_dir, failed)
 
