@@ -161,6 +161,9 @@ def test_post_page_shows_the_card_media_and_provenance(client: Client, archive: 
     manifest = next(db["manifests"].rows_where("subject = 'capture:1'"))
     assert manifest["sha256"] in html
     assert "not sealed" in html and "embedarchive seal" in html
+    for detection in db["detections"].rows_where("post_pk = ?", [pk]):
+        (link,) = db["manifests"].rows_where("kind = 'link' and subject = ?", [f"detection:{detection['id']}"])  # fmt: skip
+        assert f"Linked to this post by manifest #{link['seq']}" in html and link["sha256"] in html
 
 
 def test_side_by_side_flags_a_different_author(client: Client, archive: Path) -> None:

@@ -76,6 +76,19 @@ def manifests(conn: sqlite3.Connection, captures: list[dict[str, Any]]) -> dict[
     return head
 
 
+def link_manifests(conn: sqlite3.Connection, detections: list[dict[str, Any]]) -> None:
+    """Attach to each detection the manifest vouching for its link to its post (the latest;
+    none for a link made before link manifests existed) and the timestamp sealing it."""
+    for d in detections:
+        d["link_manifest"] = one(
+            conn,
+            "select id, seq, sha256 from manifests where kind = 'link' and subject = ? "
+            "order by seq desc limit 1",
+            [f"detection:{d['id']}"],
+        )
+        d["link_seal"] = sealed_by(conn, d["link_manifest"]["seq"]) if d["link_manifest"] else None
+
+
 def sealed_by(conn: sqlite3.Connection, seq: int) -> dict[str, Any] | None:
     """The earliest timestamp over a manifest at or after ``seq`` in the chain, if any."""
     return one(

@@ -160,6 +160,7 @@ def post(conn: sqlite3.Connection, post_pk: int) -> dict[str, Any] | None:
     )
     for d in detail["detections"]:
         d["recovery"] = recovered.get(d["id"])
+    evidence.link_manifests(conn, detail["detections"])
     evidence.warc_records(conn, detail["captures"])
     head = evidence.manifests(conn, detail["captures"])
     quoted = None
