@@ -177,3 +177,28 @@ def test_export_to_a_full_disk_is_one_line_and_leaves_nothing(
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip().count("\n") == 0 and "disk" in done.stderr, done.stderr
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
+
+
+@pytest.mark.parametrize("free", [0, 16_384, 65_536])
+def test_running_again_on_a_disk_still_full_is_one_line_and_leaves_nothing_half_written(
+    fake_platform: Any, small_disk: Path, free: int
+) -> None:
+    archive = small_disk / "archive"
+    env = cli_env(fake_platform, archive)
+    assert run(["archive", str(SEED)], env).exit_code == 0
+    filler = small_disk / "filler"
+    with filler.open("wb", buffering=0) as out:
+        try:
+            while True:
+                out.write(bytes(4096))
+        except OSError:
+            pass
+    os.truncate(filler, max(0, filler.stat().st_size - free))  # what a run may still find
+    again = run(["archive", str(SEED)], env)
+    assert again.exit_code == 2, again.output
+    (line,) = again.stderr.strip().splitlines()
+    assert "disk full" in line and "Traceback" not in again.output, line
+    assert [p.name for p in (archive / "manifests").rglob("*.part")] == []
+    filler.unlink()
+    verified = run(["verify"], env)
+    assert verified.exit_code == 0, verified.output

@@ -217,11 +217,15 @@ def write_manifest(
     if not dest.exists():
         part = dest.with_suffix(".part")
         try:
-            part.write_bytes(data)
-        except FileNotFoundError:  # its folder's first manifest (not a mkdir for every one)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            part.write_bytes(data)
-        os.replace(part, dest)
+            try:
+                part.write_bytes(data)
+            except FileNotFoundError:  # its folder's first manifest (not a mkdir for every one)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                part.write_bytes(data)
+            os.replace(part, dest)
+        except BaseException:  # a full disk: no half-written manifest left for verify to find
+            part.unlink(missing_ok=True)
+            raise
         os.chmod(dest, 0o444)
     pk = sql.insert(
         db,

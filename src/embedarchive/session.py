@@ -45,23 +45,28 @@ def fetching_run(
         discard_uncommitted(store.db, settings.archive_dir)
         _discard_orphans_of_killed_runs(store, files)
         started = time.time()
-        run_id = begin_run(store, loaded, command, sys.argv)
-        failed = True
+        run_id: int | None = None
+        failed, interrupted = True, False
         try:
+            run_id = begin_run(store, loaded, command, sys.argv)
             with Http(settings) as http:
                 yield store, files, http, run_id
             failed = False
+        except KeyboardInterrupt:
+            # Fetch threads let go may still be storing: the run is left unfinished, so the
+            # next run treats it as a killed one and discards the files no row names.
+            interrupted = True
+            raise
         except Exception as err:
             # A unit failed to commit (a full disk above all, or a bug): drop the files only
             # it named, so the archive verifies as it is, not only after the next run's start.
-            # (Ctrl-C is left to that start: fetch threads let go may still be storing.)
             discard_uncommitted(store.db, settings.archive_dir)
             files.discard_unreferenced(store.db, started)
             if isinstance(err, StoreError | OSError | sqlite3.Error):
                 raise _one_line(err, settings.archive_dir) from None
             raise
         finally:
-            _finish(store, run_id, settings.archive_dir, failed)
+            _finish(store, None if interrupted else run_id, settings.archive_dir, failed)
 
 
 def _one_line(err: BaseException, archive_dir: Path) -> BaseException:
@@ -71,14 +76,15 @@ def _one_line(err: BaseException, archive_dir: Path) -> BaseException:
     return err
 
 
-def _finish(store: Store, run_id: int, archive_dir: Path, failed: bool) -> None:
-    """Record the run's end and close the store (sealing its WARC). When the run already
-    failed, an error here (the same full disk) must not hide why it failed: the run is then
-    left unfinished, which the next run treats as a killed one (its WARC recovered, its
-    orphans discarded)."""
+def _finish(store: Store, run_id: int | None, archive_dir: Path, failed: bool) -> None:
+    """Record the run's end (unless it is None: never begun, or interrupted) and close the
+    store (sealing its WARC). When the run already failed, an error here (the same full disk)
+    must not hide why it failed: the run is then left unfinished, which the next run treats
+    as a killed one (its WARC recovered, its orphans discarded)."""
     try:
         try:
-            store.finish_run(run_id, utcnow())
+            if run_id is not None:
+                store.finish_run(run_id, utcnow())
         finally:
             store.close()
     except (StoreError, OSError, sqlite3.Error) as err:

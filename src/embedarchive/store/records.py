@@ -3,7 +3,9 @@ and an interrupted run leaves no half-written rows."""
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -67,6 +69,10 @@ class Store:
                 )
             migrations.apply(db)  # readers too: an older archive is upgraded before it is read
         except sqlite3.DatabaseError as err:
+            if _no_room(path):  # SQLite says "disk I/O error" when it cannot make its WAL
+                raise write_error(
+                    OSError(errno.ENOSPC, "disk full"), f"the archive {path}"
+                ) from None
             raise StoreError(f"cannot open archive database {path}: {err}") from None
         except UnicodeDecodeError:  # sqlite-utils reading a schema whose bytes are garbled
             raise StoreError(
@@ -479,6 +485,14 @@ def require_archive(path: Path) -> None:
             f"archive database {path} is empty (0 bytes): it was lost or cut short; "
             "restore it from a copy (its media, WARC and manifest files are untouched)"
         )
+
+
+def _no_room(path: Path) -> bool:
+    """Whether the file system holding ``path`` has less room than SQLite needs to open it."""
+    try:
+        return shutil.disk_usage(path.parent).free < 1024 * 1024
+    except OSError:
+        return False
 
 
 def _sha(text: str) -> str:
