@@ -332,3 +332,17 @@ def test_python_dash_m_runs() -> None:
         check=False,
     )
     assert result.returncode == 0 and "embedarchive" in result.stdout
+
+
+def test_ctrl_c_while_the_program_loads_is_one_line_and_exit_130() -> None:
+    """The imports take half a second; Ctrl-C there gave an import traceback."""
+    code = (
+        "import os, signal, sys, threading\n"
+        "from embedarchive.__main__ import run\n"
+        "threading.Timer(0.05, lambda: os.kill(os.getpid(), signal.SIGINT)).start()\n"
+        "sys.argv = ['embedarchive', '--version']\n"
+        "run()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout) == (130, "")
+    assert done.stderr == "error: interrupted before anything was stored\n"

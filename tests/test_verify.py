@@ -411,3 +411,26 @@ def test_a_run_stopped_by_a_bug_mid_unit_leaves_an_archive_that_verifies(
     assert code == 0, report["problems"]
     db = Database(archive_dir / "archive.db")
     assert db["captures"].count == 0 and db["manifests"].count >= 2
+
+
+def test_files_of_a_unit_cut_short_by_ctrl_c_go_at_the_next_run(
+    fake_platform, archive_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Ctrl-C after a post's media reached the store, before its rows: the run is left
+    unfinished, like a killed one, so the next run (of anything) discards the files no row
+    names (the interrupted run was recorded as finished and they stayed orphans for good)."""
+    from embedarchive.store.records import Store
+
+    def interrupted(self: Store, *args: Any) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Store, "save_capture", interrupted)
+    env = cli_env(fake_platform, archive_dir)
+    assert run(["archive", "--jobs", "1", str(SEED)], env).exit_code == 130
+    monkeypatch.undo()
+    assert any(p["kind"] == "orphaned" for p in verify(env)[1]["problems"])
+    other = tmp_path / "other.html"
+    other.write_text("<html><body><p>No embeds.</p></body></html>")
+    assert run(["archive", str(other)], env).exit_code == 0
+    code, report = verify(env)
+    assert code == 0, report["problems"]

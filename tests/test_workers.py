@@ -161,3 +161,31 @@ def test_outside_a_crew_map_runs_one_call_after_another() -> None:
     order: list[int] = []
     assert Crew(4).map([functools.partial(order.append, i) for i in range(3)]) == [None] * 3
     assert order == [0, 1, 2]
+
+
+def test_ctrl_c_landing_as_a_store_call_finishes_is_an_interruption(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The signal arrives inside ``Future.set_result``, after the call's future finished: the
+    writer set an exception on it too (InvalidStateError, a traceback and exit 1)."""
+    from concurrent.futures import Future
+
+    real = Future.set_result
+    hits: list[int] = []
+
+    def interrupted(self: Future, result: object) -> None:
+        real(self, result)
+        if not hits and threading.current_thread() is threading.main_thread():
+            hits.append(1)
+            raise KeyboardInterrupt
+
+    class Store:
+        def save(self, value: int) -> int:
+            return value
+
+    writer = Writer()
+    shared = Serialized(Store(), writer)
+    monkeypatch.setattr(Future, "set_result", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_concurrently(2, lambda i: shared.save(i), range(10), writer, lambda _: None)
+    assert hits == [1]

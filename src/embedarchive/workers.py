@@ -59,9 +59,15 @@ class Writer:
             return
         done, fn = call
         try:
-            done.set_result(fn())
+            result = fn()
         except BaseException as err:
             done.set_exception(err)
+            if isinstance(err, KeyboardInterrupt):
+                raise
+            return
+        # Ctrl-C can land inside set_result, after the future is finished: it must reach the
+        # batch as an interruption, not as a second outcome of the same call.
+        done.set_result(result)
 
     def serve(self, futures: Iterable[Future[T]]) -> Iterator[Future[T]]:
         """Run the workers' calls until every future is done; yields each as it completes."""
