@@ -37,8 +37,23 @@ SITEMAP = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 class _Quiet(SimpleHTTPRequestHandler):
+    """The site's files; ``/fail-N/<path>`` hangs up without an answer the first N times."""
+
+    failures: dict[str, int] = {}
+
     def log_message(self, format: str, *args: object) -> None:
         """No per-request lines on stderr."""
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/fail-"):
+            times, _, rest = self.path[len("/fail-") :].partition("/")
+            seen = self.failures.get(self.path, 0)
+            if seen < int(times):
+                self.failures[self.path] = seen + 1
+                self.close_connection = True  # a reset: no status line at all
+                return
+            self.path = "/" + rest
+        super().do_GET()
 
 
 @pytest.fixture
@@ -58,6 +73,15 @@ def site(tmp_path: Path) -> Iterator[str]:
         "news-sitemap.xml": SITEMAP,
     }.items():
         (root / name).write_text(text.format(base=base), encoding="utf-8")
+    (root / "index-with-trouble").write_text(
+        SITEMAP_INDEX.replace(
+            "</sitemapindex>",
+            f"<sitemap><loc>{base}/index-with-trouble</loc></sitemap>"
+            f"<sitemap><loc>{base}/gone-sitemap.xml</loc></sitemap></sitemapindex>",
+        ).format(base=base),
+        encoding="utf-8",
+    )
+    _Quiet.failures.clear()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield base
@@ -202,3 +226,48 @@ def test_feed_file_with_any_name(
     assert result.exit_code == 0, result.output
     # a relative link cannot be resolved without the feed's URL: left out, not guessed
     assert _sources(archive_dir) == [f"{site}/a1.txt"]
+
+
+def test_a_feed_whose_first_read_fails_is_read_when_its_turn_comes(
+    fake_platform, archive_dir: Path, site: str
+) -> None:
+    """The read that tells a feed from an article failed when the batch was made: the feed
+    is queued as it is, and when its turn comes it is read again and its entries archived
+    (it was stored as an empty 'article' and its entries dropped)."""
+    result = _archive(fake_platform, archive_dir, "--json", site + "/fail-1/rss")
+    assert result.exit_code == 0, result.output
+    assert _sources(archive_dir) == [f"{site}/a1.txt", f"{site}/a2.txt"]
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert lines[0]["source"] == site + "/fail-1/rss" and lines[0]["listed"] == 2
+    assert len(lines) == 3
+
+
+def test_a_feed_that_cannot_be_read_at_all_is_retried_with_its_entries(
+    fake_platform, archive_dir: Path, site: str
+) -> None:
+    env = {**cli_env(fake_platform, archive_dir), "EMBEDARCHIVE_RETRY_BASE_DELAY": "0"}
+    first = CliRunner().invoke(cli, ["archive", site + "/fail-2/rss"], env=env)
+    assert first.exit_code == 1, first.output
+    assert _sources(archive_dir) == []
+    retried = CliRunner().invoke(cli, ["retry", "--json"], env=env)
+    assert retried.exit_code == 0, retried.output
+    assert _sources(archive_dir) == [f"{site}/a1.txt", f"{site}/a2.txt"]
+    assert Database(archive_dir / "archive.db")["queue_batches"].get(1)["finished_at"]
+
+
+def test_a_sitemap_index_listing_itself_and_a_gone_sitemap_archives_the_rest(
+    fake_platform, archive_dir: Path, site: str
+) -> None:
+    result = _archive(fake_platform, archive_dir, "--json", site + "/index-with-trouble")
+    assert result.exit_code == 1, result.output  # the gone sitemap: recorded, not fatal
+    assert _sources(archive_dir) == [f"{site}/a1.txt", f"{site}/a2.txt"]
+    failed = [json.loads(line) for line in result.stdout.splitlines()]
+    failed = [line for line in failed if line["state"] == "failed"]
+    assert [(f["source"], "404" in f["error"]) for f in failed] == [
+        (f"{site}/gone-sitemap.xml", True)
+    ]
+
+
+def test_a_feed_with_an_internal_dtd_subset_is_a_feed() -> None:
+    head = b'<?xml version="1.0"?>\n<!DOCTYPE rss [<!ENTITY nbsp "&#160;">]>\n<rss version="2.0">'
+    assert sniff(head) == "feed"

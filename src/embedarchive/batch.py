@@ -42,7 +42,11 @@ SNIFF_BYTES = 4096
 _GZIP = b"\x1f\x8b"
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _FIRST_ELEMENT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
-_SKIP_PROLOG = re.compile(rb"\A(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*", re.DOTALL)
+#: What may come before the first element: space, processing instructions, comments and a
+#: DOCTYPE, whose internal subset (``[<!ENTITY nbsp "&#160;">]``) holds ``>`` of its own.
+_SKIP_PROLOG = re.compile(
+    rb"\A(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE(?:[^>\[]|\[.*?\])*>)*", re.DOTALL
+)
 
 InputKind = Literal["feed", "sitemap"]
 
@@ -172,14 +176,42 @@ def _gunzip(body: bytes, cap: int = 50_000_000) -> bytes:
     return out
 
 
+class ListedSource(EmbedArchiveError):
+    """A source fetched as an article is a feed or sitemap: its first read, when the batch was
+    made, failed (or it was listed by another list). Its entries are queued instead."""
+
+    def __init__(self, url: str, kind: InputKind, body: bytes, final_url: str) -> None:
+        super().__init__(f"{url} is a {kind}, not an article")
+        self.url, self.kind, self.body, self.final_url = url, kind, body, final_url
+
+    def entries(self) -> list[str]:
+        """Its articles (a feed, a sitemap) or, for a sitemap index, its sitemaps."""
+        if self.kind == "feed":
+            return feed_links(self.body, self.final_url)
+        return sitemap_locs(self.body)[1]
+
+
+def listed_kind(body: bytes) -> InputKind | None:
+    """Whether a fetched "article" is a feed or sitemap (``ListedSource``) after all."""
+    return (
+        _kind_of(body[: SNIFF_BYTES * 4]) if body.startswith(_GZIP) else sniff(body[:SNIFF_BYTES])
+    )
+
+
 class Expander:
-    """Expands batch inputs; remote reads go through ``http`` and are recorded in ``recorder``."""
+    """Expands batch inputs; remote reads go through ``http`` and are recorded in ``recorder``.
+
+    A feed or sitemap that cannot be read now (a reset, a 503, a 404 inside a sitemap index)
+    is queued as it is: the pipeline fetches it like an article, finds it is a list
+    (``ListedSource``) and queues its entries, or records why it could not be read, for
+    ``retry``. Nothing it lists is dropped without a recorded reason."""
 
     def __init__(self, http: Http, recorder: Recorder, stdin: BinaryIO) -> None:
         self.http = http
         self.recorder = recorder
         self.stdin = stdin
         self.max_bytes = http.settings.max_article_bytes
+        self._read: set[str] = set()  # sitemaps read: an index listing itself is read once
 
     def expand(self, spec: BatchSpec) -> list[str]:
         """Every article source of the batch, in input order, each once."""
@@ -260,13 +292,22 @@ class Expander:
         index, locs = sitemap_locs(body)
         if not index:
             return locs
-        if depth >= MAX_SITEMAP_DEPTH:
-            raise InputError(f"sitemap indexes nested deeper than {MAX_SITEMAP_DEPTH}")
         out: list[str] = []
         for loc in locs:
-            child_kind, child, final = self._fetch(loc, sniff_only=False)
+            if loc in self._read:
+                continue
+            self._read.add(loc)
+            if depth + 1 >= MAX_SITEMAP_DEPTH:
+                out.append(loc)  # read when it is its turn, its nesting counted there
+                continue
+            try:
+                child_kind, child, final = self._fetch(loc, sniff_only=False)
+            except EmbedArchiveError:
+                out.append(loc)  # read again when it is its turn: the failure is recorded then
+                continue
             if child_kind != "sitemap":
-                raise InputError(f"{loc}: listed in a sitemap index but is not a sitemap")
+                out.append(loc)  # a page listed as a sitemap: archived as what it is
+                continue
             out.extend(self._document("sitemap", child, final, depth + 1))
         return out
 
@@ -291,4 +332,13 @@ def folder_articles(folder: Path, recursive: bool) -> list[str]:
     return sorted(str(p) for p in found if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES)
 
 
-__all__ = ["BatchSpec", "Expander", "feed_links", "folder_articles", "parse_list", "sitemap_locs"]
+__all__ = [
+    "BatchSpec",
+    "Expander",
+    "ListedSource",
+    "feed_links",
+    "folder_articles",
+    "listed_kind",
+    "parse_list",
+    "sitemap_locs",
+]

@@ -137,8 +137,10 @@ def archive(
             batch_id = int(found["id"])
         else:
             recorder = Recorder()
-            expanded = Expander(http, recorder, stdin).expand(spec)
-            store.save_exchanges(recorder.exchanges(), run_id)
+            try:
+                expanded = Expander(http, recorder, stdin).expand(spec)
+            finally:  # the reads are evidence of the run, whether the batch could be made
+                store.save_exchanges(recorder.exchanges(), run_id)
             batch_id = queue.create_batch(spec.key, "archive", spec.to_json(), expanded, run_id)
         counts = queue.counts(batch_id)
         total = sum(counts.values())

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .batch import MAX_SITEMAP_DEPTH, ListedSource
 from .capture.context import FetchContext
 from .capture.http import utcnow
 from .errors import EmbedArchiveError, InputError, StoreError
@@ -342,6 +343,18 @@ class Queue:
             is not None
         )
 
+    def depth(self, item_id: int) -> int:
+        """How many items up its chain of parents (a list's entries are its children)."""
+        row = self.db.execute(
+            """with recursive up(id, parent, n) as (
+                 select id, parent_id, 0 from queue where id = ?
+                 union all select q.id, q.parent_id, up.n + 1 from queue q
+                 join up on q.id = up.parent where up.n < 100)
+               select max(n) from up""",
+            [item_id],
+        ).fetchone()
+        return int(row[0] or 0)
+
     def state(self, item_id: int) -> tuple[str, int | None]:
         """An item's state and parent item."""
         row = self.db.execute("select state, parent_id from queue where id = ?", [item_id])
@@ -363,11 +376,15 @@ class Outcome:
     error: str | None = None
     retryable: bool = False
     bad_input: bool = False
+    #: A feed or sitemap read only now: how many sources it added to the batch.
+    listed: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"source": self.source, "state": self.state}
         if self.result is not None:
             data.update(self.result.__dict__)
+        if self.listed is not None:
+            data["listed"] = self.listed
         if self.error is not None:
             data.update(error=self.error, retryable=self.retryable)
         return data
@@ -391,6 +408,8 @@ def run_article(
         )
     except StoreError:
         raise  # the archive cannot be written (a full disk): the run stops, not just this item
+    except ListedSource as found:
+        return _queue_entries(queue, item, found)
     except InputError as err:
         queue.finish(item.id, "failed", str(err), False)
         return Outcome(item.key, "failed", error=str(err), bad_input=True)
@@ -399,6 +418,21 @@ def run_article(
         return Outcome(item.key, "failed", error=str(err), retryable=err.retryable)
     queue.finish(item.id, "done")
     return Outcome(item.key, "done", result=result)
+
+
+def _queue_entries(queue: Queue, item: Item, found: ListedSource) -> Outcome:
+    """A feed or sitemap read only now: its entries join the batch after it, as its
+    children (so nesting is counted: lists listing lists stop at ``MAX_SITEMAP_DEPTH``)."""
+    try:
+        entries = found.entries()
+        if entries and queue.depth(item.id) >= MAX_SITEMAP_DEPTH:
+            raise InputError(f"{item.key}: lists nested deeper than {MAX_SITEMAP_DEPTH}")
+    except InputError as err:
+        queue.finish(item.id, "failed", str(err), False)
+        return Outcome(item.key, "failed", error=str(err), bad_input=True)
+    queue.add_all(item.batch_id, "article", [(entry, {}) for entry in entries], item.id)
+    queue.finish(item.id, "done")
+    return Outcome(item.key, "done", listed=len(entries))
 
 
 def run_batch(
@@ -444,20 +478,22 @@ def run_batch(
         order = {item.key: i for i, item in enumerate(items)}
         return sorted(done, key=lambda o: order.get(o.source, len(order)))
 
-    for start in range(0, len(ids), PAGE):
-        items = queue.items(ids[start : start + PAGE])
-        if jobs > 1:
-            page = concurrently(items)
-        else:
-            page = []
-            for item in items:
-                page.append(run_article(queue, item, store, ctx, run_id, refresh))
-                on_outcome(page[-1])
-        if collect is None:
-            outcomes += page
-            continue
-        for outcome in page:
-            collect(outcome)
+    while ids:  # again for what a feed or sitemap read only now added
+        for start in range(0, len(ids), PAGE):
+            items = queue.items(ids[start : start + PAGE])
+            if jobs > 1:
+                page = concurrently(items)
+            else:
+                page = []
+                for item in items:
+                    page.append(run_article(queue, item, store, ctx, run_id, refresh))
+                    on_outcome(page[-1])
+            if collect is None:
+                outcomes += page
+                continue
+            for outcome in page:
+                collect(outcome)
+        ids = queue.article_ids(batch_id)
     queue.finish_batch(batch_id)
     return outcomes
 

@@ -20,7 +20,7 @@ from .capture.http import utcnow
 from .errors import EmbedArchiveError
 from .models import Target
 from .pipeline import archive_target, resolve_detection
-from .queue import Item, Outcome, Queue, backoff, run_article
+from .queue import Item, Outcome, Queue, backoff, run_article, run_batch
 from .store.records import Store
 from .tracker import QueueTracker, target_key
 from .workers import Claims, Serialized, Writer, run_concurrently
@@ -131,7 +131,17 @@ def retry_failed(
         )
     for first, others in copies.items():
         queue.copy_outcome(first, others)
+    for batch_id in sorted({item.batch_id for item in items if item.kind == "article"}):
+        # A feed or sitemap read only now queued its entries in its batch: archived here too.
+        listed = run_batch(
+            queue, batch_id, store, ctx, run_id, lambda o: on_done(_retried(o)), jobs
+        )
+        done += [_retried(o) for o in listed]
     return done
+
+
+def _retried(outcome: Outcome) -> Retried:
+    return Retried("article", outcome.source, outcome.state, outcome.error)
 
 
 def _one_per_key(items: list[Item]) -> tuple[list[Item], dict[int, list[int]]]:
@@ -160,7 +170,7 @@ def _retry_item(
     if item.kind == "article":
         refresh = bool(json.loads(queue.batch(item.batch_id)["spec"] or "{}").get("refresh"))
         outcome: Outcome = run_article(queue, item, store, ctx, run_id, refresh, claims)
-        return Retried(item.kind, item.key, outcome.state, outcome.error)
+        return _retried(outcome)
     queue.start(item.id)
     try:
         if item.kind == "target":
