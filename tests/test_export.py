@@ -258,6 +258,78 @@ def test_a_detection_pointed_at_another_post_of_the_bundle_is_caught(
         f"{_link_seq(out, first['id'])} says: altered"
     ]
 
+    def unlink(rows: dict[str, Any]) -> dict[str, Any]:
+        rows["detections"][0].update(post_pk=None, resolution="unresolved")
+        return rows
+
+    def forged_twin(rows: dict[str, Any]) -> dict[str, Any]:
+        twin = {**rows["captures"][0], "data": '{"text": "forged"}'}
+        rows["captures"].insert(0, twin)  # same id: only one of the two could be hashed
+        return rows
+
+    for change, said in (
+        (unlink, f"detection {first['id']} is no longer linked to the post manifest"),
+        (forged_twin, f"captures row {rows['captures'][0]['id']} is in the bundle twice"),
+    ):
+        tampered = {"datapackage.json": older, "records/rows.json": _edit_json(change)}
+        code, report = verify_bundle(_repackage(out, tampered))
+        assert code == 1 and any(said in p["message"] for p in report["problems"]), said
+
+
+def test_a_bundle_of_an_upgraded_archive_carries_the_backfill_that_vouches_for_its_links(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """Sealed, then an embed from before manifests (its row and its link) is covered by the
+    next seal's backfill: the bundle's chain reaches that backfill (it stopped at the first
+    seal), so the row is vouched for and the link checked."""
+    archive = Path(env["EMBEDARCHIVE_ARCHIVE_DIR"])
+    assert run(["seal"], env).exit_code == 0
+    db = sqlite3.connect(archive / "archive.db")
+    db.execute(
+        """insert into detections (article_id, platform, kind, markup, offset, url, post_id,
+           snippet, resolution, resolved_post_id, post_pk)
+           select article_id, platform, kind, markup, offset + 1, url, post_id, snippet,
+           resolution, resolved_post_id, post_pk from detections where id = 1"""
+    )
+    (old,) = db.execute("select max(id) from detections").fetchone()
+    db.execute("drop trigger manifest_baseline_no_update")
+    db.execute("update manifest_baseline set max_id = ? where tbl = 'detections'", [old])
+    db.execute("insert into link_baseline values (?)", [old])  # as the upgrade records it
+    db.commit()
+    db.close()
+    sealed = run(["seal", "--json"], env)
+    assert json.loads(sealed.stdout)["backfilled_rows"] == 2
+    out = tmp_path / "seed.wacz"
+    export(env, out, str(SEED))
+    code, report = verify_bundle(out)
+    assert code == 0, report["problems"]
+    assert not any("were not checked" in n for n in report["notes"])
+
+    def repoint(rows: dict[str, Any]) -> dict[str, Any]:
+        next(d for d in rows["detections"] if d["id"] == old)["post_pk"] = 999
+        return rows
+
+    older = _edit_json(lambda p: {k: v for k, v in p.items() if k != "embedarchiveDerived"})
+    tampered = {"datapackage.json": older, "records/rows.json": _edit_json(repoint)}
+    code, report = verify_bundle(_repackage(out, tampered))
+    assert code == 1
+    assert [p["message"] for p in report["problems"]] == [
+        f"detection {old} is linked otherwise than manifest "
+        f"{json.loads(sealed.stdout)['manifest_seq']} says: altered"
+    ]
+
+
+def test_export_of_a_detection_linked_to_no_post_row_is_one_line(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    db = sqlite3.connect(Path(env["EMBEDARCHIVE_ARCHIVE_DIR"]) / "archive.db")
+    db.execute("update detections set post_pk = 'abc'")
+    db.commit()
+    db.close()
+    result = run(["export", str(SEED), "--out", str(tmp_path / "x.wacz")], env)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: detection 1 is linked to 'abc', which is no post")
+
 
 def _link_seq(bundle: Path, detection_id: int) -> int:
     with zipfile.ZipFile(bundle) as z:

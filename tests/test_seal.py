@@ -140,7 +140,7 @@ def test_seal_covers_rows_from_before_manifests_but_not_later_additions(
     assert verify(env)[0] == 0
 
 
-def test_seal_covers_links_made_before_links_were_vouched_for_but_not_later_ones(
+def test_seal_never_covers_a_link_made_by_hand_even_one_put_in_the_baseline(
     env: dict[str, str], archive_dir: Path, tmp_path: Path
 ) -> None:
     article = tmp_path / "linkless.txt"  # an embed whose link was lost: stored, never linked
@@ -157,34 +157,35 @@ def test_seal_covers_links_made_before_links_were_vouched_for_but_not_later_ones
         f"1 detection link(s) are in no manifest ({detection_id}); links made behind the "
         "chain's back"
     ]
-    db.execute("insert into link_baseline values (?)", [detection_id])  # as if from before
+    # Passing it off as a link from before: its own manifest says links vouch for it.
+    db.execute("insert into link_baseline values (?)", [detection_id])
     db.conn.commit()
-    assert "('embedarchive seal' covers those)" in verify(env)[1]["problems"][0]["message"]
+    assert "behind the chain's back" in verify(env)[1]["problems"][0]["message"]
     sealed = json.loads(run(["seal", "--json"], env).stdout)
-    assert sealed["backfilled_rows"] == 1
-    assert verify(env)[0] == 0
+    assert sealed["backfilled_rows"] == 0
+    assert verify(env)[0] == 1
 
 
 def test_an_archive_from_before_link_manifests_records_its_links_when_upgraded(
-    env: dict[str, str], archive_dir: Path, tmp_path: Path
+    env: dict[str, str], archive_dir: Path
 ) -> None:
-    """An archive written before links had manifests: a link without one, no baseline."""
-    article = tmp_path / "linkless.txt"
-    article.write_text("Story.\n\nWords of the post.\n— Someone (@someone) November 14, 2025\n")
-    run(["archive", str(article)], env)
+    """An archive written before manifests vouched for links: a detection (here one from
+    before manifests at all, as the oldest archives have) linked without a link manifest, and
+    no ``link_baseline`` yet. Its detection row and its link are covered by seal's backfill."""
     db = Database(archive_dir / "archive.db")
-    (old,) = db.execute("select id from detections where post_pk is null").fetchone()
-    db.execute("update detections set post_pk = (select min(id) from posts) where id = ?", [old])
+    row = dict(next(db["detections"].rows))
+    row.update(id=None, offset=row["offset"] + 1)
+    old = db["detections"].insert(row).last_pk
+    db.execute("drop trigger manifest_baseline_no_update")
+    db.execute("update manifest_baseline set max_id = ? where tbl = 'detections'", [old])
     db.execute("drop table link_baseline")
     db.execute("delete from _sqlite_migrations where name = 'm009_link_baseline'")
     db.conn.commit()
-    code, report = verify(env)  # read as it is (verify writes nothing): its links are old
+    code, report = verify(env)  # read as it is (verify writes nothing): its link is old
     assert code == 1
-    assert [p["message"] for p in report["problems"]] == [
-        f"1 detection link(s) are in no manifest ({old}); links made before links "
-        "were vouched for ('embedarchive seal' covers those)"
-    ]
-    assert run(["seal"], env).exit_code == 0  # a writer upgrades it first
+    assert f"1 detection link(s) are in no manifest ({old}); links made before links were vouched for ('embedarchive seal' covers those)" in [p["message"] for p in report["problems"]]  # fmt: skip
+    sealed = json.loads(run(["seal", "--json"], env).stdout)  # a writer upgrades it first
+    assert sealed["backfilled_rows"] == 2  # the detection row and its link
     linked = [r[0] for r in db.execute("select id from detections where post_pk is not null")]
     assert [r[0] for r in db.execute("select detection_id from link_baseline")] == linked
     assert old in linked and verify(env)[0] == 0

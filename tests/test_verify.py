@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -434,3 +435,22 @@ def test_files_of_a_unit_cut_short_by_ctrl_c_go_at_the_next_run(
     assert run(["archive", str(other)], env).exit_code == 0
     code, report = verify(env)
     assert code == 0, report["problems"]
+
+
+def test_a_table_rebuilt_to_hold_two_rows_of_one_id_is_altered(
+    env: dict[str, str], archive_dir: Path
+) -> None:
+    """Without its primary key a table can hold a row the manifest hashes and, under the
+    same id, another that pages show (linked to another post, say)."""
+    db = sqlite3.connect(archive_dir / "archive.db")
+    db.executescript(
+        """pragma legacy_alter_table = on;
+           create table rebuilt as select * from detections;
+           insert into rebuilt select * from detections;
+           drop table detections;
+           alter table rebuilt rename to detections;"""
+    )
+    db.close()
+    code, report = verify(env)
+    assert code == 1
+    assert "detections has rows that share an id or whose id is not a number: the table was rebuilt" in messages(report, "altered")  # fmt: skip

@@ -191,7 +191,11 @@ def _check_rows(
     must also be vouched for by some manifest of the chain, whatever the marks say.
     """
     rows: dict[str, list[dict[str, Any]]] = _read_json(bundle, "records/rows.json")
-    by_id = {(table, int(r["id"])): r for table, items in rows.items() for r in items}
+    by_id: dict[tuple[str, int], dict[str, Any]] = {}
+    for table, items in rows.items():
+        for r in items:
+            if by_id.setdefault((table, int(r["id"])), r) is not r:  # only one could be hashed
+                report.check(("altered", f"{table} row {r['id']} is in the bundle twice"))
     vouched: set[tuple[str, int]] = set()
     named: set[str] = set()
     for entry in chain:
@@ -264,9 +268,16 @@ def _check_links(bundle: zipfile.ZipFile, report: Report, chain: list[dict[str, 
         posts.setdefault(capture["post_pk"], set()).add((capture["platform"], capture["post_id"]))
     older = 0
     for d in rows.get("detections", []):
-        if d.get("post_pk") is None:
-            continue
         seq, expected = vouched.get(int(d["id"]), (None, None))
+        if d.get("post_pk") is None:
+            if seq is not None:
+                report.check(
+                    (
+                        "altered",
+                        f"detection {d['id']} is no longer linked to the post manifest {seq} names",
+                    )  # fmt: skip
+                )
+            continue
         if seq is None:
             if int(d["id"]) in marked:
                 report.check(("altered", f"detection {d['id']}'s link to a post is in no manifest"))

@@ -36,6 +36,8 @@ from sqlite_utils import Database
 from . import __version__
 from .capture.http import utcnow
 from .errors import InputError, StoreError, write_error
+from .manifest import link_entries
+from .manifest import parse as parse_manifest
 from .report import capture_view, render_report
 from .store import sql
 from .store.records import read_snapshot
@@ -157,6 +159,12 @@ def _export(root: Path, db: Database, articles: list[dict[str, Any]], out: Path)
     a_ids = [a["id"] for a in articles]
     detections = _rows(db, f"select * from detections where article_id in {_in(a_ids)} order by id")
     d_ids = [d["id"] for d in detections]
+    for d in detections:
+        if d["post_pk"] is not None and not isinstance(d["post_pk"], int):
+            raise StoreError(
+                f"detection {d['id']} is linked to {str(d['post_pk'])[:40]!r}, which is no "
+                "post: the archive was altered ('embedarchive verify' says more)"
+            )
     post_pks = sorted({d["post_pk"] for d in detections if d["post_pk"]})
     captures = _rows(db, f"select * from captures where post_pk in {_in(post_pks)} order by id")
     c_ids = [c["id"] for c in captures]
@@ -197,7 +205,21 @@ def _export(root: Path, db: Database, articles: list[dict[str, Any]], out: Path)
     )
     if not own:
         raise StoreError("these articles have no manifests (archived before manifests existed)")
-    first, last = own[0]["seq"], own[-1]["seq"]
+    rows_held = {
+        (table, r["id"])
+        for table, items in (
+            ("articles", articles),
+            ("detections", detections),
+            ("captures", captures),
+            ("media", media),
+            ("http_exchanges", exchanges),
+            ("warc_records", links),
+            ("runs", runs),
+        )
+        for r in items
+    }
+    # A backfill (seal, after an upgrade) may vouch for some of them: the chain goes that far.
+    first, last = own[0]["seq"], max(own[-1]["seq"], _last_backfill(root, db, rows_held, d_ids))
     tokens = _rows(
         db,
         """select t.*, m.seq as manifest_seq from timestamps t join manifests m
@@ -262,6 +284,31 @@ def _export(root: Path, db: Database, articles: list[dict[str, Any]], out: Path)
     return Exported(
         out, len(articles), len(captures), copied, len(chain), len(tokens), out.stat().st_size
     )
+
+
+def _last_backfill(
+    root: Path, db: Database, held: set[tuple[str, int]], detection_ids: list[int]
+) -> int:
+    """The last ``backfill`` manifest listing a row the bundle holds or a link of one of its
+    detections (0: none). There are few of them (one per seal that found anything)."""
+    last = 0
+    wanted = set(detection_ids)
+    for seq, path in db.execute("select seq, path from manifests where kind = 'backfill'"):
+        try:
+            body = parse_manifest((root / path).read_bytes())
+        except (OSError, ValueError):
+            continue  # verify reports it
+        records = body.get("records") or {}
+        listed = {
+            (table, e.get("id"))
+            for table, entries in records.items()
+            if isinstance(entries, list)
+            for e in entries
+            if isinstance(e, dict)
+        }
+        if listed & held or set(link_entries(body)[0]) & wanted:
+            last = max(last, int(seq))
+    return last
 
 
 def _json(data: Any) -> bytes:

@@ -143,6 +143,16 @@ def link_entries(body: Mapping[str, Any]) -> tuple[dict[int, str], list[tuple[st
     return found, problems
 
 
+def linked_by_manifests(body: Mapping[str, Any]) -> list[int]:
+    """The detections a ``detections`` manifest says are linked by ``link`` manifests only
+    (written since links were vouched for): no backfill, whatever ``link_baseline`` says."""
+    if body.get("kind") != "detections" or "links" not in body:
+        return []
+    records = body.get("records")
+    entries = records.get("detections") if isinstance(records, dict) else None
+    return [i for e in entries or [] if (i := _row_id(e)) is not None]
+
+
 def fetch_row(db: Database, table: str, row_id: int) -> dict[str, Any] | None:
     return sql.first(db, f"select * from [{table}] where id = ?", [row_id])
 
@@ -411,6 +421,7 @@ def backfill(db: Database, root: Path) -> int:
     """
     start_coverage(db)
     linked: set[int] = set()
+    marked: set[int] = set()
     for (path,) in db.execute("select path from manifests order by seq"):
         try:
             body = parse((root / path).read_bytes())
@@ -421,6 +432,7 @@ def backfill(db: Database, root: Path) -> int:
             ((t, int(e["id"])) for t, entries in body.get("records", {}).items() for e in entries),
         )
         linked.update(link_entries(body)[0])
+        marked.update(linked_by_manifests(body))
     db.conn.commit()  # the temp table's inserts opened an implicit transaction
     baseline = dict(db.execute("select tbl, max_id from manifest_baseline").fetchall())
     missing = {
@@ -429,7 +441,7 @@ def backfill(db: Database, root: Path) -> int:
         if (kept := [i for i in ids if i <= baseline.get(table, 0)])
     }
     old_links = [r[0] for r in db.execute("select detection_id from link_baseline order by 1")]
-    links = current_links(db, [i for i in old_links if i not in linked])
+    links = current_links(db, [i for i in old_links if i not in linked and i not in marked])
     if not missing and not links:
         return 0
     files: list[dict[str, Any]] = []
@@ -452,6 +464,7 @@ def backfill(db: Database, root: Path) -> int:
 __all__ = [
     "current_links",
     "link_entries",
+    "linked_by_manifests",
     "link_hash",
     "LINK_COLUMNS",
     "add_coverage",

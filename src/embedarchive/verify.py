@@ -29,11 +29,13 @@ from sqlite_utils import Database
 
 from .capture.media import NullProgress, ProgressSink
 from .manifest import (
+    COVERED_TABLES,
     add_coverage,
     check_rows,
     current_links,
     fetch_row,
     link_entries,
+    linked_by_manifests,
     start_coverage,
     walk_chain,
 )
@@ -287,6 +289,7 @@ def _check_chain(root: Path, db: Database, report: Report) -> None:
     rows = [r[:3] for r in listed]
     copies = {int(r[0]): tuple(r[3:]) for r in listed}
     vouched: dict[int, tuple[int, str]] = {}  # detection id → (seq, hash) of its latest link
+    marked: set[int] = set()  # detections whose own manifest says links vouch for them
     for link in walk_chain(rows, lambda path: (root / path).read_bytes()):
         if link.seq != expected:
             report.check(
@@ -313,7 +316,9 @@ def _check_chain(root: Path, db: Database, report: Report) -> None:
         for problem in malformed:
             report.check(problem)
         vouched.update((i, (link.seq, sha)) for i, sha in links.items())
-    _check_links(db, report, vouched)
+        marked.update(linked_by_manifests(body))
+    _check_links(db, report, vouched, marked)
+    _check_ids(db, report)
     for table, ids in uncovered_rows(db).items():
         shown = ", ".join(str(i) for i in ids[:10]) + (" …" if len(ids) > 10 else "")
         report.check(
@@ -326,9 +331,13 @@ def _check_chain(root: Path, db: Database, report: Report) -> None:
         )
 
 
-def _check_links(db: Database, report: Report, vouched: dict[int, tuple[int, str]]) -> None:
+def _check_links(
+    db: Database, report: Report, vouched: dict[int, tuple[int, str]], marked: set[int]
+) -> None:
     """Each detection's link to its post against its latest ``link`` manifest, and each post
-    row against its captures: the derived ``posts`` table names the post a detection shows."""
+    row against its captures: the derived ``posts`` table names the post a detection shows.
+    A detection ``marked`` by its own manifest as linked by link manifests is never one of
+    the links from before (whatever ``link_baseline`` was made to say)."""
     if db["link_baseline"].exists():
         baseline = {r[0] for r in db.execute("select detection_id from link_baseline")}
     else:  # no writer has opened it since links were vouched for: every link is from before
@@ -348,8 +357,8 @@ def _check_links(db: Database, report: Report, vouched: dict[int, tuple[int, str
                 f"detection {detection_id} is no longer linked to the post manifest {seq} names",
             )
         )
-    old = [i for i in unvouched if i in baseline]
-    new = [i for i in unvouched if i not in baseline]
+    old = [i for i in unvouched if i in baseline and i not in marked]
+    new = [i for i in unvouched if i not in old]
     for ids, why in (
         (new, "links made behind the chain's back"),
         (old, "links made before links were vouched for ('embedarchive seal' covers those)"),
@@ -372,6 +381,28 @@ def _check_links(db: Database, report: Report, vouched: dict[int, tuple[int, str
                 f"({platform}:{post_id}): altered",
             )
         )
+
+
+#: Tables whose rows are named by id: a table rebuilt without its primary key can hold two
+#: rows of one id, one hashed by its manifest and the other shown.
+_ID_TABLES = (*COVERED_TABLES, "posts", "manifests", "timestamps")
+
+
+def _check_ids(db: Database, report: Report) -> None:
+    for table in _ID_TABLES:
+        if not db[table].exists():
+            continue
+        shared, odd = db.execute(
+            f"select count(*) - count(distinct id), sum(typeof(id) <> 'integer') from [{table}]"
+        ).fetchone()
+        if shared or odd:
+            report.check(
+                (
+                    "altered",
+                    f"{table} has rows that share an id or whose id is not a number: "
+                    "the table was rebuilt",
+                )
+            )
 
 
 def token_differs(
