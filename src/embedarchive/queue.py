@@ -343,6 +343,21 @@ class Queue:
             is not None
         )
 
+    def batches_with_entries_of(self, item_ids: Sequence[int]) -> list[int]:
+        """The batches where these items (feeds or sitemaps) queued entries still pending."""
+        found: set[int] = set()
+        for start in range(0, len(item_ids), 500):
+            part = item_ids[start : start + 500]
+            found.update(
+                r[0]
+                for r in self.db.execute(
+                    f"""select distinct batch_id from queue where kind = 'article'
+                        and state = 'pending' and parent_id in ({",".join("?" * len(part))})""",
+                    part,
+                )
+            )
+        return sorted(found)
+
     def depth(self, item_id: int) -> int:
         """How many items up its chain of parents (a list's entries are its children)."""
         row = self.db.execute(

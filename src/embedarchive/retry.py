@@ -131,7 +131,8 @@ def retry_failed(
         )
     for first, others in copies.items():
         queue.copy_outcome(first, others)
-    for batch_id in sorted({item.batch_id for item in items if item.kind == "article"}):
+    lists = [item.id for item in items if item.kind == "article"]
+    for batch_id in queue.batches_with_entries_of(lists):
         # A feed or sitemap read only now queued its entries in its batch: archived here too.
         listed = run_batch(
             queue, batch_id, store, ctx, run_id, lambda o: on_done(_retried(o)), jobs
