@@ -320,15 +320,18 @@ def _check_chain(root: Path, db: Database, report: Report) -> None:
     _check_links(db, report, vouched, marked)
     _check_ids(db, report)
     for table, ids in uncovered_rows(db).items():
-        shown = ", ".join(str(i) for i in ids[:10]) + (" …" if len(ids) > 10 else "")
         report.check(
             (
                 "missing",
-                f"{len(ids)} {table} row(s) are in no manifest ({shown}); "
+                f"{len(ids)} {table} row(s) are in no manifest ({_some(ids)}); "
                 "rows added behind the chain's back, or written before manifests "
                 "('embedarchive seal' covers those)",
             )
         )
+
+
+def _some(ids: list[int]) -> str:
+    return ", ".join(str(i) for i in ids[:10]) + (" …" if len(ids) > 10 else "")
 
 
 def _check_links(
@@ -358,15 +361,17 @@ def _check_links(
             )
         )
     old = [i for i in unvouched if i in baseline and i not in marked]
-    new = [i for i in unvouched if i not in old]
+    new = [i for i in unvouched if i not in baseline or i in marked]
     for ids, why in (
         (new, "links made behind the chain's back"),
         (old, "links made before links were vouched for ('embedarchive seal' covers those)"),
     ):
         if ids:
-            shown = ", ".join(str(i) for i in ids[:10]) + (" …" if len(ids) > 10 else "")
             report.check(
-                ("missing", f"{len(ids)} detection link(s) are in no manifest ({shown}); {why}")
+                (
+                    "missing",
+                    f"{len(ids)} detection link(s) are in no manifest ({_some(ids)}); {why}",
+                )  # fmt: skip
             )
     for post_pk, platform, post_id in db.execute(
         """select distinct c.post_pk, c.platform, c.post_id from captures c
