@@ -93,7 +93,7 @@ def fts_query(text: str) -> str:
         spellings = _i_spellings(word)
         phrases = " OR ".join(f'"{w}"*' for w in spellings)
         terms.append(f"({phrases})" if len(spellings) > 1 else phrases)
-    return " ".join(terms)
+    return " AND ".join(terms)  # FTS5 takes no implicit AND beside a bracketed group
 
 
 def _i_spellings(word: str) -> list[str]:
