@@ -256,3 +256,40 @@ def test_an_older_archive_gets_its_search_index_when_served(tmp_path: Path) -> N
         ['"old"'],
     ).fetchall()
     assert found == [(-2, "failed"), (7, "archived")]
+
+
+@pytest.fixture(scope="module")
+def social(fake_platform: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+    """An archive of the Telegram, Bluesky and Mastodon embeds (fake platforms)."""
+    from .helpers import ARTICLES
+
+    folder = tmp_path_factory.mktemp("social") / "archive"
+    article = ARTICLES / "social-telegram-bluesky-mastodon.html"
+    done = CliRunner().invoke(cli, ["archive", str(article)], env=cli_env(fake_platform, folder))
+    assert done.exit_code == 0, done.output
+    c = Client(folder / "archive.db")
+    c.folder = folder  # type: ignore[attr-defined]
+    yield c
+    c.close()
+
+
+def test_posts_of_every_platform_are_found_by_the_addresses_people_paste(social: Client) -> None:
+    db = Database(social.folder / "archive.db")  # type: ignore[attr-defined]
+    posts = {p["platform"]: p for p in db["posts"].rows}
+    assert {"telegram", "bluesky", "mastodon"} <= set(posts)
+    bsky = posts["bluesky"]
+    did, rkey = bsky["post_id"].rsplit("/", 1)
+    tg = posts["telegram"]
+    masto = posts["mastodon"]
+    for query, post in (
+        (f"https://bsky.app/profile/{bsky['uploader_id']}/post/{rkey}", bsky),  # the handle
+        (f"https://bsky.app/profile/{did}/post/{rkey}", bsky),
+        (rkey, bsky),
+        (f"telegram:{tg['post_id']}", tg),
+        (f"https://t.me/{tg['post_id']}", tg),
+        (f"mastodon:{masto['post_id']}", masto),
+        (masto["post_id"].rsplit("/", 1)[1], masto),  # the status id alone
+    ):
+        response = social.get("/search", params={"q": query})
+        assert response.status_code == 200, query
+        assert result_pks(response.text) == [post["id"]], query

@@ -38,7 +38,9 @@ _I_LIKE = frozenset("iıIİ")
 _I_VARIED = 4
 #: What a post id alone can look like (X's digits, Instagram's and YouTube's codes): with a
 #: digit, so that a long word is never looked up as one.
-_POST_ID = re.compile(r"[0-9]{5,25}|(?=[A-Za-z_-]*[0-9])[A-Za-z0-9_-]{8,40}")
+#: A word that may be a post id alone: digits (X, Mastodon, Telegram's message), a code with
+#: a digit in it (Instagram, a Bluesky rkey), or eleven characters (a YouTube video id).
+_POST_ID = re.compile(r"[0-9]{5,25}|(?=[A-Za-z_-]*[0-9])[A-Za-z0-9_-]{8,40}|[A-Za-z0-9_-]{11}")
 
 
 @dataclass(frozen=True)
@@ -146,27 +148,37 @@ def named_post(q: str) -> tuple[str | None, str] | None:
     word = q.strip()
     if not word or any(c.isspace() for c in word):
         return None
+    platform, colon, post_id = word.partition(":")
+    if colon and platform in {p.name for p in REGISTRY} and post_id:
+        return platform, post_id  # before URLs: telegram:durov/68 has a slash too
     if "/" in word:
         target = match_url(word)
         return (target.platform, target.id) if target else None
-    platform, colon, post_id = word.partition(":")
-    if colon and platform in {p.name for p in REGISTRY} and post_id:
-        return platform, post_id
     return (None, word) if _POST_ID.fullmatch(word) else None
 
 
 def _named_clause(named: tuple[str | None, str]) -> tuple[str, list[Any]]:
     """The post with that id (on that platform), and the embeds naming it that never reached
-    a post."""
+    a post. Ids stored as ``place/id`` (Mastodon's instance, Telegram's channel, Bluesky's
+    DID) are also found by their last part alone, and a Bluesky address with the author's
+    handle (``handle/rkey``, as the browser shows it) finds the post stored under the DID."""
     platform, post_id = named
     on = "platform = ? and " if platform else ""
     given = [platform] if platform else []
+    actor, slash, last = post_id.rpartition("/")
+    ends = "substr({0}, -length(?) - 1) = '/' || ?"
+    by_post = (
+        f"post_id = ? or {ends.format('post_id')}"
+        if not slash
+        else (f"post_id = ? or ({ends.format('post_id')} and uploader_id = ? collate nocase)")
+    )
+    by_post_params = [post_id, post_id, post_id] if not slash else [post_id, last, last, actor]
     clause = (
-        f"(s.post_pk in (select id from posts where {on}post_id = ?)"
+        f"(s.post_pk in (select id from posts where {on}({by_post}))"
         " or s.detection_id in (select id from detections where post_pk is null"
         f" and {on}(post_id = ? or resolved_post_id = ?)))"
     )
-    return clause, [*given, post_id, *given, post_id, post_id]
+    return clause, [*given, *by_post_params, *given, post_id, post_id]
 
 
 def search(conn: sqlite3.Connection, f: Filters) -> dict[str, Any]:
