@@ -188,6 +188,32 @@ def test_phone_layout_has_no_sideways_scrolling(browser: Any, server: dict, tmp_
         phone.context.close()
 
 
+def test_a_long_fediverse_handle_does_not_widen_a_phone_page(
+    browser: Any, fake_platform: Any, tmp_path: Path
+) -> None:
+    """``@raymondcamden@mastodon.social`` in the post's heading made a 360 px page 434 px wide."""
+    from click.testing import CliRunner
+    from sqlite_utils import Database
+
+    from embedarchive.cli import cli
+
+    from .helpers import ARTICLES, cli_env
+
+    folder = tmp_path / "archive"
+    article = str(ARTICLES / "social-telegram-bluesky-mastodon.html")
+    assert CliRunner().invoke(cli, ["archive", article], env=cli_env(fake_platform, folder)).exit_code == 0  # fmt: skip
+    pks = [p["id"] for p in Database(folder / "archive.db")["posts"].rows]
+    for base in serving(folder):
+        phone = Watched(browser, base, width=360)
+        try:
+            for pk in pks:
+                phone.page.goto(f"/posts/{pk}")
+                width = phone.page.evaluate("() => document.documentElement.scrollWidth")
+                assert width <= 360, (pk, width)
+        finally:
+            phone.context.close()
+
+
 def test_keyboard_skip_link_and_slash_to_search(watched: Watched) -> None:
     page = watched.page
     page.goto("/posts/1")

@@ -293,3 +293,21 @@ def test_posts_of_every_platform_are_found_by_the_addresses_people_paste(social:
         response = social.get("/search", params={"q": query})
         assert response.status_code == 200, query
         assert result_pks(response.text) == [post["id"]], query
+
+
+def test_an_embed_that_showed_nothing_is_not_sent_to_check_in_a_loop(social: Client) -> None:
+    """A Telegram widget or a bare frame shows no words, author or date: check never judges
+    it, so the page says there is nothing to compare instead of 'run embedarchive check'."""
+    db = Database(social.folder / "archive.db")  # type: ignore[attr-defined]
+    bare = [
+        d for d in db["detections"].rows_where("post_pk is not null")
+        if not any(d[k] for k in ("text", "author", "handle", "date"))
+    ]  # fmt: skip
+    assert bare
+    for d in bare:
+        html = social.get(f"/posts/{d['post_pk']}").text
+        block = html[html.index(f'#embed-{d["id"]}"') :]
+        block = block[: block.index("</p>")]
+        assert "Nothing to compare" in block and "embedarchive check" not in block
+    article = social.get(f"/articles/{bare[0]['article_id']}").text
+    assert 'badge-nothing-to-compare">nothing-to-compare' in article

@@ -56,10 +56,22 @@ def word_diff(a: str, b: str) -> tuple[list[Segment], list[Segment]]:
     return left, right
 
 
+#: The pseudo-kind of an embed that showed nothing to compare (a bare frame, widget or link):
+#: ``check`` never judges it, so "not compared yet (run check)" would send readers in a loop.
+NOTHING_SHOWN = "nothing-to-compare"
+
+
+def shows_nothing(detection: dict[str, Any]) -> bool:
+    """Whether the article showed none of the post's text, author, handle or date."""
+    return not any(detection.get(k) for k in ("text", "author", "handle", "date"))
+
+
 def verdict(kinds: list[str]) -> str:
     """The one line a comparison is headed with, from its finding kinds."""
     if not kinds:
         return "Not compared yet"
+    if kinds == [NOTHING_SHOWN]:
+        return "Nothing to compare: the article showed the post as a frame or a link, without its words, author or date"
     if "deleted" in kinds:
         return "Post no longer available"
     if kinds == ["match"]:
@@ -80,7 +92,7 @@ def compare(
     ``created_at``, ``text``, ``url``); ``findings`` are the embed's findings against
     ``capture`` (empty: not compared yet).
     """
-    kinds = [f["kind"] for f in findings]
+    kinds = [f["kind"] for f in findings] or ([NOTHING_SHOWN] if shows_nothing(detection) else [])
     details = {f["kind"]: f.get("details") or {} for f in findings}
     mismatch = details.get("author-mismatch", {}).get("fields") or []
     shown_text, captured_text = detection.get("text"), captured.get("text")
@@ -106,7 +118,7 @@ def compare(
         "kinds": kinds,
         "verdict": verdict(kinds),
         "compared": bool(kinds),
-        "differs": bool(kinds) and kinds != ["match"],
+        "differs": bool(kinds) and kinds not in (["match"], [NOTHING_SHOWN]),
         "gone": gone,
         "reason": details.get("deleted", {}).get("reason") if gone else None,
         "similarity": details.get("edited", {}).get("similarity"),

@@ -17,7 +17,7 @@ from sqlite_utils import Database
 from ..store.queries import post_detail
 from ..store.records import Store
 from . import evidence
-from .compare import compare, history
+from .compare import NOTHING_SHOWN, compare, history, shows_nothing
 from .sql import loads as _json
 from .sql import one, rows
 
@@ -129,7 +129,8 @@ def article(conn: sqlite3.Connection, article_id: int) -> dict[str, Any] | None:
     for e in embeds:
         e["links"] = _json(e["links"]) or []
         e["media"] = media.get(e["pk"], [])
-        e["findings"] = kinds.get(e["id"], [])
+        nothing = e["pk"] is not None and shows_nothing(e)
+        e["findings"] = kinds.get(e["id"]) or ([NOTHING_SHOWN] if nothing else [])
         e["recovery"] = recovered.get(e["id"])
     return {"article": found, "run": run, "exchanges": exchanges, "embeds": embeds}
 
@@ -152,6 +153,15 @@ def post(conn: sqlite3.Connection, post_pk: int) -> dict[str, Any] | None:
     latest_media: list[dict[str, Any]] = next(
         (c["media"] for c in reversed(detail["captures"]) if c["media"]), []
     )
+    # What earlier captures held and the latest does not (a video taken down, a photo
+    # swapped): the evidence a fact-checker most wants to play, newest capture first.
+    shown = {m["sha256"] for m in latest_media}
+    earlier_media: list[dict[str, Any]] = []
+    for c in reversed(detail["captures"]):
+        for m in c["media"]:
+            if m["sha256"] not in shown:
+                shown.add(m["sha256"])
+                earlier_media.append({**m, "capture_id": c["id"]})
     comparisons = [
         c for d in detail["detections"] for c in _comparisons(d, detail, captures, titles)
     ]
@@ -177,6 +187,7 @@ def post(conn: sqlite3.Connection, post_pk: int) -> dict[str, Any] | None:
     return {
         "post": detail,
         "media": latest_media,
+        "earlier_media": earlier_media,
         "comparisons": comparisons,
         "history": history(detail["history"]),
         "recovery": by_post.get(post_pk),
