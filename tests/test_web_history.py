@@ -70,6 +70,8 @@ def test_an_edit_then_a_deletion_drive_verdict_history_and_search(
     assert result_pks(client.get("/search?status=changed").text) == [pk]
     article = client.get("/articles/1").text
     assert 'badge-finding badge-edited">edited' in article
+    shown = article[article.index('class="as-shown"') :]
+    assert "As the article showed it" in shown and "düştü." in shown  # the words it printed
     # The video the edit removed still plays on the post's page, not only as a download.
     earlier = html[html.index("Media of earlier captures") : html.index('id="compare-h"')]
     assert f'<video src="/media/{video}" controls' in earlier and 'href="#capture-1"' in earlier
