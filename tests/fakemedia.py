@@ -131,6 +131,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header("retry-after", "1")
                 self.send_header("content-length", "0")
                 self.end_headers()
+            elif url.path in site.pages:  # a test's own page: (content type, text)
+                kind, text = site.pages[url.path]
+                self._text(200, text.replace("{base}", base), kind, body)
             elif url.path == "/redirect":
                 self.send_response(302)
                 self.send_header("location", params["to"])
@@ -186,6 +189,8 @@ class FakeMedia:
 
     def __init__(self) -> None:
         self._log: list[dict[str, Any]] = []
+        #: Pages a test adds: path → (content type, text; ``{base}`` becomes the site's URL).
+        self.pages: dict[str, tuple[str, str]] = {}
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.site = self

@@ -484,3 +484,78 @@ def test_ten_thousand_non_video_links_are_rejected_quickly() -> None:
     started = time.perf_counter()
     assert not any(platform.match(u) for u in urls)
     assert time.perf_counter() - started < 2.0  # ~0.2 s on a laptop; generous for slow CI
+
+
+# --- what a hostile site answers -------------------------------------------------------------
+
+DASH_BOMB = (
+    '<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" '
+    'mediaPresentationDuration="PT99999999H" minBufferTime="PT1S"><Period><AdaptationSet '
+    'mimeType="video/mp4"><Representation id="v" bandwidth="1000" codecs="avc1.42c00d">'
+    '<SegmentTemplate media="seg$Number$.ts" initialization="init.mp4" startNumber="0" '
+    'duration="1" timescale="1000000000"/></Representation></AdaptationSet></Period></MPD>'
+)
+
+
+def test_a_dash_manifest_claiming_endless_segments_is_refused_before_yt_dlp_lists_them(
+    site: FakeMedia, tmp_path: Path
+) -> None:
+    """466 bytes claiming 10^20 segments: yt-dlp builds the list in memory (24 GB and the
+    OOM killer) before any request the deadline or the byte budget could stop."""
+    site.pages["/dash/bomb.mpd"] = ("application/dash+xml", DASH_BOMB)
+    with pytest.raises(TooLargeError, match="lists about 3.6e\\+20 segments"):
+        fetch(site.url("/dash/bomb.mpd"), tmp_path, ytdlp_timeout=30)
+    assert stored(tmp_path) == []
+
+
+def test_dash_segments_counts_templates_timelines_and_representations() -> None:
+    from embedarchive.capture.ytdlp_support import dash_segments
+
+    timeline = (
+        '<MPD mediaPresentationDuration="PT10S"><Period><AdaptationSet><SegmentTemplate '
+        'timescale="1"><SegmentTimeline><S d="2" r="4"/><S d="1"/></SegmentTimeline>'
+        '</SegmentTemplate><Representation id="a"/><Representation id="b"/></AdaptationSet>'
+        "</Period></MPD>"
+    )
+    assert dash_segments(timeline.encode()) == 2 * (5 + 1)
+    assert dash_segments(b"not xml") == 0
+    zero = DASH_BOMB.replace('duration="1" timescale', 'duration="0" timescale')
+    assert dash_segments(zero.encode()) == float("inf")
+
+
+def test_a_page_of_many_videos_is_refused_before_any_is_downloaded(
+    site: FakeMedia, tmp_path: Path
+) -> None:
+    """It was refused after yt-dlp had downloaded 21 of them into the WARC."""
+    videos = "".join(
+        f'<video src="{{base}}/media/video-best.mp4?n={i}"></video>' for i in range(30)
+    )
+    site.pages["/page/thirty.html"] = ("text/html", f"<html><body>{videos}</body></html>")
+    with pytest.raises(FetchError, match="is a playlist or channel \\(more than 20 entries\\)"):
+        fetch(site.url("/page/thirty.html"), tmp_path)
+    assert site.requests_to("/media/") == []
+    assert stored(tmp_path) == []
+
+
+JWPLAYER = (
+    '<html><body><div id="p"></div><script>jwplayer("p").setup({{"file": '
+    '"{{base}}/media/video-best.mp4", "title": "t", {extra}}});</script></body></html>'
+)
+
+
+def test_a_duration_that_is_no_number_is_a_failure_not_a_crash(
+    site: FakeMedia, tmp_path: Path
+) -> None:
+    site.pages["/page/nan.html"] = ("text/html", JWPLAYER.format(extra='"duration": NaN'))
+    with pytest.raises(FetchError, match="yt-dlp failed on what .* answered: ValueError"):
+        fetch(site.url("/page/nan.html"), tmp_path)
+
+
+def test_a_timestamp_no_calendar_holds_is_no_date(site: FakeMedia, tmp_path: Path) -> None:
+    from embedarchive.capture.videos import iso_from_timestamp
+
+    assert iso_from_timestamp(1e300) is None and iso_from_timestamp(float("nan")) is None
+    assert iso_from_timestamp(0) == "1970-01-01T00:00:00Z"
+    site.pages["/page/ts.html"] = ("text/html", JWPLAYER.format(extra='"pubdate": 1e300'))
+    info, files = fetch(site.url("/page/ts.html"), tmp_path)
+    assert files and info.get("timestamp") is not None  # yt-dlp took it; we store no date

@@ -69,7 +69,10 @@ def snowflake_time(post_id: int) -> datetime:
 def snowflake_iso(post_id: str) -> str | None:
     if not post_id.isdigit() or int(post_id) < 1 << 22:
         return None
-    moment = snowflake_time(int(post_id))
+    try:
+        moment = snowflake_time(int(post_id))
+    except (OverflowError, OSError, ValueError):  # an id no X post has (40 digits)
+        return None
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

@@ -20,9 +20,13 @@ from .http import Recorder
 from .ytdlp import fetch_in_context
 
 
-def _iso_timestamp(value: Any) -> str | None:
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, UTC).isoformat().replace("+00:00", "Z")
+def iso_from_timestamp(value: Any) -> str | None:
+    """A POSIX time as UTC ISO 8601; None for one no calendar holds (a site's 1e300, NaN)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(value, UTC).isoformat().replace("+00:00", "Z")
+        except (OverflowError, OSError, ValueError):
+            return None
     return None
 
 
@@ -41,7 +45,8 @@ def post_from_info(target: Target, info: dict[str, Any]) -> PostData:
         url=target.url,  # canonical; the URL yt-dlp actually read stays in the info JSON
         uploader=info.get("uploader") or info.get("channel"),
         uploader_id=info.get("uploader_id") or info.get("channel_id"),
-        created_at=_iso_timestamp(info.get("timestamp")) or _upload_date(info.get("upload_date")),
+        created_at=iso_from_timestamp(info.get("timestamp"))
+        or _upload_date(info.get("upload_date")),
         text=text or None,
         lang=info.get("language"),
         counts=counts,

@@ -22,11 +22,19 @@ past the guard. ffmpeg merges and remuxes local files only.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import shutil
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, EmbedArchiveError, FetchError, TooLargeError, UnavailableError
+from ..errors import (
+    ConfigError,
+    EmbedArchiveError,
+    FetchError,
+    TooLargeError,
+    UnavailableError,
+    UnexpectedResponseError,
+)
 from ..models import MediaFile
 from ..settings import Settings
 from ..store.files import FileStore
@@ -96,7 +104,8 @@ def refusal(info: dict[str, Any], settings: Settings) -> tuple[str, bool] | None
     if info.get("is_live") or info.get("live_status") in ("is_live", "is_upcoming", "post_live"):
         return "live streams are not archived (try again once it is a recording)", True
     duration = info.get("duration")
-    if isinstance(duration, int | float) and duration > settings.ytdlp_max_duration:
+    # NaN is no duration (and NaN > cap is False): the probe after the download decides.
+    if isinstance(duration, int | float) and duration == duration and duration > settings.ytdlp_max_duration:  # fmt: skip
         return (
             f"video is {duration:g}s long, over the cap of {settings.ytdlp_max_duration:g}s "
             "(ytdlp_max_duration)",
@@ -227,13 +236,20 @@ def _fetch(
     )
     try:
         with guarded_ytdlp_class()(params, guard) as ydl:
-            info = ydl.extract_info(url, download=download)
+            # Read first, download after: a page of a thousand videos is refused before any
+            # of them is fetched (with download=True, yt-dlp fetched 21 before the check).
+            found = ydl.extract_info(url, download=False, process=False)
+            info = ydl.process_ie_result(_few_items(url, found), download=download)
             _check_single(url, info, refused)
             info = ydl.sanitize_info(info)
     except EmbedArchiveError:
         raise
     except yt_dlp.utils.YoutubeDLError as err:
         raise error_from(err, logger) from None
+    except Exception as err:  # yt-dlp choking on what a site answered (NaN as a duration)
+        raise UnexpectedResponseError(
+            f"yt-dlp failed on what {url} answered: {type(err).__name__}: {str(err)[:200]}"
+        ) from None
     finally:
         guard.close_all()
         bridge.close()
@@ -254,6 +270,25 @@ def _private_cookie_copy(cookies: Path | None, workdir: Path) -> Path | None:
     copy = workdir / "cookies.txt"
     shutil.copyfile(cookies, copy)
     return copy
+
+
+def _few_items(url: str, found: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An extracted playlist with its entries counted before anything is downloaded: more
+    than a post's worth, or links to other pages (a channel), is refused here."""
+    if not found or found.get("_type") not in ("playlist", "multi_video"):
+        return found
+    entries = [e for e in itertools.islice(iter(found.get("entries") or ()), MAX_POST_ITEMS + 1)]
+    entries = [e for e in entries if e is not None]
+    if len(entries) > MAX_POST_ITEMS or any(
+        e.get("_type") in ("url", "url_transparent", "playlist") for e in entries
+    ):
+        more = "more than " if len(entries) > MAX_POST_ITEMS else ""
+        raise FetchError(
+            f"{url} is a playlist or channel ({more}{min(len(entries), MAX_POST_ITEMS)} "
+            "entries), not a single video",
+            retryable=False,
+        )
+    return {**found, "entries": entries}
 
 
 def _check_single(url: str, info: dict[str, Any] | None, refused: list[tuple[str, bool]]) -> None:

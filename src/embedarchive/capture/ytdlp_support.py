@@ -136,6 +136,60 @@ class Guard:
             response.close()
 
 
+#: A DASH manifest is read whole before yt-dlp lists its segments: one that would list more
+#: than this many (a 466-byte MPD can claim 10^20) is refused before yt-dlp builds the list
+#: in memory, where neither the deadline nor the byte budget can stop it.
+MAX_DASH_SEGMENTS = 200_000
+_MAX_MANIFEST_BYTES = 8 * 1024 * 1024
+
+
+def _looks_like_dash(headers: Any, url: str, head: bytes) -> bool:
+    kind = str(headers.get("Content-Type") or "").lower()
+    return "dash" in kind or urlsplit(url).path.lower().endswith(".mpd") or b"<MPD" in head[:4096]
+
+
+def dash_segments(body: bytes) -> float:
+    """How many segments a DASH manifest makes yt-dlp list (``inf`` for a template of zero
+    length): each ``SegmentTemplate`` over the presentation's duration, times the
+    representations it serves, plus every ``SegmentTimeline`` entry and its repeats."""
+    from lxml import etree
+    from yt_dlp.utils import parse_duration
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        root = etree.fromstring(body, parser)
+    except etree.XMLSyntaxError:
+        return 0.0  # not a manifest yt-dlp can read either
+    if root is None:
+        return 0.0
+    periods = [parse_duration(p.get("duration")) or 0 for p in root.iter("{*}Period")]
+    total = parse_duration(root.get("mediaPresentationDuration")) or sum(periods) or 0
+    count = 0.0
+    for template in root.iter("{*}SegmentTemplate"):
+        served = max(1, sum(1 for _ in template.getparent().iter("{*}Representation")))
+        timeline = template.find("{*}SegmentTimeline")
+        if timeline is not None:
+            for s in timeline.iter("{*}S"):
+                repeat = _number(s.get("r"))
+                count += served * (1 + max(repeat, 0))
+                if repeat < 0:  # "until the end": the presentation over this segment's length
+                    d = _number(s.get("d")) / max(_number(template.get("timescale")) or 1, 1)
+                    count += served * (total / d if d > 0 else float("inf"))
+            continue
+        length = _number(template.get("duration")) / max(_number(template.get("timescale")) or 1, 1)
+        if template.get("duration") is not None:
+            count += served * (total / length if length > 0 else float("inf"))
+    return count
+
+
+def _number(text: str | None) -> float:
+    try:
+        value = float(text) if text is not None else 0.0
+    except ValueError:
+        return 0.0
+    return value if value == value else 0.0  # NaN is no number
+
+
 def _headers(items: Any, secret: frozenset[str] | set[str]) -> tuple[tuple[str, str], ...]:
     return tuple((str(k), str(v)) for k, v in items if str(k).lower() not in secret)
 
@@ -195,20 +249,40 @@ def guarded_ytdlp_class() -> Callable[..., Any]:
             self._complete = False
             self._recorded = False
             self._spool = Spool(guard.spool_dir, decoded=True)  # yt-dlp undoes Content-Encoding
+            self._manifest: bytearray | None = None  # a DASH manifest's bytes, checked whole
             guard.opened(self)
 
         def read(self, amt: int | None = None) -> bytes:
             self._guard.check_time()
             data: bytes = self.fp.read(amt)
+            if self._size == 0 and data and _looks_like_dash(self.headers, self.url, data):
+                self._manifest = bytearray()
             self._sha.update(data)
             self._spool.write(data)
             self._size += len(data)
             if (not data and amt != 0) or amt is None or amt < 0 or self._size == self._length:
                 self._complete = True
             self._guard.spend(len(data))
+            if self._manifest is not None:
+                self._check_manifest(data)
             if self.fp.closed:
                 self.close()
             return data
+
+        def _check_manifest(self, data: bytes) -> None:
+            manifest = self._manifest
+            assert manifest is not None
+            manifest += data
+            if len(manifest) > _MAX_MANIFEST_BYTES:
+                raise TooLargeError(f"yt-dlp: the DASH manifest {self.url} is over 8 MiB")
+            if self._complete:
+                self._manifest = None
+                segments = dash_segments(bytes(manifest))
+                if segments > MAX_DASH_SEGMENTS:
+                    raise TooLargeError(
+                        f"yt-dlp: the DASH manifest {self.url} lists about {segments:.3g} "
+                        f"segments, more than {MAX_DASH_SEGMENTS:,}"
+                    )
 
         def close(self) -> None:
             if not self._recorded:

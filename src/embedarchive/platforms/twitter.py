@@ -13,6 +13,7 @@ from bs4 import BeautifulSoup
 from ..capture.collect import Method, MethodResult, capture_with_methods
 from ..capture.context import FetchContext
 from ..capture.http import Fetched, Recorder
+from ..capture.videos import iso_from_timestamp
 from ..capture.ytdlp import fetch_in_context
 from ..errors import FetchError, UnavailableError, UnexpectedResponseError
 from ..models import Capture, MediaRef, PostData, Target
@@ -429,9 +430,7 @@ def fetch_ytdlp(target: Target, ctx: FetchContext, recorder: Recorder) -> Method
             url=target.url,
             uploader=info.get("uploader"),
             uploader_id=info.get("uploader_id"),
-            created_at=datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
-            if isinstance(timestamp, int | float)
-            else None,
+            created_at=iso_from_timestamp(timestamp),
             text=info.get("description") or info.get("title"),
             counts={
                 k: int(info[k])
