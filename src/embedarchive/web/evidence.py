@@ -63,13 +63,7 @@ def warc_record(conn: sqlite3.Connection, record_id: int) -> dict[str, Any] | No
 def manifests(conn: sqlite3.Connection, captures: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Attach each capture's manifest and the timestamp sealing it; returns the chain head."""
     for c in captures:
-        c["manifest"] = one(
-            conn,
-            "select id, seq, sha256, path, created_at from manifests "
-            "where kind = 'capture' and subject = ?",
-            [f"capture:{c['id']}"],
-        )
-        c["seal"] = sealed_by(conn, c["manifest"]["seq"]) if c["manifest"] else None
+        c["manifest"], c["seal"] = _sealed_manifest(conn, "capture", f"capture:{c['id']}")
     head = one(conn, "select id, seq, sha256, created_at from manifests order by seq desc limit 1")
     if head:
         head["seal"] = sealed_by(conn, head["seq"])
@@ -80,13 +74,20 @@ def link_manifests(conn: sqlite3.Connection, detections: list[dict[str, Any]]) -
     """Attach to each detection the manifest vouching for its link to its post (the latest;
     none for a link made before link manifests existed) and the timestamp sealing it."""
     for d in detections:
-        d["link_manifest"] = one(
-            conn,
-            "select id, seq, sha256 from manifests where kind = 'link' and subject = ? "
-            "order by seq desc limit 1",
-            [f"detection:{d['id']}"],
-        )
-        d["link_seal"] = sealed_by(conn, d["link_manifest"]["seq"]) if d["link_manifest"] else None
+        d["link_manifest"], d["link_seal"] = _sealed_manifest(conn, "link", f"detection:{d['id']}")
+
+
+def _sealed_manifest(
+    conn: sqlite3.Connection, kind: str, subject: str
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The latest manifest of this kind and subject, and the timestamp sealing it."""
+    found = one(
+        conn,
+        "select id, seq, sha256, path, created_at from manifests where kind = ? and subject = ? "
+        "order by seq desc limit 1",
+        [kind, subject],
+    )
+    return found, sealed_by(conn, found["seq"]) if found else None
 
 
 def sealed_by(conn: sqlite3.Connection, seq: int) -> dict[str, Any] | None:
