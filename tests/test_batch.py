@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import gzip
 import json
 import os
+import re
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -81,6 +83,12 @@ def site(tmp_path: Path) -> Iterator[str]:
         ).format(base=base),
         encoding="utf-8",
     )
+    (root / "news-sitemap.xml.gz").write_bytes(gzip.compress(SITEMAP.format(base=base).encode()))
+    for i in range(4):  # an index nesting indexes four deep, the last listing the articles
+        (root / f"chain{i}").write_text(
+            SITEMAP_INDEX.replace("/news-sitemap.xml", f"/chain{i + 1}").format(base=base)
+        )
+    (root / "chain4").write_text(SITEMAP.format(base=base))
     _Quiet.failures.clear()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -271,3 +279,73 @@ def test_a_sitemap_index_listing_itself_and_a_gone_sitemap_archives_the_rest(
 def test_a_feed_with_an_internal_dtd_subset_is_a_feed() -> None:
     head = b'<?xml version="1.0"?>\n<!DOCTYPE rss [<!ENTITY nbsp "&#160;">]>\n<rss version="2.0">'
     assert sniff(head) == "feed"
+
+
+def test_a_gzipped_sitemap_whose_first_read_fails_is_read_at_its_turn(
+    fake_platform, archive_dir: Path, site: str
+) -> None:
+    """Fetched as an article, its gzip was refused as binary before anyone saw a sitemap."""
+    result = _archive(fake_platform, archive_dir, site + "/fail-1/news-sitemap.xml.gz")
+    assert result.exit_code == 0, result.output
+    assert _sources(archive_dir) == [f"{site}/a1.txt", f"{site}/a2.txt"]
+
+
+@pytest.mark.parametrize("first", ["/chain0", "/fail-1/chain0"])
+def test_sitemap_indexes_nest_three_deep_whether_read_at_once_or_at_their_turn(
+    fake_platform, archive_dir: Path, site: str, first: str
+) -> None:
+    result = _archive(fake_platform, archive_dir, "--json", site + first)
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    refused = [line["source"] for line in lines if "nested deeper than 3" in line.get("error", "")]
+    assert refused == [f"{site}/chain3"], lines
+    assert _sources(archive_dir) == []  # chain4's articles are one level too deep
+
+
+def test_the_batch_table_and_json_count_entries_of_a_list_read_late(
+    fake_platform, archive_dir: Path, site: str
+) -> None:
+    result = _archive(fake_platform, archive_dir, site + "/fail-1/rss")
+    assert result.exit_code == 0, result.output
+    table = result.stdout[result.stdout.index("Batch 1") :]
+    assert [int(n) for n in re.findall(r"\d+", table.splitlines()[-2])] == [3, 3, 0, 0]
+
+
+def test_retry_takes_a_failed_refresh_again_even_when_a_later_batch_archived_the_article(
+    fake_platform, archive_dir: Path, site: str
+) -> None:
+    """Settling matched the article's address alone: a refresh that failed was called done
+    because a plain run archived the article later, and the refresh never happened."""
+    env = {**cli_env(fake_platform, archive_dir), "EMBEDARCHIVE_RETRY_BASE_DELAY": "0"}
+    url = site + "/fail-2/a1.txt"  # the batch's sniff and the refresh's fetch both fail
+    assert CliRunner().invoke(cli, ["archive", "--refresh", url], env=env).exit_code == 1
+    assert CliRunner().invoke(cli, ["archive", url], env=env).exit_code == 0
+    db = Database(archive_dir / "archive.db")
+    assert db["captures"].count == 1
+    assert CliRunner().invoke(cli, ["retry"], env=env).exit_code == 0
+    assert db["captures"].count == 2  # the refresh, done by retry
+    stdin_bad = CliRunner().invoke(cli, ["archive", "-"], env=env, input="\x00\x01binary")
+    assert stdin_bad.exit_code == 2
+    assert CliRunner().invoke(cli, ["archive", "-"], env=env, input="Plain words.\n").exit_code == 0
+    CliRunner().invoke(cli, ["retry"], env=env)
+    states = [r["state"] for r in db["queue"].rows_where("key = '-' order by id")]
+    assert states == ["failed", "done"]  # another text on stdin is not the same article
+
+
+def test_retry_archives_what_a_list_it_read_queued_and_nothing_else_of_its_batch(
+    fake_platform, archive_dir: Path, site: str
+) -> None:
+    """As a killed retry leaves it: the list done, its entries pending, beside an unrelated
+    pending article of the same batch (that is the same command's to continue, not retry's)."""
+    env = {**cli_env(fake_platform, archive_dir), "EMBEDARCHIVE_RETRY_BASE_DELAY": "0"}
+    assert CliRunner().invoke(cli, ["archive", site + "/fail-1/rss"], env=env).exit_code == 0
+    db = Database(archive_dir / "archive.db")
+    db.execute(
+        "update queue set state = 'pending' where parent_id is not null and kind = 'article'"
+    )
+    db["queue"].insert({"batch_id": 1, "kind": "article", "key": site + "/a2.txt?other", "state": "pending", "attempts": 0})  # fmt: skip
+    db.conn.commit()
+    result = CliRunner().invoke(cli, ["retry", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    states = {r["key"]: r["state"] for r in db["queue"].rows_where("kind = 'article'")}
+    assert states[f"{site}/a1.txt"] == states[f"{site}/a2.txt"] == "done"
+    assert states[site + "/a2.txt?other"] == "pending"

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from charset_normalizer import from_bytes
 
+from .batch import ListedSource, listed_kind
 from .capture.http import Http, Recorder, utcnow
 from .errors import FetchError, InputError
 from .models import Article
@@ -177,6 +178,9 @@ def load_url(url: str, http: Http, recorder: Recorder) -> Article:
             f"{url}: the article answered HTTP {fetched.status}",
             retryable=fetched.status >= 500 or fetched.status == 429,
         )
+    listed = listed_kind(fetched.body)
+    if listed is not None:  # a feed or sitemap (gzipped too) the batch could not read at first
+        raise ListedSource(url, listed, fetched.body, fetched.final_url or url)
     content_type = fetched.content_type
     is_html = "html" in content_type.lower() if content_type else None
     return build_article(

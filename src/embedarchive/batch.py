@@ -176,7 +176,7 @@ def _gunzip(body: bytes, cap: int = 50_000_000) -> bytes:
     return out
 
 
-class ListedSource(EmbedArchiveError):
+class ListedSource(InputError):
     """A source fetched as an article is a feed or sitemap: its first read, when the batch was
     made, failed (or it was listed by another list). Its entries are queued instead."""
 
@@ -189,6 +189,11 @@ class ListedSource(EmbedArchiveError):
         if self.kind == "feed":
             return feed_links(self.body, self.final_url)
         return sitemap_locs(self.body)[1]
+
+    @property
+    def is_index(self) -> bool:
+        """A sitemap index: its entries are sitemaps, one more level of nesting."""
+        return self.kind == "sitemap" and sitemap_locs(self.body)[0]
 
 
 def listed_kind(body: bytes) -> InputKind | None:
@@ -212,6 +217,9 @@ class Expander:
         self.stdin = stdin
         self.max_bytes = http.settings.max_article_bytes
         self._read: set[str] = set()  # sitemaps read: an index listing itself is read once
+        #: Sitemaps of an index queued unread (a failed read, or at the nesting limit), with
+        #: their depth: when read at their turn, their nesting goes on from there.
+        self.depths: dict[str, int] = {}
 
     def expand(self, spec: BatchSpec) -> list[str]:
         """Every article source of the batch, in input order, each once."""
@@ -299,11 +307,13 @@ class Expander:
             self._read.add(loc)
             if depth + 1 >= MAX_SITEMAP_DEPTH:
                 out.append(loc)  # read when it is its turn, its nesting counted there
+                self.depths[loc] = depth + 1
                 continue
             try:
                 child_kind, child, final = self._fetch(loc, sniff_only=False)
             except EmbedArchiveError:
                 out.append(loc)  # read again when it is its turn: the failure is recorded then
+                self.depths[loc] = depth + 1
                 continue
             if child_kind != "sitemap":
                 out.append(loc)  # a page listed as a sitemap: archived as what it is

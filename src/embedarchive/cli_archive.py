@@ -137,11 +137,14 @@ def archive(
             batch_id = int(found["id"])
         else:
             recorder = Recorder()
+            expander = Expander(http, recorder, stdin)
             try:
-                expanded = Expander(http, recorder, stdin).expand(spec)
+                expanded = expander.expand(spec)
             finally:  # the reads are evidence of the run, whether the batch could be made
                 store.save_exchanges(recorder.exchanges(), run_id)
-            batch_id = queue.create_batch(spec.key, "archive", spec.to_json(), expanded, run_id)
+            batch_id = queue.create_batch(
+                spec.key, "archive", spec.to_json(), expanded, run_id, expander.depths
+            )
         counts = queue.counts(batch_id)
         total = sum(counts.values())
         done_before = total - counts.get("pending", 0)  # a count: the batch is never loaded
@@ -150,7 +153,8 @@ def archive(
             ctx = FetchContext(settings=settings, http=http, files=files, progress=progress)
 
             def report(outcome: Outcome) -> None:
-                progress.article_done(outcome.result.found if outcome.result else 0)
+                found = outcome.result.found if outcome.result else 0
+                progress.article_done(found, outcome.listed or 0)
                 if as_json:
                     _json_line({"batch_id": batch_id, **outcome.to_json()})
 
@@ -167,7 +171,14 @@ def archive(
             table(
                 f"Batch {batch_id}",
                 ["articles", "done", "failed", "pending"],
-                [[total, states.get("done", 0), states.get("failed", 0), states.get("pending", 0)]],
+                [
+                    [
+                        sum(states.values()),
+                        states.get("done", 0),
+                        states.get("failed", 0),
+                        states.get("pending", 0),
+                    ]
+                ],  # fmt: skip
             )
         )
     for o in errors:  # one line each, however long: they are grepped

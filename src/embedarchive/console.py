@@ -167,8 +167,12 @@ class BatchProgress(RichProgress):
             f"[bold]article[/] {escape(printable(tail(source, 60)))}", total=None, detail=""
         )
 
-    def article_done(self, embeds: int) -> None:
+    def article_done(self, embeds: int, listed: int = 0) -> None:
+        """One article done; ``listed``: sources a feed or sitemap read only now added."""
         self.embeds += embeds
+        if listed:
+            task = self.progress.tasks[self.batch]
+            self.progress.update(self.batch, total=(task.total or 0) + listed)  # type: ignore[arg-type]
         self.progress.advance(self.batch, 1)  # type: ignore[arg-type]
         self._refresh()
 

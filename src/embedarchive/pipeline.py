@@ -23,7 +23,7 @@ import httpx
 
 from . import __version__
 from .article import load
-from .batch import ListedSource, listed_kind
+from .batch import ListedSource
 from .capture.context import FetchContext
 from .capture.http import Http, Recorder, utcnow
 from .capture.ytdlp import ytdlp_version
@@ -139,11 +139,11 @@ def archive_article(
 ) -> ArticleResult:
     tracker = tracker or NoTracking()
     recorder = Recorder()
-    article = load(source, ctx.http, recorder, ctx.settings.max_article_bytes)
-    listed = listed_kind(article.raw) if article.source_kind == "url" else None
-    if listed is not None:  # a feed or sitemap the batch could not read when it was made
+    try:
+        article = load(source, ctx.http, recorder, ctx.settings.max_article_bytes)
+    except ListedSource:  # a feed or sitemap the batch could not read when it was made
         store.save_exchanges(recorder.exchanges(), run_id)
-        raise ListedSource(source, listed, article.raw, article.final_url or source)
+        raise
     article_id, created = _store_article(store, ctx, article, run_id, recorder)
     detector = detector_fingerprint(tuple(p.name for p in registry))
     if not (created or refresh):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import random
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -95,11 +95,13 @@ _SETTLED = (
         """kind = 'detection' and exists (select 1 from detections d
            where d.id = json_extract(queue.payload, '$.id') and d.post_pk is not null)""",
     ),
-    (
+    (  # not stdin ("-" is any text) and not a --refresh batch (its point is a new capture)
         "done",
-        """kind = 'article' and exists (select 1 from queue later
-           where later.kind = 'article' and later.key = queue.key
-           and later.state = 'done' and later.updated_at > queue.updated_at)""",
+        """kind = 'article' and key <> '-' and not coalesce((select json_extract(b.spec,
+             '$.refresh') from queue_batches b where b.id = queue.batch_id), 0)
+           and exists (select 1 from queue later
+             where later.kind = 'article' and later.key = queue.key
+             and later.state = 'done' and later.updated_at > queue.updated_at)""",
     ),
 )
 
@@ -127,9 +129,17 @@ class Queue:
         return rows[0] if rows else None
 
     def create_batch(
-        self, key: str, command: str, spec: dict[str, Any], sources: Sequence[str], run_id: int
+        self,
+        key: str,
+        command: str,
+        spec: dict[str, Any],
+        sources: Sequence[str],
+        run_id: int,
+        depths: Mapping[str, int] | None = None,
     ) -> int:
-        """The batch and all its article items in one transaction (all or nothing)."""
+        """The batch and all its article items in one transaction (all or nothing).
+        ``depths``: sitemaps queued unread, at that depth of a sitemap index's nesting."""
+        depths = depths or {}
         with self.store.atomic():
             batch_id = self._insert(
                 "queue_batches",
@@ -151,6 +161,7 @@ class Queue:
                     "state": "pending",
                     "attempts": 0,
                     "updated_at": now,
+                    "payload": json.dumps({"depth": depths[source]}) if source in depths else None,
                 }
                 for i, source in enumerate(sources)
             )
@@ -163,9 +174,10 @@ class Queue:
         """Take up what a killed run left ``running`` (call it before any work: one writer).
 
         An article goes back to ``pending``: ``archive --resume`` or the same command runs it
-        again, and it plans its targets again. A target or short link becomes a retryable
-        failure due now, so ``retry`` takes it up even when no article will (a killed
-        ``retry``); an article run again still finds what the killed run committed.
+        again, and it plans its targets again; one that had failed before (``retry`` was
+        trying it again) is a failure due now, for ``retry``. A target or short link becomes a
+        retryable failure due now, so ``retry`` takes it up even when no article will (a
+        killed ``retry``); an article run again still finds what the killed run committed.
         """
         where = " and batch_id = ?" if batch_id is not None else ""
         args = [batch_id] if batch_id is not None else []
@@ -173,13 +185,14 @@ class Queue:
         with self.store.atomic():
             articles = self.db.execute(
                 f"""update queue set state = 'pending', updated_at = ?
-                    where state = 'running' and kind = 'article'{where}""",
+                    where state = 'running' and kind = 'article'
+                    and last_error is null{where}""",
                 [now, *args],
             ).rowcount
             others = self.db.execute(
                 f"""update queue set state = 'failed', retryable = 1, next_attempt_at = ?,
                     last_error = 'interrupted: the run stopped before this item finished',
-                    updated_at = ? where state = 'running' and kind <> 'article'{where}""",
+                    updated_at = ? where state = 'running'{where}""",
                 [now, now, *args],
             ).rowcount
         return int(articles) + int(others)
@@ -211,15 +224,34 @@ class Queue:
         ids = self.article_ids(batch_id, states)
         return [item for i in range(0, len(ids), PAGE) for item in self.items(ids[i : i + PAGE])]
 
-    def article_ids(self, batch_id: int, states: Sequence[str] = ("pending",)) -> array[int]:
-        """The ids of ``articles``, in the same order: 8 bytes an article, whatever the batch."""
+    def article_ids(
+        self, batch_id: int, states: Sequence[str] = ("pending",), under: Sequence[int] = ()
+    ) -> array[int]:
+        """The ids of ``articles``, in the same order: 8 bytes an article, whatever the batch.
+        ``under``: only the entries (at any depth) that these feeds or sitemaps queued."""
         marks = ",".join("?" * len(states))
+        below = ""
+        if under:
+            below = f""" and id in (with recursive down(id) as (
+                select id from queue where parent_id in ({",".join("?" * len(under))})
+                union select q.id from queue q join down on q.parent_id = down.id)
+              select id from down)"""
         rows = self.db.execute(
             f"""select id from queue where batch_id = ? and kind = 'article'
-                and state in ({marks}) order by position, id""",
-            [batch_id, *states],
+                and state in ({marks}){below} order by position, id""",
+            [batch_id, *states, *under],
         )
         return array("q", (row[0] for row in rows))
+
+    def lists_with_pending_entries(self) -> list[int]:
+        """Feeds or sitemaps read late whose entries are still pending (a killed run)."""
+        return [
+            r[0]
+            for r in self.db.execute(
+                """select distinct parent_id from queue where kind = 'article'
+                   and state = 'pending' and parent_id is not null"""
+            )
+        ]
 
     def items(self, ids: Sequence[int]) -> list[Item]:
         """These items, in this order (at most ``PAGE`` at once)."""
@@ -315,7 +347,7 @@ class Queue:
             for state, when in _SETTLED:
                 settled += self.db.execute(
                     f"""update queue set state = ?, retryable = 0, next_attempt_at = null,
-                        updated_at = ? where state = 'failed' and {when}""",
+                        updated_at = ? where state = 'failed' and retryable = 1 and {when}""",
                     [state, now],
                 ).rowcount
         return settled
@@ -359,13 +391,15 @@ class Queue:
         return sorted(found)
 
     def depth(self, item_id: int) -> int:
-        """How many items up its chain of parents (a list's entries are its children)."""
+        """How deep a list is nested: its chain of parents (a list's entries are its
+        children), from the depth its first ancestor was queued at (a sitemap of an index)."""
         row = self.db.execute(
-            """with recursive up(id, parent, n) as (
-                 select id, parent_id, 0 from queue where id = ?
-                 union all select q.id, q.parent_id, up.n + 1 from queue q
+            """with recursive up(id, parent, payload, n) as (
+                 select id, parent_id, payload, 0 from queue where id = ?
+                 union all select q.id, q.parent_id, q.payload, up.n + 1 from queue q
                  join up on q.id = up.parent where up.n < 100)
-               select max(n) from up""",
+               select n + coalesce(json_extract(payload, '$.depth'), 0) from up
+               order by n desc limit 1""",
             [item_id],
         ).fetchone()
         return int(row[0] or 0)
@@ -440,7 +474,11 @@ def _queue_entries(queue: Queue, item: Item, found: ListedSource) -> Outcome:
     children (so nesting is counted: lists listing lists stop at ``MAX_SITEMAP_DEPTH``)."""
     try:
         entries = found.entries()
-        if entries and queue.depth(item.id) >= MAX_SITEMAP_DEPTH:
+        depth = queue.depth(item.id)
+        # As when the batch is made: an index at the limit lists lists, one past it anything.
+        if entries and (
+            depth > MAX_SITEMAP_DEPTH or (depth == MAX_SITEMAP_DEPTH and found.is_index)
+        ):
             raise InputError(f"{item.key}: lists nested deeper than {MAX_SITEMAP_DEPTH}")
     except InputError as err:
         queue.finish(item.id, "failed", str(err), False)
@@ -459,10 +497,11 @@ def run_batch(
     on_outcome: Callable[[Outcome], None],
     jobs: int = 1,
     collect: Callable[[Outcome], None] | None = None,
+    under: Sequence[int] = (),
 ) -> list[Outcome]:
-    """Archive every pending article of the batch (after a kill: the rest of it), ``jobs`` at
-    a time; with one job in order on this thread, else on workers with this thread as the one
-    writer (``workers.py``).
+    """Archive every pending article of the batch (after a kill: the rest of it), or only the
+    entries feeds or sitemaps ``under`` queued, ``jobs`` at a time; with one job in order on
+    this thread, else on workers with this thread as the one writer (``workers.py``).
 
     ``on_outcome`` gets each outcome as it comes (completion order). The outcomes are returned
     in batch order, or, with ``collect``, handed to it in batch order a page at a time and not
@@ -470,7 +509,7 @@ def run_batch(
     """
     refresh = bool(json.loads(queue.batch(batch_id)["spec"] or "{}").get("refresh"))
     queue.requeue_running(batch_id)
-    ids = queue.article_ids(batch_id)
+    ids = queue.article_ids(batch_id, under=under)
     outcomes: list[Outcome] = []
     claims = Claims()
 
@@ -508,7 +547,7 @@ def run_batch(
                 continue
             for outcome in page:
                 collect(outcome)
-        ids = queue.article_ids(batch_id)
+        ids = queue.article_ids(batch_id, under=under)
     queue.finish_batch(batch_id)
     return outcomes
 

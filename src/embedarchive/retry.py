@@ -131,11 +131,12 @@ def retry_failed(
         )
     for first, others in copies.items():
         queue.copy_outcome(first, others)
-    lists = [item.id for item in items if item.kind == "article"]
+    # A feed or sitemap read only now (or by a killed run) queued its entries in its batch:
+    # they are archived here too, and nothing else of that batch.
+    lists = [i.id for i in items if i.kind == "article"] + queue.lists_with_pending_entries()
     for batch_id in queue.batches_with_entries_of(lists):
-        # A feed or sitemap read only now queued its entries in its batch: archived here too.
         listed = run_batch(
-            queue, batch_id, store, ctx, run_id, lambda o: on_done(_retried(o)), jobs
+            queue, batch_id, store, ctx, run_id, lambda o: on_done(_retried(o)), jobs, under=lists
         )
         done += [_retried(o) for o in listed]
     return done
