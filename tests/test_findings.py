@@ -156,3 +156,15 @@ def test_findings_are_append_only(fake_platform, archive_dir: Path) -> None:
         conn.execute("update findings set kind = 'match'")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         conn.execute("delete from findings")
+
+
+def test_check_says_when_the_embeds_showed_nothing_to_compare(
+    fake_platform, archive_dir: Path, tmp_path: Path
+) -> None:
+    """A Telegram post linked on a line of its own: captured, the article showed no words."""
+    article = tmp_path / "bare.txt"
+    article.write_text("Story.\n\nhttps://t.me/durov/68\n")
+    env = cli_env(fake_platform, archive_dir)
+    assert run(["archive", str(article)], env).exit_code == 0
+    out = run(["check"], env).stdout
+    assert out.startswith("No findings: the 1 embed(s) with a capture showed nothing to compare")

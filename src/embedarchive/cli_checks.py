@@ -45,12 +45,21 @@ def check(
             article_id = int(find_article(store, article)["id"]) if article else None
             record_findings(store)
             rows = current_findings(store, article_id)
+            scope = "" if article_id is None else f" and article_id = {article_id}"
+            (linked,) = store.db.execute(
+                f"select count(*) from detections where post_pk is not null{scope}"
+            ).fetchone()
         finally:
             store.close()
     if as_json:
         print_json(Console(), rows)
     elif rows:
         output().print(findings_table(rows))
+    elif linked:
+        output().print(
+            f"No findings: the {linked} embed(s) with a capture showed nothing to compare "
+            "(a frame or a link, without the post's words, author or date)."
+        )
     else:
         output().print("No findings: no embed of these articles has a capture to compare with.")
 
