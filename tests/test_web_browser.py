@@ -34,9 +34,11 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwrig
 
 def serving(folder: Path) -> Iterator[str]:
     proc, base = start_server(folder)
-    yield base.rstrip("/")
-    proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        yield base.rstrip("/")
+    finally:  # a failing test must not leave its server running
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
