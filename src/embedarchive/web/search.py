@@ -166,13 +166,12 @@ def _named_clause(named: tuple[str | None, str]) -> tuple[str, list[Any]]:
     on = "platform = ? and " if platform else ""
     given = [platform] if platform else []
     actor, slash, last = post_id.rpartition("/")
-    ends = "substr({0}, -length(?) - 1) = '/' || ?"
-    by_post = (
-        f"post_id = ? or {ends.format('post_id')}"
-        if not slash
-        else (f"post_id = ? or ({ends.format('post_id')} and uploader_id = ? collate nocase)")
-    )
-    by_post_params = [post_id, post_id, post_id] if not slash else [post_id, last, last, actor]
+    ends = "substr(post_id, -length(?) - 1) = '/' || ?"
+    if slash:  # handle/rkey: the same last part, by the same author
+        by_post = f"post_id = ? or ({ends} and uploader_id = ? collate nocase)"
+        by_post_params = [post_id, last, last, actor]
+    else:
+        by_post, by_post_params = f"post_id = ? or {ends}", [post_id, post_id, post_id]
     clause = (
         f"(s.post_pk in (select id from posts where {on}({by_post}))"
         " or s.detection_id in (select id from detections where post_pk is null"
