@@ -316,3 +316,64 @@ def test_candidates_that_cannot_be_fetched_are_no_answer(
     assert "could not be fetched" in found["note"]
     db = Database(archive_dir / "archive.db")
     assert next(db["detections"].rows)["resolution"] == "unresolved" and db["posts"].count == 0
+
+
+TEXTLESS_PAGE = b"<html><head><title>X</title></head><body><div id=react-root></div></body></html>"
+
+
+def textless_latest_snapshot(wayback: FakeWayback) -> None:
+    """A gone post whose first snapshot (the API's JSON) has other words than the article shows,
+    and whose latest is a page with no readable text (a script shell): handle and date only."""
+    api = f"https://cdn.syndication.twimg.com/tweet-result?id={DELETED}&lang=en&token=4lqd8fy1cv9"
+    wayback.add(api, "20250310180000", tweet(DELETED, "Words that were there first.", "someone"))
+    page = f"https://twitter.com/someone/status/{DELETED}"
+    wayback.add(page, "20250402101500", TEXTLESS_PAGE, "text/html")
+
+
+def test_a_gone_post_is_judged_by_the_latest_snapshot_that_has_its_text(
+    fake_platform, wayback: FakeWayback, archive_dir: Path, tmp_path: Path
+) -> None:
+    textless_latest_snapshot(wayback)
+    env = {**cli_env(fake_platform, archive_dir), **wayback.env()}
+    article = tmp_path / "gone.html"
+    article.write_text(GONE_ARTICLE)
+    assert run(["archive", str(article)], env).exit_code == 0
+    [found] = json.loads(run(["recover", "--json"], env).stdout)
+    assert found["capture_ids"] == [2, 3]
+    db = Database(archive_dir / "archive.db")
+    assert json.loads(db["captures"].get(3)["data"]).get("text") is None  # the shell
+    checked = json.loads(run(["check", "--json"], env).stdout)
+    assert [(f["source"], f["kind"], f["capture_id"]) for f in checked] == [
+        ("live", "deleted", 1),
+        ("wayback", "edited", 2),  # not a "match" on handle and date against the shell
+    ]
+    shown = run(["show", DELETED], env).stdout
+    assert "text differs" in shown and "same handle" not in shown  # what the post page shows
+
+
+def test_an_archive_judged_by_the_rule_before_is_judged_again_by_check(
+    fake_platform, wayback: FakeWayback, archive_dir: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """An archive whose findings came from findings-2 (the latest snapshot, text or not): after
+    'check', the post shows the new judgement only, not the old one beside it."""
+    from embedarchive import findings
+
+    def latest_snapshot(observed: list[dict]) -> list[tuple[str, dict]]:
+        live = [o for o in observed if not o["wayback"]]
+        snapshots = [o for o in observed if o["wayback"] and o["data"]]
+        return [("live", live[-1])] + ([("wayback", snapshots[-1])] if snapshots else [])
+
+    textless_latest_snapshot(wayback)
+    env = {**cli_env(fake_platform, archive_dir), **wayback.env()}
+    article = tmp_path / "gone.html"
+    article.write_text(GONE_ARTICLE)
+    with monkeypatch.context() as before:
+        before.setattr(findings, "RULE", "findings-2")
+        before.setattr(findings, "_targets", latest_snapshot)
+        assert run(["archive", str(article)], env).exit_code == 0
+        assert run(["recover"], env).exit_code == 0
+        assert "same handle" in run(["show", DELETED], env).stdout  # findings-2's verdict
+    checked = json.loads(run(["check", "--json"], env).stdout)
+    assert [(f["kind"], f["capture_id"]) for f in checked] == [("deleted", 1), ("edited", 2)]
+    shown = run(["show", DELETED], env).stdout
+    assert "text differs" in shown and "same handle" not in shown

@@ -30,7 +30,7 @@ from .store import sql
 from .store.records import Store
 
 #: Version of the comparison rules; findings are recomputed when it changes.
-RULE = "findings-2"
+RULE = "findings-3"
 KINDS = ("match", "edited", "deleted", "author-mismatch", "date-mismatch")
 
 #: Links are not compared: articles show ``pic.twitter.com/x``, t.co or truncated display
@@ -212,15 +212,18 @@ def observations(store: Store, post_pk: int) -> list[dict[str, Any]]:
 
 
 def _targets(observed: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
-    """The live capture to judge by, plus the latest web-archive snapshot if the post is gone."""
+    """The live capture to judge by, plus the latest web-archive snapshot if the post is gone:
+    the latest that has the post's text, when one has (a later script shell that shows only
+    the handle would otherwise "match" a copy whose words differ from the earlier snapshot's)."""
     live = [o for o in observed if not o["wayback"]]
     out: list[tuple[str, dict[str, Any]]] = []
     if live:
         out.append(("live", live[-1]))
     if not live or live[-1]["status"] == "unavailable":
         snapshots = [o for o in observed if o["wayback"] and o["data"]]
-        if snapshots:
-            out.append(("wayback", snapshots[-1]))
+        with_text = [o for o in snapshots if o["data"].get("text")]
+        if with_text or snapshots:
+            out.append(("wayback", (with_text or snapshots)[-1]))
     return out
 
 
@@ -274,8 +277,9 @@ def record_findings(
 
 
 def current_findings(store: Store, article_id: int | None = None) -> list[dict[str, Any]]:
-    """The findings of each embed (of one article, or all) against its latest judged capture:
-    the live one, and the latest web-archive snapshot when the post is gone."""
+    """The findings of each embed (of one article, or all) against the capture it was judged
+    against last under the current rule: the live one, and a web-archive snapshot when the
+    post is gone."""
     where, params = ("", []) if article_id is None else ("and d.article_id = ?", [article_id])
     rows = store.db.query(
         f"""select f.id, f.kind, f.details, f.source, f.computed_at, f.detection_id, f.capture_id,
@@ -286,8 +290,8 @@ def current_findings(store: Store, article_id: int | None = None) -> list[dict[s
               join articles a on a.id = d.article_id join posts p on p.id = f.post_pk
               join captures c on c.id = f.capture_id
             where f.rule = ? {where} and f.capture_id = (
-              select max(g.capture_id) from findings g where g.detection_id = f.detection_id
-                and g.source = f.source and g.rule = f.rule)
+              select g.capture_id from findings g where g.detection_id = f.detection_id
+                and g.source = f.source and g.rule = f.rule order by g.id desc limit 1)
             order by d.article_id, d.id, f.source, f.id""",
         [RULE, *params],
     )

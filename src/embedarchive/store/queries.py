@@ -170,13 +170,17 @@ def post_history(store: Store, post_pk: int) -> list[dict[str, Any]]:
 
 
 def detection_findings(store: Store, detection_id: int) -> list[dict[str, Any]]:
-    """An embed's findings against its latest judged live capture and web-archive snapshot."""
+    """An embed's latest judgement against its live capture and against a web-archive
+    snapshot: the findings of the capture and rule judged last for each (as
+    ``embed_comparisons`` picks them)."""
     if not _has_table(store, "findings"):
         return []
     rows = store.db.query(
-        """select f.* from findings f where f.detection_id = ? and f.capture_id = (
-             select max(g.capture_id) from findings g where g.detection_id = f.detection_id
-               and g.source = f.source and g.rule = f.rule)
+        """select f.* from findings f where f.detection_id = ? and f.id in (
+             select x.id from findings x join (select g.capture_id, g.rule from findings g
+                 where g.detection_id = f.detection_id and g.source = f.source
+                 order by g.id desc limit 1) l on x.capture_id = l.capture_id and x.rule = l.rule
+               where x.detection_id = f.detection_id and x.source = f.source)
            order by f.source, f.id""",
         [detection_id],
     )

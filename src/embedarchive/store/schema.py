@@ -525,6 +525,26 @@ def _differing_finding(*kinds: str, field: str | None = None) -> str:
                and {test})"""
 
 
+def _embed_comparisons(latest: str) -> str:
+    """SQL: the ``embed_comparisons`` view, each linked embed against the finding picked first
+    (live first, then by ``latest``) and what the findings of that capture and rule say."""
+    return f"""create view embed_comparisons as
+        select c.detection_id, c.post_pk, c.article_id, c.capture_id, c.source, c.rule,
+          c.capture_id is not null as compared,
+          {_differing_finding("edited")} as text_differs,
+          {_differing_finding("author-mismatch", field="handle")} as handle_differs,
+          {_differing_finding("author-mismatch", field="author")} as author_differs,
+          {_differing_finding("date-mismatch")} as date_differs,
+          {_differing_finding("deleted")} as deleted,
+          {_differing_finding("edited", "author-mismatch", "date-mismatch")} as differs
+        from (select d.id as detection_id, d.post_pk, d.article_id, l.capture_id, l.source,
+                l.rule
+              from detections d left join findings l on l.id = (
+                select g.id from findings g where g.detection_id = d.id
+                order by g.source = 'live' desc, {latest} limit 1)
+              where d.post_pk is not null) c"""
+
+
 def _post_changed(pk: str) -> str:
     """SQL: an embed of the post differs from its capture, or the post changed between captures.
 
@@ -550,21 +570,7 @@ def m006_findings_drive_comparisons(db: Database) -> None:
         "drop view search_post_docs",
         "drop view embed_comparisons",
         "drop trigger search_captures_ai",
-        f"""create view embed_comparisons as
-            select c.detection_id, c.post_pk, c.article_id, c.capture_id, c.source, c.rule,
-              c.capture_id is not null as compared,
-              {_differing_finding("edited")} as text_differs,
-              {_differing_finding("author-mismatch", field="handle")} as handle_differs,
-              {_differing_finding("author-mismatch", field="author")} as author_differs,
-              {_differing_finding("date-mismatch")} as date_differs,
-              {_differing_finding("deleted")} as deleted,
-              {_differing_finding("edited", "author-mismatch", "date-mismatch")} as differs
-            from (select d.id as detection_id, d.post_pk, d.article_id, l.capture_id, l.source,
-                    l.rule
-                  from detections d left join findings l on l.id = (
-                    select g.id from findings g where g.detection_id = d.id
-                    order by g.source = 'live' desc, g.capture_id desc, g.id desc limit 1)
-                  where d.post_pk is not null) c""",
+        _embed_comparisons("g.capture_id desc, g.id desc"),
         f"""create view search_post_docs as
             select p.id as id, p.id as post_pk, null as detection_id, p.platform, p.status,
               {_post_changed("p.id")} as changed,
@@ -683,6 +689,23 @@ def m009_link_baseline(db: Database) -> None:
             f"""create trigger link_baseline_no_{action} before {action} on link_baseline
                 begin select raise(abort, 'link_baseline is append-only evidence'); end"""
         )
+
+
+@migrations()
+def m010_latest_judgement(db: Database) -> None:
+    """``embed_comparisons`` reads each embed's latest judgement: the capture and rule of the
+    finding computed last (live first), not the newest capture judged under any rule.
+
+    A rule may judge another capture than the rule before it (findings-3 judges a gone post by
+    its latest Wayback snapshot *with text*, not a later script shell): ordering by capture
+    kept the old rule's verdict on the later capture in front of the new one.
+    """
+    db.execute("drop view embed_comparisons")
+    db.execute(_embed_comparisons("g.id desc"))
+    db.execute(
+        f"""update search_items set changed = {_post_changed("search_items.post_pk")}
+            where post_pk is not null"""
+    )
 
 
 SCHEMA_VERSION = len(migrations.pending(Database(memory=True)))
