@@ -9,6 +9,8 @@ client's own path after it is ignored (``/html/api/v1/statuses/1`` is ``/html``)
 ``?n=`` sets sizes where it makes sense:
 
 ``/json``            200 application/json ``{"ok": true}``
+``/typed?type=&body=`` 200 with that Content-Type: ``body=html`` a page with a script,
+                     ``body=png`` a PNG's first bytes, ``body=svg`` an SVG image
 ``/bytes?n=``        200 application/octet-stream, n bytes with an honest Content-Length
 ``/reset``           the request is read, then the connection is reset (RST)
 ``/truncated``       Content-Length 100000, 1000 bytes sent, then the connection closes
@@ -50,6 +52,13 @@ from urllib.parse import parse_qs, urlsplit
 
 _HTML = b"<!doctype html><html><head><title>Oops</title></head><body><h1>502 Bad Gateway</h1></body></html>"
 
+#: Bodies of ``/typed``: what a server may send under any Content-Type it likes.
+TYPED_BODIES = {
+    "html": b"<html><body><script>alert(1)</script></body></html>",
+    "png": b"\x89PNG\r\n\x1a\n" + bytes(64),
+    "svg": b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"></svg>',
+}
+
 
 class _Handler(socketserver.BaseRequestHandler):
     server: _Server
@@ -90,6 +99,9 @@ class _Handler(socketserver.BaseRequestHandler):
         if path == "/json":
             body = b'{"ok": true}'
             self.send(sock, "200 OK", _length("application/json", body), body)
+        elif path == "/typed":
+            body = TYPED_BODIES[query.get("body", "html")]
+            self.send(sock, "200 OK", _length(query.get("type", "image/png"), body), body)
         elif path == "/bytes":
             body = bytes(range(256)) * (n // 256) + bytes(n % 256)
             self.send(sock, "200 OK", _length("application/octet-stream", body), body)

@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from click.testing import CliRunner
@@ -168,3 +169,24 @@ def test_resumed_video_is_archived_with_both_exchanges_and_verifies(
     assert f"bytes={CUT}-" in exchanges[1]["request_headers"]
     verified = CliRunner().invoke(cli, ["verify"], env=env, catch_exceptions=False)
     assert verified.exit_code == 0, verified.output
+
+
+@pytest.mark.parametrize(
+    ("declared", "body", "recorded"),
+    [
+        ("image/png", "html", "application/octet-stream"),  # a page is no picture to show
+        ("video/mp4", "html", "application/octet-stream"),
+        ("audio/wav", "html", "application/octet-stream"),  # a browser's name for a type
+        ("text/html", "png", "image/png"),  # the bytes say what the file is
+        ("IMAGE/SVG+XML; charset=utf-8", "svg", "image/svg+xml"),  # no bytes to tell it by
+    ],
+)
+def test_the_stored_type_is_what_the_bytes_are_not_what_the_server_said(
+    server: FaultServer, files: FileStore, declared: str, body: str, recorded: str
+) -> None:
+    recorder = Recorder()
+    url = server.url(f"/typed?{urlencode({'type': declared, 'body': body})}")
+    with Http(settings(files.root)) as http:
+        media = download(http, url, files, recorder, kind="photo")
+    assert media.mime == recorded
+    assert media.info["declared_content_type"] == declared  # what the server said is kept

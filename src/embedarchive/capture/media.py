@@ -50,12 +50,30 @@ class NullProgress:
         return None
 
 
-def sniff_mime(head: bytes, fallback: str = "application/octet-stream") -> str:
-    """Trust the bytes, not the server's Content-Type: platforms and proxies mislabel files."""
+#: Types a file's first bytes show (``filetype`` knows them), and the other names browsers
+#: play them under: a file declared as one of these whose bytes are none of them is not one.
+_SHOWN_BY_BYTES = frozenset(t.mime for t in filetype.types) | {
+    "audio/wav",
+    "audio/flac",
+    "audio/webm",
+    "video/ogg",
+    "image/jpg",
+}
+UNKNOWN_TYPE = "application/octet-stream"
+
+
+def sniff_mime(head: bytes, fallback: str = UNKNOWN_TYPE) -> str:
+    """Trust the bytes, not the server's Content-Type: platforms and proxies mislabel files.
+
+    When the bytes are no type ``filetype`` knows, the declared type (``fallback``) is kept
+    only if it is one that bytes would have shown (an SVG, an MPEG-TS segment, a playlist):
+    an HTML page served as ``image/png`` is an unknown file, never a picture to show.
+    """
     kind = filetype.guess(head)
     if kind is not None:
         return str(kind.mime)
-    return fallback
+    declared = fallback.split(";")[0].strip().lower()
+    return UNKNOWN_TYPE if not declared or declared in _SHOWN_BY_BYTES else declared
 
 
 class _Broken(Exception):
@@ -143,7 +161,7 @@ def download(
                 _transfer(http, body, out, recorder, kind, progress or NullProgress())
         except OSError as err:  # the temp file, or the body's spool beside it
             raise write_error(err, f"media {url} to {store.tmp}") from None
-        mime = sniff_mime(body.head, body.declared_type.split(";")[0].strip())
+        mime = sniff_mime(body.head, body.declared_type)
         digest = body.sha.hexdigest()
         rel = store.put(temp, digest, mime)
     except BaseException:

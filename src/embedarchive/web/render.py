@@ -2,22 +2,56 @@
 
 Archived values are untrusted (an article or a post can contain ``<script>``), so every template
 is autoescaped, no template uses ``|safe`` on archived data, and links are only made from
-http(s) URLs (``href``): anything else, ``javascript:`` included, is shown as text.
+http(s) URLs (``href``): anything else, ``javascript:`` included, is shown as text. A value
+with bidirectional controls is isolated (``isolate``), so a name ending in an unclosed
+right-to-left override cannot turn the handle or the verdict printed after it around.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from .files import INLINE_TYPES
+
 STATIC_PREFIX = "/-/embedarchive/"
+#: Unicode's explicit directional marks, embeddings, overrides and isolates (UAX #9).
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_FIRST_STRONG_ISOLATE, _POP_ISOLATE = "\u2068", "\u2069"
+
+
+def isolation(text: str) -> tuple[str, str]:
+    """What to put before and after ``text`` so that its bidirectional controls act inside it
+    only: nothing for plain text; else a first-strong isolate, and after the text a
+    pop-isolate for each isolate it left open and one for the wrapper (which also ends every
+    embedding and override it opened)."""
+    marks = _BIDI.findall(text)
+    if not marks:
+        return "", ""
+    open_isolates = 0
+    for mark in marks:
+        if mark in "\u2066\u2067\u2068":
+            open_isolates += 1
+        elif mark == _POP_ISOLATE and open_isolates:
+            open_isolates -= 1
+    return _FIRST_STRONG_ISOLATE, _POP_ISOLATE * (open_isolates + 1)
+
+
+def isolate(value: Any) -> Any:
+    """A string isolated as ``isolation`` says (every ``{{ value }}`` of the templates, text
+    and attribute values alike); other values, and markup built here, unchanged."""
+    if not isinstance(value, str) or isinstance(value, Markup):
+        return value
+    before, after = isolation(value)
+    return before + value + after if before else value
 
 
 def when(value: str | None) -> Markup:
@@ -27,7 +61,7 @@ def when(value: str | None) -> Markup:
     """
     if not value:
         return Markup("—")
-    text = str(value)
+    text = isolate(str(value))
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
@@ -63,12 +97,31 @@ def href(url: Any) -> str | None:
         scheme = urlsplit(url.strip()).scheme.lower()
     except ValueError:
         return None
-    return url.strip() if scheme in ("http", "https") else None
+    if scheme not in ("http", "https"):
+        return None
+    return _BIDI.sub(lambda m: quote(m.group()), url.strip())  # as a browser would send it
+
+
+def player(item: dict[str, Any]) -> str | None:
+    """How a page shows a stored file: ``image``, ``video`` or ``audio`` for the types that
+    ``/media`` serves inline, None for the rest (offered as a download: an SVG, a file whose
+    bytes are no known type)."""
+    mime = (item.get("mime") or "").split(";")[0].strip().lower()
+    return mime.split("/")[0] if mime in INLINE_TYPES else None
 
 
 def still_of(media: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The first image of a post (a photo, or a video's thumbnail), for result lists."""
-    return next((m for m in media if (m.get("mime") or "").startswith("image/")), None)
+    return next((m for m in media if player(m) == "image"), None)
+
+
+def poster_of(media: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The thumbnail to show on the post's video: only when it has one video and one
+    thumbnail. Platforms list a post's thumbnails in their own orders, and the first
+    thumbnail on every video showed one video's still on the others."""
+    videos = [m for m in media if m.get("kind") in ("video", "gif") and player(m) == "video"]
+    stills = [m for m in media if m.get("kind") == "thumbnail" and player(m) == "image"]
+    return stills[0] if len(videos) == 1 and len(stills) == 1 else None
 
 
 def query(base: str, **params: Any) -> str:
@@ -98,9 +151,18 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         extensions=["jinja2.ext.do"],
+        finalize=isolate,
     )
     env.filters.update(size=size)
-    env.globals.update(when=when, href=href, query=query, static_url=static_url, still_of=still_of)
+    env.globals.update(
+        when=when,
+        href=href,
+        query=query,
+        static_url=static_url,
+        still_of=still_of,
+        poster_of=poster_of,
+        player=player,
+    )
     return env
 
 

@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 from ..platforms import REGISTRY, match_url
 from ..store import sql
 from .queries import card_media, rows
+from .render import isolation
 
 PAGE_SIZE = 20
 RANK_LIMIT = 10_000
@@ -30,6 +31,8 @@ FACET_SIZE = 8
 STATUSES = ("archived", "unavailable", "failed", "changed", "pending", "unresolved")
 #: ``what``: the posts, or the embeds that never reached one (the two kinds of result).
 KINDS = {"posts": "s.post_pk is not null", "embeds": "s.post_pk is null"}
+#: Characters of a post's text shown in a search result.
+EXCERPT = 600
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 #: Turkish and Azerbaijani write a dotted and a dotless i. FTS5's unicode61 folds "I" and "İ"
 #: to "i" but keeps "ı", so the index holds "IŞIK", "Işık" and "ışık" as "isik", "isık" and
@@ -283,7 +286,7 @@ def results(conn: sqlite3.Connection, ids: list[int], q: str) -> list[dict[str, 
     for row_id in ids:
         r = by_id[row_id]
         r["media"] = media.get(r["post_pk"], [])
-        r["text_html"] = highlight(r["text"] or "", words)
+        r["text_html"] = highlight(excerpt(r["text"] or "", words, EXCERPT), words)
         r["context_html"] = highlight(_context(r, words), words, limit=240)
         out.append(r)
     return out
@@ -308,18 +311,48 @@ def _context(r: dict[str, Any], words: list[str]) -> str:
     return r["renderings"] or "" if matched(r["renderings"]) else ""
 
 
+def _starts_any(word: str, prefixes: list[str]) -> bool:
+    folded = _fold(word)
+    return any(folded.startswith(p) for p in prefixes)
+
+
+def excerpt(text: str, words: list[str], limit: int) -> str:
+    """At most about ``limit`` characters of ``text``, from a little before the first of the
+    ``words`` it holds (a post of megabytes is one result among many, not a page of its own)."""
+    if len(text) <= limit:
+        return text
+    # The words as written first (one pass in C); else words spelt otherwise (diacritics, the
+    # dotless i) in a bounded look at the start.
+    literal = (
+        re.compile(r"\b(?:{})".format("|".join(map(re.escape, words))), re.I) if words else None
+    )
+    found = literal.search(text) if literal else None
+    scanned = _WORD_RE.finditer(text, 0, 100 * limit)
+    first = (
+        found.start()
+        if found
+        else next((m.start() for m in scanned if _starts_any(m.group(), words)), 0)
+    )
+    start = max(0, first - limit // 4)
+    if start:
+        start = text.find(" ", start, first) + 1 or start
+    end = start + limit
+    part = text[start:end].rsplit(" ", 1)[0] if end < len(text) else text[start:]
+    return ("… " if start else "") + part + (" …" if end < len(text) else "")
+
+
 def highlight(text: str, words: list[str], limit: int | None = None) -> Markup:
     """Escaped ``text`` with words starting with any of ``words`` in ``<mark>``."""
     if limit is not None and len(text) > limit:
         text = text[:limit].rsplit(" ", 1)[0] + " …"
-    if not words:
-        return escape(text)
-    out = []
+    before, after = isolation(text)
+    out = [escape(before)]
     last = 0
-    for m in _WORD_RE.finditer(text):
-        if any(_fold(m.group()).startswith(w) for w in words):
+    for m in _WORD_RE.finditer(text) if words else ():
+        if _starts_any(m.group(), words):
             out.append(escape(text[last : m.start()]))
             out.append(Markup("<mark>{}</mark>").format(m.group()))
             last = m.end()
     out.append(escape(text[last:]))
+    out.append(escape(after))
     return Markup("").join(out)
