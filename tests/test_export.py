@@ -534,3 +534,92 @@ def test_reference_validator_accepts_the_bundle(env: dict[str, str], tmp_path: P
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Validation succeeded" in result.stdout
+
+
+def test_an_article_archived_before_manifests_is_exported_once_a_seal_vouches_for_it(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """An article and its embed from before manifests (no manifest names them) could never be
+    exported, sealed or not: the bundle's chain is now the backfill that vouches for them."""
+    archive = Path(env["EMBEDARCHIVE_ARCHIVE_DIR"])
+    db = sqlite3.connect(archive / "archive.db")
+    copied = {}
+    for table, changed in (("runs", {}), ("articles", {"source": "'old-article.txt'"})):
+        if table == "articles":
+            changed["run_id"] = str(copied["runs"])
+        columns = [r[1] for r in db.execute(f"pragma table_info({table})") if r[1] != "id"]
+        picked = ", ".join(changed.get(c, c) for c in columns)
+        db.execute(
+            f"insert into {table} ({', '.join(columns)}) select {picked} from {table} where id = 1"
+        )
+        (copied[table],) = db.execute(f"select max(id) from {table}").fetchone()
+    article = copied["articles"]
+    db.execute(
+        """insert into detections (article_id, platform, kind, markup, offset, snippet,
+           resolution) values (?, 'twitter', 'post', 'text', 0, 'x', 'unresolved')""",
+        [article],
+    )
+    (detection,) = db.execute("select max(id) from detections").fetchone()
+    db.execute("drop trigger manifest_baseline_no_update")
+    for table, top in (*copied.items(), ("detections", detection)):
+        db.execute("update manifest_baseline set max_id = ? where tbl = ?", [top, table])
+    db.commit()
+    db.close()
+    out = tmp_path / "old.wacz"
+    refused = run(["export", "old-article.txt", "--out", str(out)], env)
+    assert refused.exit_code == 2 and "run 'embedarchive seal' first" in refused.output
+    assert not out.exists()
+    sealed = json.loads(run(["seal", "--json"], env).stdout)
+    assert sealed["backfilled_rows"] == 3  # the run, the article, its embed
+    export(env, out, "old-article.txt")
+    code, report = verify_bundle(out)
+    assert code == 0, report["problems"]
+
+
+def test_a_bundle_in_the_first_layout_still_verifies(env: dict[str, str], tmp_path: Path) -> None:
+    """Bundles exported before 2026-11-25 keep files three levels deep, as the archive does
+    (``manifests/c7/<sha>.json``): they were all reported missing and "added to the bundle"."""
+    out = tmp_path / "seed.wacz"
+    export(env, out, str(SEED))
+    with zipfile.ZipFile(out) as src:
+        members = {i.filename: src.read(i) for i in src.infolist()}
+    fanned = re.compile(r"^(media|manifests|timestamps)/([0-9a-f]{2})([0-9a-f]{62}\.\w+)$")
+    renamed = {fanned.sub(r"\1/\2/\2\3", name): data for name, data in members.items()}
+    assert sum(name.count("/") == 2 for name in renamed) >= 5  # manifests, media, a token
+    package = json.loads(renamed["datapackage.json"])
+    package.pop("embedarchiveDerived", None)  # the first bundles had no derived members' list
+    for resource in package["resources"]:
+        resource["path"] = fanned.sub(r"\1/\2/\2\3", resource["path"])
+    renamed["datapackage.json"] = json.dumps(package).encode()
+    digest = hashlib.sha256(renamed["datapackage.json"]).hexdigest()
+    renamed["datapackage-digest.json"] = json.dumps(
+        {"path": "datapackage.json", "hash": f"sha256:{digest}"}
+    ).encode()
+    old = tmp_path / "first-layout.wacz"
+    with zipfile.ZipFile(old, "w") as dst:
+        for name, data in renamed.items():
+            dst.writestr(name, data)
+    code, report = verify_bundle(old)
+    assert code == 0, report["problems"]
+    assert report["ok"] == report["checked"] > 60  # its rows, files and manifests, all read
+
+
+def test_verify_and_export_refuse_an_archive_a_newer_release_wrote(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """As every other command does: a verify that read on would vouch for tables it cannot
+    know (a downgraded verify said OK over a re-pointed embed a newer release would catch)."""
+    db = sqlite3.connect(Path(env["EMBEDARCHIVE_ARCHIVE_DIR"]) / "archive.db")
+    db.execute(
+        "insert into _sqlite_migrations (migration_set, name, applied_at) "
+        "values ('embedarchive', 'm999_from_the_future', 'x')"
+    )
+    db.commit()
+    db.close()
+    out = tmp_path / "x.wacz"
+    for args in (["verify"], ["export", str(SEED), "--out", str(out)], ["list"]):
+        result = run(args, env)
+        assert result.exit_code == 2, (args, result.output)
+        assert "written by a newer embedarchive" in result.output, args
+        assert "Traceback" not in result.output
+    assert not out.exists()

@@ -189,3 +189,40 @@ def test_an_archive_from_before_link_manifests_records_its_links_when_upgraded(
     linked = [r[0] for r in db.execute("select id from detections where post_pk is not null")]
     assert [r[0] for r in db.execute("select detection_id from link_baseline")] == linked
     assert old in linked and verify(env)[0] == 0
+
+
+def test_the_post_page_names_the_sealed_backfill_of_a_capture_and_a_link_from_before(
+    env: dict[str, str], archive_dir: Path
+) -> None:
+    """A capture and a link from before manifests: once 'seal' lists them in a backfill, the
+    post page names that manifest and its seal (it said "covered … once sealed" for ever)."""
+    from .test_web import Client
+
+    db = Database(archive_dir / "archive.db")
+    capture = dict(next(db["captures"].rows))
+    capture.pop("id")
+    old_capture = db["captures"].insert(capture).last_pk
+    detection = dict(next(db["detections"].rows))
+    detection.update(id=None, offset=detection["offset"] + 1)
+    old_detection = db["detections"].insert(detection).last_pk
+    db.execute("drop trigger manifest_baseline_no_update")
+    for table, top in (("captures", old_capture), ("detections", old_detection)):
+        db.execute("update manifest_baseline set max_id = ? where tbl = ?", [top, table])
+    db.execute("insert into link_baseline values (?)", [old_detection])
+    db.conn.commit()
+    client = Client(archive_dir / "archive.db")
+    try:
+        before = client.get(f"/posts/{capture['post_pk']}").text
+        assert "none (captured before manifests" in before
+        assert "no manifest (linked before links were vouched for" in before
+        sealed = json.loads(run(["seal", "--json"], env).stdout)
+        assert sealed["backfilled_rows"] == 3 and verify(env)[0] == 0
+        page = client.get(f"/posts/{capture['post_pk']}").text
+    finally:
+        client.close()
+    seq = sealed["manifest_seq"]
+    assert "once sealed" not in page and "before manifests:" not in page
+    assert page.count(f"backfill manifest #{seq}") == 2  # the capture's and the link's
+    assert "listed by the seal after the upgrade" in page
+    capture_panel = page[page.index(f"backfill manifest #{seq} · sha256") :]
+    assert '<span class="ok">yes</span>: RFC 3161 timestamp' in capture_panel[:3000]

@@ -139,6 +139,15 @@ def _resources(package: bytes) -> dict[str, dict[str, Any]]:
     return {str(r["path"]): dict(r) for r in load_json(package).get("resources", [])}
 
 
+def _member(bundle: zipfile.ZipFile, path: str) -> str:
+    """Where the archive file ``path`` sits in this bundle: two levels deep (``member_name``),
+    or at its archive path, three levels deep, in a bundle exported before that layout."""
+    name = member_name(path)
+    if name not in bundle.NameToInfo and path in bundle.NameToInfo:
+        return path
+    return name
+
+
 def _check_warc(bundle: zipfile.ZipFile, report: Report) -> dict[str, RecordSeen]:
     """record id → every record in the bundle's WARC."""
     records: dict[str, RecordSeen] = {}
@@ -167,7 +176,9 @@ def _check_chain(bundle: zipfile.ZipFile, report: Report) -> list[dict[str, Any]
     entries = [(e["seq"], e["path"], e["sha256"]) for e in chain]
     first = chain[0]["previous"] if chain else None  # a bundle may start inside the chain
     for entry, link in zip(
-        chain, walk_chain(entries, lambda path: bundle.read(member_name(path)), first), strict=True
+        chain,
+        walk_chain(entries, lambda path: bundle.read(_member(bundle, path)), first),
+        strict=True,
     ):
         report.check(link.file_problem or link.problem)
         if link.body is not None and link.data is not None:
@@ -209,7 +220,7 @@ def _check_rows(
         report.checked += len(covered) - len(problems)
         report.ok += len(covered) - len(problems)
         for f in body.get("files", []):
-            member = member_name(f["path"])
+            member = _member(bundle, f["path"])
             got = hashes.get(member)
             if got is None and own:
                 report.check(("missing", f"file {f['path']} (manifest {body['seq']}) is missing"))
@@ -222,8 +233,8 @@ def _check_rows(
                 )
     for table, row_id in sorted(by_id.keys() - vouched):
         report.check(("altered", f"{table} row {row_id} is in no manifest: added to the bundle"))
-    fixed = _STRUCTURE | {member_name(e["path"]) for e in chain}
-    fixed |= {member_name(t["path"]) for t in _read_json(bundle, "timestamps/tokens.json")}
+    fixed = _STRUCTURE | {_member(bundle, e["path"]) for e in chain}
+    fixed |= {_member(bundle, t["path"]) for t in _read_json(bundle, "timestamps/tokens.json")}
     for member in sorted(hashes.keys() - named - fixed):
         report.check(("altered", f"{member} is named by no manifest: added to the bundle"))
     exchanges = {r["id"]: r for r in rows.get("http_exchanges", [])}
@@ -371,7 +382,7 @@ def _check_tokens(
             report.check(("missing", f"timestamp {token['path']} covers a manifest not here"))
             continue
         try:
-            info = check_token(bundle.read(member_name(token["path"])), manifest["bytes"], ca)
+            info = check_token(bundle.read(_member(bundle, token["path"])), manifest["bytes"], ca)
         except KeyError:
             report.check(("missing", f"timestamp {token['path']} is missing"))
             continue

@@ -36,8 +36,7 @@ from sqlite_utils import Database
 from . import __version__
 from .capture.http import utcnow
 from .errors import InputError, StoreError, write_error
-from .manifest import link_entries
-from .manifest import parse as parse_manifest
+from .manifest import backfills
 from .report import capture_view, render_report
 from .store import sql
 from .store.records import read_snapshot
@@ -203,8 +202,6 @@ def _export(root: Path, db: Database, articles: list[dict[str, Any]], out: Path)
         + ") order by seq",
         subjects,
     )
-    if not own:
-        raise StoreError("these articles have no manifests (archived before manifests existed)")
     rows_held = {
         (table, r["id"])
         for table, items in (
@@ -218,8 +215,15 @@ def _export(root: Path, db: Database, articles: list[dict[str, Any]], out: Path)
         )
         for r in items
     }
-    # A backfill (seal, after an upgrade) may vouch for some of them: the chain goes that far.
-    first, last = own[0]["seq"], max(own[-1]["seq"], _last_backfill(root, db, rows_held, d_ids))
+    # A backfill (seal, after an upgrade) may vouch for some of them, or for all of an article
+    # archived before manifests: the chain goes that far.
+    seqs = [m["seq"] for m in own] + _backfills(root, db, rows_held, d_ids)
+    if not seqs:
+        raise StoreError(
+            "these articles were archived before manifests and no seal has vouched for them "
+            "yet: run 'embedarchive seal' first"
+        )
+    first, last = min(seqs), max(seqs)
     tokens = _rows(
         db,
         """select t.*, m.seq as manifest_seq from timestamps t join manifests m
@@ -286,29 +290,13 @@ def _export(root: Path, db: Database, articles: list[dict[str, Any]], out: Path)
     )
 
 
-def _last_backfill(
+def _backfills(
     root: Path, db: Database, held: set[tuple[str, int]], detection_ids: list[int]
-) -> int:
-    """The last ``backfill`` manifest listing a row the bundle holds or a link of one of its
-    detections (0: none). There are few of them (one per seal that found anything)."""
-    last = 0
+) -> list[int]:
+    """The ``backfill`` manifests listing a row the bundle holds or a link of one of its
+    detections, by seq."""
     wanted = set(detection_ids)
-    for seq, path in db.execute("select seq, path from manifests where kind = 'backfill'"):
-        try:
-            body = parse_manifest((root / path).read_bytes())
-        except (OSError, ValueError):
-            continue  # verify reports it
-        records = body.get("records") or {}
-        listed = {
-            (table, e.get("id"))
-            for table, entries in records.items()
-            if isinstance(entries, list)
-            for e in entries
-            if isinstance(e, dict)
-        }
-        if listed & held or set(link_entries(body)[0]) & wanted:
-            last = max(last, int(seq))
-    return last
+    return [b.seq for b in backfills(db, root) if b.rows & held or b.links & wanted]
 
 
 def _json(data: Any) -> bytes:

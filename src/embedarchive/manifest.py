@@ -277,6 +277,40 @@ def parse(data: bytes) -> dict[str, Any]:
     return body
 
 
+@dataclass(frozen=True)
+class Backfill:
+    """What one ``backfill`` manifest (written by 'embedarchive seal' after an upgrade)
+    vouches for: rows from before manifests, and links from before link manifests."""
+
+    seq: int
+    rows: frozenset[tuple[str, int]]
+    links: frozenset[int]
+
+
+def backfills(db: Any, root: Path) -> list[Backfill]:
+    """The archive's backfill manifests that can be read, in chain order (a missing or
+    damaged one is verify's to report). There are few: one per seal that found anything."""
+    found = []
+    for seq, path in db.execute(
+        "select seq, path from manifests where kind = 'backfill' order by seq"
+    ):
+        try:
+            body = parse((root / path).read_bytes())
+        except (OSError, ValueError):
+            continue
+        records = body.get("records")
+        records = records if isinstance(records, dict) else {}
+        rows = frozenset(
+            (table, i)
+            for table, entries in records.items()
+            if isinstance(entries, list)
+            for e in entries
+            if (i := _row_id(e)) is not None
+        )
+        found.append(Backfill(int(seq), rows, frozenset(link_entries(body)[0])))
+    return found
+
+
 def check_link(body: Mapping[str, Any], seq: int, previous: str | None) -> str | None:
     """Why ``body`` does not follow ``previous`` as number ``seq`` of the chain, if it does not."""
     if body.get("seq") != seq:

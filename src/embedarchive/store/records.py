@@ -51,7 +51,7 @@ class Store:
         if not create:
             require_archive(path)
             if on_read_only_media(path):
-                return cls(_immutable(path))
+                return cls(refuse_newer(_immutable(path), path))
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             db = Database(path)
@@ -60,13 +60,7 @@ class Store:
             # NORMAL: a commit is not synced (the WAL is, at checkpoints); an fsync per commit
             # made the one writer thread the bottleneck of a concurrent batch.
             db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
-            known = {m.name for m in migrations.pending(Database(memory=True))}
-            applied = {m.name for m in migrations.applied(db)}
-            if applied - known:
-                raise StoreError(
-                    f"archive {path} was written by a newer embedarchive "
-                    f"(unknown migrations: {', '.join(sorted(applied - known))})"
-                )
+            refuse_newer(db, path)
             migrations.apply(db)  # readers too: an older archive is upgraded before it is read
         except sqlite3.DatabaseError as err:
             if _no_room(path):  # SQLite says "disk I/O error" when it cannot make its WAL
@@ -427,6 +421,7 @@ def read_snapshot(root: Path) -> Iterator[Database]:
     db = _immutable(path) if on_read_only_media(path) else Database(path)
     try:
         db.execute("begin")
+        refuse_newer(db, path)
         if not db["manifests"].exists():
             raise StoreError(f"archive {root} predates manifests: run 'embedarchive seal' first")
         yield db
@@ -439,6 +434,20 @@ def read_snapshot(root: Path) -> Iterator[Database]:
     finally:
         db.conn.rollback()  # nothing was written: ends the read transaction
         db.close()
+
+
+def refuse_newer(db: Database, path: Path) -> Database:
+    """``db`` unless a newer release wrote it (migrations this one does not know): its tables
+    may mean what this release cannot check, so every command refuses it rather than misread
+    it (a ``verify`` that passed it would vouch for what it cannot read)."""
+    known = {m.name for m in migrations.pending(Database(memory=True))}
+    applied = {m.name for m in migrations.applied(db)}
+    if applied - known:
+        raise StoreError(
+            f"archive {path} was written by a newer embedarchive "
+            f"(unknown migrations: {', '.join(sorted(applied - known))})"
+        )
+    return db
 
 
 def on_read_only_media(path: Path) -> bool:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
+from ..manifest import backfills
 from .sql import loads, one, rows
 
 
@@ -75,6 +77,40 @@ def link_manifests(conn: sqlite3.Connection, detections: list[dict[str, Any]]) -
     none for a link made before link manifests existed) and the timestamp sealing it."""
     for d in detections:
         d["link_manifest"], d["link_seal"] = _sealed_manifest(conn, "link", f"detection:{d['id']}")
+
+
+def backfilled(
+    conn: sqlite3.Connection,
+    root: Path,
+    captures: list[dict[str, Any]],
+    detections: list[dict[str, Any]],
+) -> None:
+    """For a capture or a link from before manifests (none of its own), the backfill manifest
+    that lists it, as ``backfill``/``link_backfill``, and the timestamp sealing that: the page
+    said "once sealed" after the seal too. Only a backfill that names the row counts (a row
+    added behind the chain's back is in none)."""
+    bare = [c for c in captures if not c["manifest"]]
+    unlinked = [d for d in detections if d.get("post_pk") and not d["link_manifest"]]
+    if not bare and not unlinked:
+        return
+    found = backfills(conn, root)
+    for c in bare:
+        seq = next((b.seq for b in found if ("captures", c["id"]) in b.rows), None)
+        c["backfill"], c["seal"] = _by_seq(conn, seq)
+    for d in unlinked:
+        seq = next((b.seq for b in found if d["id"] in b.links), None)
+        d["link_backfill"], d["link_seal"] = _by_seq(conn, seq)
+
+
+def _by_seq(
+    conn: sqlite3.Connection, seq: int | None
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    if seq is None:
+        return None, None
+    found = one(
+        conn, "select id, seq, sha256, path, created_at from manifests where seq = ?", [seq]
+    )
+    return found, sealed_by(conn, seq)
 
 
 def _sealed_manifest(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
@@ -135,7 +136,7 @@ def article(conn: sqlite3.Connection, article_id: int) -> dict[str, Any] | None:
     return {"article": found, "run": run, "exchanges": exchanges, "embeds": embeds}
 
 
-def post(conn: sqlite3.Connection, post_pk: int) -> dict[str, Any] | None:
+def post(conn: sqlite3.Connection, post_pk: int, root: Path) -> dict[str, Any] | None:
     key = one(conn, "select platform, post_id from posts where id = ?", [post_pk])
     if key is None:
         return None
@@ -173,6 +174,7 @@ def post(conn: sqlite3.Connection, post_pk: int) -> dict[str, Any] | None:
     evidence.link_manifests(conn, detail["detections"])
     evidence.warc_records(conn, detail["captures"])
     head = evidence.manifests(conn, detail["captures"])
+    evidence.backfilled(conn, root, detail["captures"], detail["detections"])
     quoted = None
     if detail["quoted_post_id"]:
         quoted = one(
