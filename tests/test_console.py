@@ -3,6 +3,7 @@ and a total, so a newsroom-sized batch ends with a readable summary in little ti
 
 from __future__ import annotations
 
+import json
 import re
 
 from rich.console import Console
@@ -138,3 +139,17 @@ def test_one_download_shows_a_bar_only_when_it_is_big() -> None:
         assert handle is not None and len(progress.progress.tasks) == 1
         progress.finish(handle)
         assert progress.progress.tasks == []
+
+
+def test_json_is_written_as_it_is_made_and_reads_back_as_the_data() -> None:
+    """print_json streams (a whole archive's listing as one string through rich took ten times
+    its size in memory) and writes what json_text makes: C1 controls escaped too."""
+    import io
+
+    from embedarchive.console import json_text, print_json
+
+    data = [{"text": "a\x9b[31mb\x1b", "n": 1, "none": None, "word": "ő"}] * 3
+    written = io.StringIO()
+    print_json(Console(file=written), data)
+    assert written.getvalue() == json_text(data, indent=2) + "\n"
+    assert "\x9b" not in written.getvalue() and json.loads(written.getvalue()) == data

@@ -168,3 +168,30 @@ def test_check_says_when_the_embeds_showed_nothing_to_compare(
     assert run(["archive", str(article)], env).exit_code == 0
     out = run(["check"], env).stdout
     assert out.startswith("No findings: the 1 embed(s) with a capture showed nothing to compare")
+
+
+def test_check_of_one_article_judges_only_its_embeds(
+    fake_platform, archive_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'check ARTICLE' after a rule change judges that article's embeds again, not every embed
+    of the archive (it read all of them: 8 s on a year's archive for one article)."""
+    from embedarchive import findings
+    from tests.helpers import SEED as SEED_ARTICLE
+
+    env = cli_env(fake_platform, archive_dir)
+    assert run(["archive", str(ARTICLE)], env).exit_code == 0
+    assert run(["archive", str(SEED_ARTICLE)], env).exit_code == 0
+    monkeypatch.setattr(findings, "RULE", "findings-next")  # the release after this one
+    assert run(["check", "2", "--json"], env).exit_code == 0
+    db = Database(archive_dir / "archive.db")
+    judged = {r["article_id"] for r in db.query(
+        "select d.article_id from findings f join detections d on d.id = f.detection_id "
+        "where f.rule = 'findings-next'"
+    )}  # fmt: skip
+    assert judged == {2}
+    assert run(["check", "--json"], env).exit_code == 0  # the whole archive: every article
+    judged = {r["article_id"] for r in db.query(
+        "select d.article_id from findings f join detections d on d.id = f.detection_id "
+        "where f.rule = 'findings-next'"
+    )}  # fmt: skip
+    assert judged == {1, 2}

@@ -43,7 +43,7 @@ def check(
         store = _open_existing(settings)
         try:
             article_id = int(find_article(store, article)["id"]) if article else None
-            record_findings(store)
+            record_findings(store, article_id=article_id)  # one article's: what it holds
             rows = current_findings(store, article_id)
             scope = "" if article_id is None else f" and article_id = {article_id}"
             (linked,) = store.db.execute(

@@ -180,13 +180,23 @@ class BatchProgress(RichProgress):
 def json_text(data: Any, indent: int | None = None) -> str:
     """JSON that is safe on a terminal and decodes to ``data``: json writes C0 controls as
     ``\\u`` escapes, and C1 ones (``\\x9b`` starts an escape sequence too) are escaped here."""
-    text = json.dumps(data, ensure_ascii=False, indent=indent, default=str)
+    return _escape_c1(json.dumps(data, ensure_ascii=False, indent=indent, default=str))
+
+
+def _escape_c1(text: str) -> str:
     return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def print_json(console: Console, data: Any) -> None:
-    # Not rich's print_json, which decodes the text and writes C1 controls raw again.
-    console.out(json_text(data, indent=2), highlight=False)
+    """``json_text(data, indent=2)`` written as it is made: a whole archive's listing is tens
+    of megabytes, which as one string through rich took ten times that in memory. Not rich's
+    print_json either, which decodes the text and writes C1 controls raw again."""
+    out = console.file
+    encoder = json.JSONEncoder(ensure_ascii=False, indent=2, default=str)
+    for chunk in encoder.iterencode(data):
+        out.write(_escape_c1(chunk))
+    out.write("\n")
+    out.flush()
 
 
 def styled(status: str | None) -> Text:

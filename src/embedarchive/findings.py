@@ -228,25 +228,34 @@ def _targets(observed: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]
 
 
 def record_findings(
-    store: Store, detection_ids: Iterable[int] | None = None, run_id: int | None = None
+    store: Store,
+    detection_ids: Iterable[int] | None = None,
+    run_id: int | None = None,
+    article_id: int | None = None,
 ) -> int:
     """Compute findings of linked embeds that have a rendering; returns how many rows were added.
 
-    ``detection_ids`` None means every detection. Re-running adds nothing new.
+    ``detection_ids`` and ``article_id`` None mean every detection. Re-running adds nothing new.
     """
     where = "post_pk is not null and coalesce(text, author, handle, date) is not null"
     params: list[Any] = []
+    if article_id is not None:
+        where += " and article_id = ?"
+        params.append(article_id)
     if detection_ids is not None:
         ids = sorted(set(detection_ids))
         if not ids:
             return 0
         where += f" and id in ({', '.join('?' * len(ids))})"
-        params = list(ids)
-    detections = sql.rows(store.db, f"select * from detections where {where}", params)
+        params.extend(ids)
+    detections = sql.rows(
+        store.db, f"select * from detections where {where} order by post_pk, id", params
+    )
     added = 0
-    cache: dict[int, list[dict[str, Any]]] = {}
+    post_pk, observed = None, []
     for d in detections:
-        observed = cache.setdefault(d["post_pk"], observations(store, d["post_pk"]))
+        if d["post_pk"] != post_pk:  # each post's captures read once, and only one held
+            post_pk, observed = d["post_pk"], observations(store, d["post_pk"])
         for source, capture in _targets(observed):
             done = store.db.execute(
                 "select 1 from findings where detection_id = ? and capture_id = ? and rule = ?",

@@ -10,12 +10,15 @@ same process.
 from __future__ import annotations
 
 import inspect
+import sys
+import traceback
 from collections.abc import Generator
 from http import HTTPStatus
 from typing import Any
 
 from datasette import hookimpl
 from datasette.utils.asgi import Base400, Response
+from datasette.views.base import DatasetteError
 
 from .security import App, datasette_csp, same_origin_only, with_headers
 from .views import ROUTES, Archive, page
@@ -47,22 +50,34 @@ def asgi_wrapper(datasette: Any) -> Any:
 
 @hookimpl(hookwrapper=True)
 def handle_exception(datasette: Any, request: Any, exception: Exception) -> Generator[None, Any]:
-    """A 4xx (a mistyped link, a robot's ``/robots.txt``) answered quietly: Datasette's own
-    handler prints every exception with its local variables to the terminal ``serve`` runs in,
-    about 170 lines per 404. Server errors are left to it, traceback and all."""
+    """Every error answered by the plugin. Datasette's own handler prints each exception with
+    its local variables, on the event loop: about 170 lines per 404, and for a server error
+    on a large page (a post with thousands of embeds) minutes of pretty-printing its context,
+    gigabytes of memory, and every other request waiting. A 4xx (a mistyped link, a robot's
+    ``/robots.txt``) is answered quietly; a server error prints its traceback, without locals."""
     outcome = yield
-    if not _active(datasette) or not isinstance(exception, Base400):
+    if not _active(datasette):
         return
     for pending in outcome.get_result():
         if inspect.iscoroutine(pending):
             pending.close()  # Datasette's handler, never to be awaited
-    outcome.force_result([_error_response(datasette, request, exception)])
+    if isinstance(exception, Base400):
+        status, message = exception.status, str(exception.args[0]) if exception.args else ""
+    elif isinstance(exception, DatasetteError):  # a query the user typed, a missing table
+        status, message = exception.status, str(exception.message)
+    else:
+        status, message = 500, "The page could not be made; the error is in the server's log."
+        traceback.print_exception(exception, file=sys.stderr)
+    outcome.force_result([_error_response(datasette, request, status, message)])
 
 
-def _error_response(datasette: Any, request: Any, exception: Base400) -> Response:
-    status = exception.status
-    message = str(exception.args[0]) if exception.args else HTTPStatus(status).phrase
+def _error_response(datasette: Any, request: Any, status: int, message: str) -> Response:
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:  # a status Python does not name
+        phrase = "Error"
+    message = message or phrase
     if request.path.endswith(".json"):
         return Response.json({"ok": False, "error": message, "status": status}, status=status)
-    title = HTTPStatus(status).phrase.capitalize()
+    title = phrase.capitalize()
     return page("error.html", Archive.of(datasette), status=status, title=title, message=message)
