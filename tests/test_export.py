@@ -10,6 +10,7 @@ import re
 import shutil
 import sqlite3
 import stat
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -623,3 +624,171 @@ def test_verify_and_export_refuse_an_archive_a_newer_release_wrote(
         assert "written by a newer embedarchive" in result.output, args
         assert "Traceback" not in result.output
     assert not out.exists()
+
+
+FORMAT_1 = Path(__file__).resolve().parent / "fixtures" / "bundles" / "format1-seed.wacz"
+
+
+def test_a_bundle_whose_report_is_in_the_first_format_is_checked_in_that_format(
+    tmp_path: Path,
+) -> None:
+    """``format1-seed.wacz`` was exported by the release before report format 2 (the seed,
+    sealed by the fake TSA): its report is made again in format 1 and compared, so changing
+    the report never makes a bundle already handed over fail, and a forged one still does."""
+    code, report = verify_bundle(FORMAT_1)
+    assert code == 0, report["problems"]
+    assert not [n for n in report["notes"] if "not checked" in n]  # the report was checked
+    with zipfile.ZipFile(FORMAT_1) as bundle:
+        assert "embedarchiveReport" not in json.loads(bundle.read("datapackage.json"))
+    copy = tmp_path / FORMAT_1.name
+    shutil.copy(FORMAT_1, copy)
+    forged = _repackage(copy, {"report/index.html": lambda b: b.replace(b"<h1>", b"<h1>Forged ")})
+    code, report = verify_bundle(forged)
+    assert code == 1
+    assert [p["message"] for p in report["problems"]] == [
+        "report/index.html is not what the rows make: altered"
+    ]
+
+
+def test_a_new_bundle_says_its_report_format(env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "seed.wacz"
+    export(env, out, str(SEED))
+    with zipfile.ZipFile(out) as bundle:
+        package = json.loads(bundle.read("datapackage.json"))
+        page = bundle.read("report/index.html").decode()
+    assert package["embedarchiveReport"] == 2
+    assert ".box,h2,h3,p,td,th{overflow:clip}" in page
+    code, report = verify_bundle(out)
+    assert code == 0 and not [n for n in report["notes"] if "not checked" in n], report
+
+
+def test_the_report_isolates_an_archived_name_with_an_open_override(
+    fake_platform, archive_dir: Path, tmp_path: Path
+) -> None:
+    """A display name ending in U+202E turned the report's "@handle date" after it around, as
+    it did in the web pages."""
+    from .fakeplatform import DATA_DIR, SEED_ID
+
+    tweet = json.loads((DATA_DIR / "syndication" / f"{SEED_ID}.json").read_text("utf-8"))
+    tweet["user"]["name"] = "TRHaber \u202e"
+    fake_platform.tweets[SEED_ID] = json.dumps(tweet, ensure_ascii=False)
+    env = cli_env(fake_platform, archive_dir)
+    assert run(["archive", str(SEED)], env).exit_code == 0
+    out = tmp_path / "seed.wacz"
+    export(env, out, str(SEED))
+    with zipfile.ZipFile(out) as bundle:
+        page = bundle.read("report/index.html").decode()
+    assert "\u2068TRHaber \u202e\u2069 @trhaber_com" in page
+    assert verify_bundle(out)[0] == 0
+
+
+def _rezip(bundle: Path, out: Path, edit: Any, *, before: bytes = b"", after: bytes = b"") -> Path:
+    """``bundle``'s members, each as ``(ZipInfo, bytes)``, through ``edit``, written again (with
+    bytes before or after the zip): the zip-level tricks a hand-made bundle can hold."""
+    with zipfile.ZipFile(bundle) as src:
+        members = [(zipfile.ZipInfo(i.filename, i.date_time), src.read(i)) for i in src.infolist()]
+    plain = out.with_suffix(".zip")
+    with warnings.catch_warnings(), zipfile.ZipFile(plain, "w") as dst:
+        warnings.simplefilter("ignore")  # a duplicate name is the point of one case
+        for info, data in edit(members):
+            dst.writestr(info, data)
+    out.write_bytes(before + plain.read_bytes() + after)
+    return out
+
+
+def _forged_first(members: list[Any]) -> list[Any]:
+    """A forged report before the real one: zipfile reads the last, unzip takes the first."""
+    return [(zipfile.ZipInfo("report/index.html"), b"<h1>FORGED</h1>"), *members]
+
+
+def _with(name: str, **attrs: Any) -> Any:
+    def edit(members: list[Any]) -> list[Any]:
+        for info, _ in members:
+            if info.filename == name:
+                for key, value in attrs.items():
+                    setattr(info, key, value)
+        return members
+
+    return edit
+
+
+def _padded_rows(members: list[Any]) -> list[Any]:
+    out = []
+    for info, data in members:
+        if info.filename == "records/rows.json":
+            info.compress_type = zipfile.ZIP_DEFLATED
+            data = data + b" " * 50_000_000  # a bomb's shape: deflates to ~50 kB
+        out.append((info, data))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("edit", "around", "said"),
+    [
+        (_forged_first, {}, "report/index.html is in the zip 2 times"),
+        (lambda m: m, {"before": b"MZ<html>payload</html>"}, "22 bytes before the zip's first member"),
+        (lambda m: m, {"after": b"<script>1</script>"}, "bytes after the zip's end, or a zip comment"),
+        (_with("report/index.html", comment=b"certified"), {}, "report/index.html has a comment in the zip"),
+        (_with("report/index.html", extra=b"\x99\x99\x02\x00ab"), {}, "report/index.html has extra fields in the zip"),
+        (_with("report/index.html", external_attr=0o120777 << 16), {}, "report/index.html is marked lrwxrwxrwx in the zip, not a plain file"),
+        (_padded_rows, {}, "records/rows.json is compressed (an export stores every member): not read"),
+    ],
+)  # fmt: skip
+def test_what_the_zip_holds_besides_its_members_is_caught(
+    env: dict[str, str], tmp_path: Path, edit: Any, around: dict[str, bytes], said: str
+) -> None:
+    """Other programs may show what verify never read: the first of two members of one name,
+    a zip or a page prepended to the bundle, a symlink; a compressed member may be a bomb
+    (1 GiB of rows in a 1 MB bundle took 31 s and 3 GB)."""
+    out = tmp_path / "seed.wacz"
+    export(env, out, str(SEED))
+    tampered = _rezip(out, tmp_path / "tampered.wacz", edit, **around)
+    code, report = verify_bundle(tampered)
+    assert code == 1
+    assert said in [p["message"] for p in report["problems"]]
+
+
+def test_forged_chain_and_token_fields_the_report_shows_are_caught(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """chain.json's kind and subject and tokens.json's manifest number are shown in the report
+    and were never compared with the manifests and tokens they describe."""
+    assert run(["seal"], env).exit_code == 0
+    out = tmp_path / "seed.wacz"
+    export(env, out, str(SEED))
+
+    def forge_chain(chain: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        chain[0]["subject"] = "capture:999"
+        return chain
+
+    def forge_tokens(tokens: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        tokens[0]["manifest_seq"] = 1
+        return tokens
+
+    tampered = _repackage(
+        out,
+        {
+            "manifests/chain.json": _edit_json(forge_chain),
+            "timestamps/tokens.json": _edit_json(forge_tokens),
+        },
+    )
+    code, report = verify_bundle(tampered)
+    messages = [p["message"] for p in report["problems"]]
+    assert code == 1
+    assert any(
+        "chain.json says manifest" in m and "subject is 'capture:999'" in m for m in messages
+    )
+    assert any("tokens.json says" in m and "covers manifest 1;" in m for m in messages)
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo"])
+def test_a_bundle_that_is_no_file_is_one_line(tmp_path: Path, kind: str) -> None:
+    """/dev/zero grew to 24 GB and was killed; a FIFO waited for ever."""
+    path = tmp_path / "bundle.wacz"
+    if kind == "device":
+        path.symlink_to("/dev/zero")
+    else:
+        os.mkfifo(path)
+    result = run(["verify", "--bundle", str(path)])
+    assert result.exit_code == 2
+    assert result.output.strip().endswith("is not a bundle: not a file")

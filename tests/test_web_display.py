@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from embedarchive.display import isolate
 from embedarchive.models import Article, Capture, Detection, MediaFile, PostData, Target
 from embedarchive.store.files import FileStore
 from embedarchive.store.records import Store
-from embedarchive.web.render import isolate
 from embedarchive.web.search import EXCERPT
 
 from .test_web import Client
@@ -156,3 +156,67 @@ def test_a_post_of_a_megabyte_is_an_excerpt_around_the_match_in_search(
     [excerpt] = re.findall(r'<p class="excerpt">(.*?)</p>', page.text, re.S)
     assert excerpt.startswith("… ") and excerpt.endswith(" …")
     assert len(excerpt) < EXCERPT + 40
+
+
+def test_a_server_error_is_a_short_page_and_a_traceback_without_locals(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Datasette printed every error with the page's local variables, on the event loop: for
+    a large page, minutes and gigabytes while every other request waited."""
+    import sqlite3
+
+    folder = tmp_path / "archive"
+    pks = display_archive(folder)
+    db = sqlite3.connect(folder / "archive.db")
+    db.execute("alter table captures rename to captures_gone")  # a page's query now fails
+    db.commit()
+    db.close()
+    client = Client(folder / "archive.db")
+    try:
+        page = client.get(f"/posts/{pks['big']}")
+        as_json = client.get("/archive/captures.json")
+    finally:
+        client.close()
+    assert page.status_code == 500
+    assert "the error is in the server&#39;s log" in page.text or "server's log" in page.text
+    assert "content-security-policy" in {k.lower() for k in page.headers}
+    assert as_json.status_code in (400, 404, 500)
+    err = capfd.readouterr().err
+    assert "Traceback" in err and "no such table" in err
+    assert "filler filler" not in err  # the page's data (a megabyte of it) is not printed
+    assert len(err) < 20_000
+
+
+def test_a_post_in_many_articles_lists_a_few_titles_in_search(tmp_path: Path) -> None:
+    """A viral post's result card listed every article's title (224 kB for one card)."""
+    import sqlite3
+
+    folder = tmp_path / "archive"
+    display_archive(folder)
+    db = sqlite3.connect(folder / "archive.db")
+    columns = [r[1] for r in db.execute("pragma table_info(articles)") if r[1] != "id"]
+    for n in range(200):
+        picked = ", ".join(
+            f"'https://news.example/{n}'"
+            if c == "source"
+            else f"'Story number {n}'"
+            if c == "title"
+            else c
+            for c in columns
+        )
+        db.execute(
+            f"insert into articles ({', '.join(columns)}) select {picked} from articles where id = 1"
+        )
+        db.execute(
+            "insert into detections (article_id, platform, kind, markup, offset, snippet, resolution,"
+            " post_pk) values (last_insert_rowid(), 'twitter', 'post', 'text', 0, 'x', 'resolved', 1)"
+        )
+    db.commit()
+    db.close()
+    client = Client(folder / "archive.db")
+    try:
+        page = client.get("/search?q=same").text
+    finally:
+        client.close()
+    assert "Story number 3" in page and "(more on its page)" in page
+    assert "Story number 199" not in page

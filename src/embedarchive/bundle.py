@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import stat
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -34,12 +35,15 @@ WARC_MEMBER = "archive/data.warc.gz"
 def verify_bundle(
     path: Path, *, progress: ProgressSink | None = None, tsa_ca_file: Path | None = None
 ) -> Report:
+    if not path.is_file():  # a device reads for ever (/dev/zero), a FIFO waits for a writer
+        raise InputError(f"{path} is not a bundle: not a file")
     try:
-        bundle = zipfile.ZipFile(path)
+        bundle = _Bundle(path)
     except (OSError, zipfile.BadZipFile) as err:
         raise InputError(f"{path} is not a bundle (zip): {err}") from None
     with bundle:
         report = Report()
+        bundle.unread = _check_container(path, bundle, report)
         members = {i.filename: i for i in bundle.infolist()}
         for needed in ("datapackage.json", "datapackage-digest.json", "records/rows.json"):
             if needed not in members:
@@ -113,6 +117,8 @@ def _check_package(
         if name in ("datapackage.json", "datapackage-digest.json"):
             continue
         entry = listed.pop(name, None)
+        if name in getattr(bundle, "unread", ()):
+            continue  # the container check said so
         try:
             with bundle.open(name) as fh:
                 sha, size = hash_stream(fh, sink, handle)
@@ -137,6 +143,74 @@ def _digest(bundle: zipfile.ZipFile) -> str:
 
 def _resources(package: bytes) -> dict[str, dict[str, Any]]:
     return {str(r["path"]): dict(r) for r in load_json(package).get("resources", [])}
+
+
+class _Bundle(zipfile.ZipFile):
+    """A bundle that will not decompress the members the container check refused: an export
+    stores every member as it is, so a compressed one was put there by someone else, and a
+    few kilobytes of it can inflate to gigabytes."""
+
+    unread: frozenset[str] = frozenset()
+
+    def open(self, name: Any, mode: Any = "r", pwd: Any = None, **options: Any) -> Any:
+        member = name.filename if isinstance(name, zipfile.ZipInfo) else name
+        if mode == "r" and member in self.unread:
+            raise zipfile.BadZipFile(f"{member} is compressed: not read")
+        return super().open(name, mode, pwd, **options)
+
+
+#: Extra fields an export's zip may carry: zip64 sizes (a bundle over 4 GiB).
+_ZIP64_EXTRA = 0x0001
+_END_OF_ZIP = b"PK\x05\x06"
+
+
+def _check_container(path: Path, bundle: zipfile.ZipFile, report: Report) -> frozenset[str]:
+    """The zip itself as the export writes it: each name once, nothing before the first
+    member or after the end, no comments, no extra fields but zip64's, no compression, plain
+    file modes. What else is there, other programs may show instead of the checked members
+    (the first of two names, a zip prepended to the bundle, a symlink). Returns the members
+    not to read (compressed)."""
+    infos = bundle.infolist()
+    problems: list[str] = []
+    counts: dict[str, int] = {}
+    for info in infos:
+        counts[info.filename] = counts.get(info.filename, 0) + 1
+    problems += [f"{name} is in the zip {n} times" for name, n in counts.items() if n > 1]
+    first = min((i.header_offset for i in infos), default=0)
+    if first:
+        problems.append(f"{first} bytes before the zip's first member")
+    with open(path, "rb") as fh:
+        fh.seek(max(0, path.stat().st_size - 22))
+        tail = fh.read(22)
+    if len(tail) < 22 or not tail.startswith(_END_OF_ZIP) or tail[20:22] != b"\0\0":
+        problems.append("bytes after the zip's end, or a zip comment")
+    compressed = set()
+    for info in infos:
+        name = info.filename
+        if info.comment:
+            problems.append(f"{name} has a comment in the zip")
+        if any(tag != _ZIP64_EXTRA for tag in _extra_tags(info.extra)):
+            problems.append(f"{name} has extra fields in the zip")
+        if info.compress_type != zipfile.ZIP_STORED:
+            compressed.add(name)
+            problems.append(f"{name} is compressed (an export stores every member): not read")
+        mode = info.external_attr >> 16
+        if stat.S_IFMT(mode) not in (0, stat.S_IFREG) or mode & 0o7111:
+            problems.append(f"{name} is marked {stat.filemode(mode)} in the zip, not a plain file")
+    for problem in problems:
+        report.check(("altered", problem))
+    return frozenset(compressed)
+
+
+def _extra_tags(extra: bytes) -> list[int]:
+    tags = []
+    while len(extra) >= 4:
+        tag, size = int.from_bytes(extra[:2], "little"), int.from_bytes(extra[2:4], "little")
+        tags.append(tag)
+        extra = extra[4 + size :]
+    if extra:
+        tags.append(-1)  # a field cut short
+    return tags
 
 
 def _member(bundle: zipfile.ZipFile, path: str) -> str:
@@ -183,6 +257,15 @@ def _check_chain(bundle: zipfile.ZipFile, report: Report) -> list[dict[str, Any]
         report.check(link.file_problem or link.problem)
         if link.body is not None and link.data is not None:
             intact.append({**entry, "body": link.body, "bytes": link.data})
+            for field in ("kind", "subject", "created_at", "previous"):  # shown in the report
+                if entry.get(field) != link.body.get(field):
+                    report.check(
+                        (
+                            "altered",
+                            f"manifests/chain.json says manifest {entry['seq']}'s "
+                            f"{field} is {entry.get(field)!r}, the manifest {link.body.get(field)!r}",
+                        )
+                    )
     if not chain:
         report.check(("missing", "the bundle holds no manifests"))
     return intact
@@ -309,7 +392,7 @@ def _check_links(bundle: zipfile.ZipFile, report: Report, chain: list[dict[str, 
 def _check_derived(bundle: zipfile.ZipFile, report: Report) -> None:
     """The report, the CDX index and the pages list against what the export makes of the
     rows, chain, tokens and WARC: the same inputs give the same bytes."""
-    from .export import DERIVED_KEY, derived_members
+    from .export import DERIVED_KEY, REPORT_KEY, TEMPLATES, derived_members
 
     package = _read_json(bundle, "datapackage.json")
     if DERIVED_KEY not in package:
@@ -318,13 +401,28 @@ def _check_derived(bundle: zipfile.ZipFile, report: Report) -> None:
             "cannot make again: they were not checked (its rows, files and WARC were)"
         )
         return
+    report_format = package.get(REPORT_KEY, 1)
+    if report_format not in TEMPLATES:
+        report.notes.append(
+            f"this bundle's report is in a format this release does not know ({report_format!r}: "
+            "a newer export): the report was not checked (its rows, files and WARC were)"
+        )
     held = [_read_json(bundle, n) for n in ("records/rows.json", "manifests/chain.json")]
     tokens = _read_json(bundle, "timestamps/tokens.json")
     with tempfile.TemporaryDirectory(prefix="embedarchive-verify-") as folder:
         warc = Path(folder) / "data.warc.gz"
         with bundle.open(WARC_MEMBER) as src, open(warc, "wb") as dst:
             shutil.copyfileobj(src, dst, CHUNK)
-        expected = derived_members(held[0], held[1], tokens, warc, str(package["created"]))
+        expected = derived_members(
+            held[0],
+            held[1],
+            tokens,
+            warc,
+            str(package["created"]),
+            report_format if report_format in TEMPLATES else 1,
+        )
+    if report_format not in TEMPLATES:
+        del expected["report/index.html"]
     for name, data in expected.items():
         try:
             same = bundle.read(name) == data
@@ -391,6 +489,14 @@ def _check_tokens(
             continue
         shown = (token.get("gen_time"), token.get("serial"), token.get("tsa_name"))
         report.check(token_differs(token["path"], info, *shown))
+        if token.get("manifest_seq") != manifest["seq"]:
+            report.check(
+                (
+                    "altered",
+                    f"timestamps/tokens.json says {token['path']} covers manifest "
+                    f"{token.get('manifest_seq')!r}; it covers {manifest['seq']}",
+                )
+            )
     if not tokens:
         report.notes.append("no trusted timestamp: these captures were not sealed when exported")
     elif chain and chain[-1]["sha256"] != tokens[-1]["manifest_sha256"]:

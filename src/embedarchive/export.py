@@ -37,7 +37,7 @@ from . import __version__
 from .capture.http import utcnow
 from .errors import InputError, StoreError, write_error
 from .manifest import backfills
-from .report import capture_view, render_report
+from .report import REPORT_FORMAT, TEMPLATES, capture_view, render_report
 from .store import sql
 from .store.records import read_snapshot
 from .wacz import cdxj_lines, member_name, page_entries
@@ -307,6 +307,8 @@ def _json(data: Any) -> bytes:
 #: by it (bundles exported before cannot be checked this way: their page ids were random).
 DERIVED = ("indexes/index.cdx", "pages/pages.jsonl", "report/index.html")
 DERIVED_KEY = "embedarchiveDerived"
+#: The package key naming the report's format (``report.REPORT_FORMAT``); none: format 1.
+REPORT_KEY = "embedarchiveReport"
 
 
 def derived_members(
@@ -315,6 +317,7 @@ def derived_members(
     tokens: list[dict[str, Any]],
     warc: Path,
     created: str,
+    report_format: int = REPORT_FORMAT,
 ) -> dict[str, bytes]:
     """The members made from the rows, for people and players: the CDX index, the pages list
     and the report. The same inputs give the same bytes, so ``verify --bundle`` makes them
@@ -332,6 +335,7 @@ def derived_members(
         chain,
         tokens,
         created,
+        report_format,
     )
     return {
         "indexes/index.cdx": "".join(cdx).encode("utf-8"),
@@ -350,6 +354,7 @@ def _finish(bundle: _Zip, articles: list[dict[str, Any]], created: str) -> None:
         "software": f"embedarchive {__version__}",
         # The report and indexes are made again from the rows by verify --bundle.
         DERIVED_KEY: sorted(DERIVED),
+        REPORT_KEY: REPORT_FORMAT,
         "resources": bundle.resources,
     }
     data = json.dumps(package, indent=1, ensure_ascii=False).encode("utf-8")
@@ -413,6 +418,7 @@ def _report(
     chain: list[dict[str, Any]],
     tokens: list[dict[str, Any]],
     created: str,
+    report_format: int,
 ) -> str:
     record_of = {k["exchange_id"]: k["record_id"] for k in links if k["exchange_id"]}
     by_post: dict[int, list[dict[str, Any]]] = {}
@@ -447,8 +453,9 @@ def _report(
             "runs": runs,
             "manifests": chain,
             "timestamps": tokens,
-        }
+        },
+        report_format,
     )
 
 
-__all__ = ["Exported", "export_bundle", "find_articles"]
+__all__ = ["REPORT_KEY", "TEMPLATES", "Exported", "export_bundle", "find_articles"]

@@ -20,15 +20,11 @@ from typing import Any
 
 from datasette.utils.asgi import Response
 
+from ..display import INLINE_TYPES
 from ..store.files import extension_for
 from .queries import one
 from .security import FILE_CSP
 
-INLINE_TYPES = frozenset(
-    "image/jpeg image/png image/gif image/webp image/avif video/mp4 video/webm video/ogg "
-    "video/quicktime audio/mpeg audio/mp4 audio/ogg audio/webm audio/wav audio/x-wav "
-    "audio/flac audio/x-flac".split()
-)
 TEXT_TYPES = frozenset(
     "text/html text/plain text/csv text/xml application/json application/xml".split()
 )

@@ -10,48 +10,18 @@ right-to-left override cannot turn the handle or the verdict printed after it ar
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from .files import INLINE_TYPES
+from ..display import isolate, player, quote_bidi
 
 STATIC_PREFIX = "/-/embedarchive/"
-#: Unicode's explicit directional marks, embeddings, overrides and isolates (UAX #9).
-_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_FIRST_STRONG_ISOLATE, _POP_ISOLATE = "\u2068", "\u2069"
-
-
-def isolation(text: str) -> tuple[str, str]:
-    """What to put before and after ``text`` so that its bidirectional controls act inside it
-    only: nothing for plain text; else a first-strong isolate, and after the text a
-    pop-isolate for each isolate it left open and one for the wrapper (which also ends every
-    embedding and override it opened)."""
-    marks = _BIDI.findall(text)
-    if not marks:
-        return "", ""
-    open_isolates = 0
-    for mark in marks:
-        if mark in "\u2066\u2067\u2068":
-            open_isolates += 1
-        elif mark == _POP_ISOLATE and open_isolates:
-            open_isolates -= 1
-    return _FIRST_STRONG_ISOLATE, _POP_ISOLATE * (open_isolates + 1)
-
-
-def isolate(value: Any) -> Any:
-    """A string isolated as ``isolation`` says (every ``{{ value }}`` of the templates, text
-    and attribute values alike); other values, and markup built here, unchanged."""
-    if not isinstance(value, str) or isinstance(value, Markup):
-        return value
-    before, after = isolation(value)
-    return before + value + after if before else value
 
 
 def when(value: str | None) -> Markup:
@@ -99,15 +69,7 @@ def href(url: Any) -> str | None:
         return None
     if scheme not in ("http", "https"):
         return None
-    return _BIDI.sub(lambda m: quote(m.group()), url.strip())  # as a browser would send it
-
-
-def player(item: dict[str, Any]) -> str | None:
-    """How a page shows a stored file: ``image``, ``video`` or ``audio`` for the types that
-    ``/media`` serves inline, None for the rest (offered as a download: an SVG, a file whose
-    bytes are no known type)."""
-    mime = (item.get("mime") or "").split(";")[0].strip().lower()
-    return mime.split("/")[0] if mime in INLINE_TYPES else None
+    return quote_bidi(url.strip())
 
 
 def still_of(media: list[dict[str, Any]]) -> dict[str, Any] | None:

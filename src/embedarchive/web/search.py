@@ -19,10 +19,10 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from ..display import isolation
 from ..platforms import REGISTRY, match_url
 from ..store import sql
 from .queries import card_media, rows
-from .render import isolation
 
 PAGE_SIZE = 20
 RANK_LIMIT = 10_000
@@ -31,8 +31,8 @@ FACET_SIZE = 8
 STATUSES = ("archived", "unavailable", "failed", "changed", "pending", "unresolved")
 #: ``what``: the posts, or the embeds that never reached one (the two kinds of result).
 KINDS = {"posts": "s.post_pk is not null", "embeds": "s.post_pk is null"}
-#: Characters of a post's text shown in a search result.
-EXCERPT = 600
+#: Characters of a post's text, and of the titles of the articles it is in, in a result.
+EXCERPT, TITLES = 600, 300
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 #: Turkish and Azerbaijani write a dotted and a dotless i. FTS5's unicode61 folds "I" and "İ"
 #: to "i" but keeps "ı", so the index holds "IŞIK", "Işık" and "ışık" as "isik", "isık" and
@@ -288,6 +288,9 @@ def results(conn: sqlite3.Connection, ids: list[int], q: str) -> list[dict[str, 
         r["media"] = media.get(r["post_pk"], [])
         r["text_html"] = highlight(excerpt(r["text"] or "", words, EXCERPT), words)
         r["context_html"] = highlight(_context(r, words), words, limit=240)
+        titles = r["article_titles"] or ""  # a viral post is in thousands of articles
+        if len(titles) > TITLES:
+            r["article_titles"] = titles[:TITLES].rsplit(" | ", 1)[0] + " | … (more on its page)"
         out.append(r)
     return out
 
