@@ -9,8 +9,8 @@ client's own path after it is ignored (``/html/api/v1/statuses/1`` is ``/html``)
 ``?n=`` sets sizes where it makes sense:
 
 ``/json``            200 application/json ``{"ok": true}``
-``/typed?type=&body=`` 200 with that Content-Type: ``body=html`` a page with a script,
-                     ``body=png`` a PNG's first bytes, ``body=svg`` an SVG image
+``/typed?type=&body=`` 200 with that Content-Type and one of ``TYPED_BODIES``: a page with
+                     a script, a PNG's first bytes, an SVG, real files filetype cannot name
 ``/bytes?n=``        200 application/octet-stream, n bytes with an honest Content-Length
 ``/reset``           the request is read, then the connection is reset (RST)
 ``/truncated``       Content-Length 100000, 1000 bytes sent, then the connection closes
@@ -57,6 +57,11 @@ TYPED_BODIES = {
     "html": b"<html><body><script>alert(1)</script></body></html>",
     "png": b"\x89PNG\r\n\x1a\n" + bytes(64),
     "svg": b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"></svg>',
+    # Real files beyond filetype's signatures: a fragmented MP4's first box, an MP3 frame
+    # with a CRC (FFFA), animated AVIF.
+    "fmp4": b"\x00\x00\x00\x18ftypiso6\x00\x00\x00\x00iso6cmfc" + bytes(64),  # CMAF
+    "mp3crc": b"\xff\xfa\x90\x64" + bytes(64),
+    "avis": b"\x00\x00\x00\x1cftypavis\x00\x00\x00\x00avisavifmif1" + bytes(64),
 }
 
 

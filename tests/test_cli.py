@@ -235,6 +235,30 @@ def test_an_archive_on_read_only_media_can_be_read(
         client.close()
 
 
+def test_an_archive_of_the_release_before_a_view_changed_is_read_on_read_only_media(
+    fake_platform, small_disk: Path, tmp_path: Path
+) -> None:
+    """An archive written before m010 (which only redefines a view) on a read-only mount:
+    every reader refused it ("written by an older embedarchive: copy it somewhere")."""
+    from embedarchive.store.schema import READABLE_WITHOUT
+
+    archive = small_disk / "archive"
+    env = cli_env(fake_platform, archive)
+    assert run(["archive", str(SEED)], env).exit_code == 0
+    db = Database(archive / "archive.db")
+    for name in READABLE_WITHOUT:  # as the release before left it
+        db.execute("delete from _sqlite_migrations where name = ?", [name])
+    db.execute("pragma wal_checkpoint(truncate)")
+    db.close()
+    remount = subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=False)
+    assert remount.returncode == 0
+    for args in (["list"], ["show", "twitter:1989257861291196183"], ["verify"]):
+        result = run(args, env)
+        assert result.exit_code == 0, (args, result.output)
+    out = tmp_path / "seed.wacz"
+    assert run(["export", str(SEED), "--out", str(out)], env).exit_code == 0
+
+
 def test_invalid_setting_is_exit_2(tmp_path: Path) -> None:
     result = run(["config"], {"EMBEDARCHIVE_READ_TIMEOUT": "soon"})
     assert result.exit_code == 2 and "read_timeout" in result.stderr

@@ -792,3 +792,74 @@ def test_a_bundle_that_is_no_file_is_one_line(tmp_path: Path, kind: str) -> None
     result = run(["verify", "--bundle", str(path)])
     assert result.exit_code == 2
     assert result.output.strip().endswith("is not a bundle: not a file")
+
+
+def _gap_before_directory(data: bytes, start: int, _: zipfile.ZipInfo) -> bytes:
+    """A forged member hidden between the last member and the directory, the end record's
+    offset moved past it: Java's ZipInputStream reads it, zipfile and unzip do not."""
+    hidden = b"PK\x03\x04" + bytes(26) + b"FORGED REPORT"
+    end = bytearray(data[-22:])
+    end[16:20] = (start + len(hidden)).to_bytes(4, "little")
+    return data[:start] + hidden + data[start:-22] + bytes(end)
+
+
+def _local_says_deflated(data: bytes, start: int, report: zipfile.ZipInfo) -> bytes:
+    edited = bytearray(data)
+    edited[report.header_offset + 8] = zipfile.ZIP_DEFLATED
+    return bytes(edited)
+
+
+def _directory_says_encrypted(data: bytes, start: int, report: zipfile.ZipInfo) -> bytes:
+    edited = bytearray(data)
+    at = data.index(b"PK\x01\x02", start)
+    while data[at + 46 : at + 46 + len(b"report/index.html")] != b"report/index.html":
+        at = data.index(b"PK\x01\x02", at + 4)
+    edited[at + 8] |= 0x01
+    return bytes(edited)
+
+
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [
+        (_gap_before_directory, "43 bytes between the last member and the zip's directory"),
+        (_local_says_deflated, "report/index.html's local header says otherwise than the zip's directory"),
+        (_directory_says_encrypted, "report/index.html has zip flags 0x1 (an export sets none): not read"),
+    ],
+)  # fmt: skip
+def test_the_zip_layout_is_the_one_the_export_writes(
+    env: dict[str, str], tmp_path: Path, edit: Any, said: str
+) -> None:
+    """Members one after another, local headers as the directory says, no flags: a gap held a
+    member only streaming readers see; an 'encrypted' flag made verify raise a traceback."""
+    out = tmp_path / "seed.wacz"
+    export(env, out, str(SEED))
+    with zipfile.ZipFile(out) as bundle:
+        start, report = bundle.start_dir, bundle.getinfo("report/index.html")  # type: ignore[attr-defined]
+    tampered = tmp_path / "tampered.wacz"
+    tampered.write_bytes(edit(out.read_bytes(), start, report))
+    result = run(["verify", "--bundle", str(tampered), "--json"], {})
+    assert result.exit_code == 1, result.output
+    assert said in [p["message"] for p in json.loads(result.stdout)["problems"]]
+
+
+@pytest.mark.parametrize("named", [99, "2", None])
+def test_a_report_format_verify_cannot_make_is_no_pass(
+    env: dict[str, str], tmp_path: Path, named: Any
+) -> None:
+    """A forged report with datapackage.json naming an unknown format passed with a note."""
+    out = tmp_path / "seed.wacz"
+    export(env, out, str(SEED))
+
+    def rename(package: dict[str, Any]) -> dict[str, Any]:
+        return {**package, "embedarchiveReport": named}
+
+    forged = _repackage(
+        out,
+        {
+            "report/index.html": lambda b: b.replace(b"<h1>", b"<h1>Forged "),
+            "datapackage.json": _edit_json(rename),
+        },
+    )
+    code, report = verify_bundle(forged)
+    assert code == 1
+    assert any(f"report format {named!r}" in p["message"] for p in report["problems"])

@@ -179,6 +179,10 @@ def test_resumed_video_is_archived_with_both_exchanges_and_verifies(
         ("audio/wav", "html", "application/octet-stream"),  # a browser's name for a type
         ("text/html", "png", "image/png"),  # the bytes say what the file is
         ("IMAGE/SVG+XML; charset=utf-8", "svg", "image/svg+xml"),  # no bytes to tell it by
+        ("image/png", "svg", "application/octet-stream"),  # text is no picture either
+        ("video/mp4", "fmp4", "video/mp4"),  # beyond filetype's signatures: as declared
+        ("audio/mpeg", "mp3crc", "audio/mpeg"),
+        ("image/avif", "avis", "image/avif"),
     ],
 )
 def test_the_stored_type_is_what_the_bytes_are_not_what_the_server_said(

@@ -282,6 +282,8 @@ def test_unavailable_post_recovered_from_wayback_snapshots(
     assert run(["recheck"], env).exit_code == 0
     checked = json.loads(run(["check", "--json"], env).stdout)
     assert checked and {f["source"] for f in checked} == {"live"}
+    shown = run(["show", DELETED], env).stdout  # and the post page: as check has it
+    assert "(live): " in shown and "(wayback)" not in shown
 
 
 def test_wayback_down_is_retryable_and_changes_nothing(

@@ -220,3 +220,14 @@ def test_a_post_in_many_articles_lists_a_few_titles_in_search(tmp_path: Path) ->
         client.close()
     assert "Story number 3" in page and "(more on its page)" in page
     assert "Story number 199" not in page
+
+
+def test_the_search_form_gives_back_what_was_typed(shown: tuple[Client, dict[str, int]]) -> None:
+    """A query with a right-to-left mark came back with a pair of isolates more on each
+    submit: form values are what the user typed, not display text."""
+    client, _ = shown
+    typed = "\u200fsame"
+    page = client.get("/search", params={"q": typed, "handle": "moc_evil\u200e"}).text
+    assert f'name="q" value="{typed}"' in page
+    assert 'name="handle" value="moc_evil\u200e"' in page
+    assert f'value="{FSI}' not in page  # the heading shows it isolated; the form does not

@@ -35,7 +35,9 @@ def isolation(text: str) -> tuple[str, str]:
 
 def isolate(value: Any) -> Any:
     """A string isolated as ``isolation`` says (every ``{{ value }}`` of the templates, text
-    and attribute values alike); other values, and markup built here, unchanged."""
+    and attribute values alike); other values, and markup built here, unchanged. A form's
+    value is written ``{{ value|e }}`` (markup, so left alone): it goes back to the server as
+    typed, not with a pair of isolates more each time."""
     if not isinstance(value, str) or isinstance(value, Markup):
         return value
     before, after = isolation(value)

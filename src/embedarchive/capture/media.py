@@ -22,6 +22,7 @@ from typing import IO, Any, Protocol
 import filetype
 import httpx
 
+from ..display import INLINE_TYPES
 from ..errors import FetchError, TooLargeError, write_error
 from ..models import MediaFile
 from ..store.files import FileStore
@@ -50,30 +51,31 @@ class NullProgress:
         return None
 
 
-#: Types a file's first bytes show (``filetype`` knows them), and the other names browsers
-#: play them under: a file declared as one of these whose bytes are none of them is not one.
-_SHOWN_BY_BYTES = frozenset(t.mime for t in filetype.types) | {
-    "audio/wav",
-    "audio/flac",
-    "audio/webm",
-    "video/ogg",
-    "image/jpg",
-}
 UNKNOWN_TYPE = "application/octet-stream"
 
 
 def sniff_mime(head: bytes, fallback: str = UNKNOWN_TYPE) -> str:
     """Trust the bytes, not the server's Content-Type: platforms and proxies mislabel files.
 
-    When the bytes are no type ``filetype`` knows, the declared type (``fallback``) is kept
-    only if it is one that bytes would have shown (an SVG, an MPEG-TS segment, a playlist):
-    an HTML page served as ``image/png`` is an unknown file, never a picture to show.
+    ``filetype`` names what its signatures know; many real files are beyond them (fragmented
+    MP4, CMAF, MP3 frames with a CRC, animated AVIF), so otherwise the declared type
+    (``fallback``) is kept, except that text (a page, JSON, an SVG) is never recorded as a
+    type pages play or show: an HTML page served as ``image/png`` is an unknown file.
     """
     kind = filetype.guess(head)
     if kind is not None:
         return str(kind.mime)
-    declared = fallback.split(";")[0].strip().lower()
-    return UNKNOWN_TYPE if not declared or declared in _SHOWN_BY_BYTES else declared
+    declared = fallback.split(";")[0].strip().lower() or UNKNOWN_TYPE
+    if declared in INLINE_TYPES and _is_text(head):
+        return UNKNOWN_TYPE
+    return declared
+
+
+def _is_text(head: bytes) -> bool:
+    """Markup or data as text: no NUL in the first bytes, and the first thing after a BOM and
+    white space is ``<``, ``{`` or ``[`` (every media format starts otherwise)."""
+    start = head[:1024].removeprefix(b"\xef\xbb\xbf").lstrip()
+    return b"\0" not in head[:1024] and start[:1] in (b"<", b"{", b"[")
 
 
 class _Broken(Exception):

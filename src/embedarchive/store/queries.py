@@ -184,7 +184,12 @@ def detection_findings(store: Store, detection_id: int) -> list[dict[str, Any]]:
            order by f.source, f.id""",
         [detection_id],
     )
-    return [_decode(r, "details") for r in rows]
+    found = [_decode(r, "details") for r in rows]
+    # A snapshot judged while the post was gone is history once a live capture has it back
+    # (as ``findings.current_findings`` and ``check`` have it).
+    if any(f["source"] == "live" and f["kind"] != "deleted" for f in found):
+        found = [f for f in found if f["source"] != "wayback"]
+    return found
 
 
 def find_article(store: Store, ident: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from ..models import Article, Capture, Detection, HttpExchange, Resolution
 from ..untrusted import dump_json
 from . import sql
 from .evidence import Evidence
-from .schema import migrations
+from .schema import READABLE_WITHOUT, migrations
 from .warc import WarcRef
 
 T = TypeVar("T")
@@ -472,7 +472,7 @@ def _immutable(path: Path) -> Database:
         )
     try:
         db = Database(sqlite3.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True))
-        if migrations.pending(db):
+        if {m.name for m in migrations.pending(db)} - READABLE_WITHOUT:
             raise StoreError(
                 f"archive {path.parent} is on read-only media and was written by an older "
                 "embedarchive: copy it somewhere writable to read it"

@@ -709,3 +709,6 @@ def m010_latest_judgement(db: Database) -> None:
 
 
 SCHEMA_VERSION = len(migrations.pending(Database(memory=True)))
+#: Migrations an archive can be read without, on read-only media where none can be applied:
+#: they only redefine a view, whose older definition still answers.
+READABLE_WITHOUT = frozenset({"m010_latest_judgement"})
