@@ -9,7 +9,9 @@
   the archived content type and a ``memento-datetime`` header. A time the URL was not archived
   at redirects (302) to its nearest snapshot, as the real replay does.
 
-Tests add snapshots with :meth:`FakeWayback.add`; ``reset()`` forgets them and the request log.
+Tests add snapshots with :meth:`FakeWayback.add` (``replayable=False``: listed by the CDX, but
+its replay redirects elsewhere); ``cdx_body`` replaces the CDX's answer; ``reset()`` forgets them
+and the request log.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ class Snap:
     body: bytes
     mimetype: str
     statuscode: str = "200"
+    #: False: the CDX lists it, but its replay redirects to the nearest snapshot that is kept.
+    replayable: bool = True
 
     @property
     def digest(self) -> str:
@@ -60,6 +64,8 @@ class FakeWayback:
         self.snapshots: list[Snap] = []
         self.requests: list[str] = []
         self.down = False
+        #: A CDX answer to give instead of the snapshots' lines (a broken or hostile server).
+        self.cdx_body: bytes | None = None
         self._server: ThreadingHTTPServer | None = None
 
     def add(
@@ -69,20 +75,24 @@ class FakeWayback:
         body: bytes | str | dict[str, Any],
         mimetype: str = "application/json",
         statuscode: str = "200",
+        replayable: bool = True,
     ) -> None:
         if isinstance(body, dict):
             body = json.dumps(body, ensure_ascii=False)
         if isinstance(body, str):
             body = body.encode("utf-8")
-        self.snapshots.append(Snap(timestamp, original, body, mimetype, statuscode))
+        self.snapshots.append(Snap(timestamp, original, body, mimetype, statuscode, replayable))
 
     def reset(self) -> None:
         self.snapshots.clear()
         self.requests.clear()
         self.down = False
+        self.cdx_body = None
 
     # -- the two endpoints ------------------------------------------------------------------
     def cdx(self, params: dict[str, str]) -> tuple[int, bytes, str]:
+        if self.cdx_body is not None:
+            return 200, self.cdx_body, "application/json"
         wanted = params.get("url", "")
         prefix = params.get("matchType") == "prefix" or wanted.endswith("*")
         key = urlkey(wanted.rstrip("*"))
@@ -106,7 +116,9 @@ class FakeWayback:
         if m is None:
             return 404, b"not in archive", "text/plain", []
         original = m["original"] + ("?" + query if query else "")
-        same = [s for s in self.snapshots if urlkey(s.original) == urlkey(original)]
+        same = [
+            s for s in self.snapshots if s.replayable and urlkey(s.original) == urlkey(original)
+        ]
         if not same:
             return 404, b"Wayback Machine has not archived that URL.", "text/plain", []
         exact = next((s for s in same if s.timestamp == m["ts"]), None)

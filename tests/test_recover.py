@@ -379,3 +379,73 @@ def test_an_archive_judged_by_the_rule_before_is_judged_again_by_check(
     assert [(f["kind"], f["capture_id"]) for f in checked] == [("deleted", 1), ("edited", 2)]
     shown = run(["show", DELETED], env).stdout
     assert "text differs" in shown and "same handle" not in shown
+
+
+def gone_article(tmp_path: Path, fake_platform, wayback: FakeWayback, archive_dir: Path) -> dict:
+    env = {**cli_env(fake_platform, archive_dir), **wayback.env()}
+    article = tmp_path / "gone.html"
+    article.write_text(GONE_ARTICLE)
+    assert run(["archive", str(article)], env).exit_code == 0
+    return env
+
+
+def test_a_snapshot_of_another_post_is_not_taken_for_the_gone_one(
+    fake_platform, wayback: FakeWayback, archive_dir: Path, tmp_path: Path
+) -> None:
+    """The Wayback's answer for the gone post's API address was another post's JSON (by
+    another account): it was stored as the gone post, and check judged the article by it."""
+    api = f"https://cdn.syndication.twimg.com/tweet-result?id={DELETED}&lang=en&token=4lqd8fy1cv9"
+    wayback.add(api, "20250310180000", tweet(OTHER, "Completely different words.", "impostor"))
+    env = gone_article(tmp_path, fake_platform, wayback, archive_dir)
+    result = run(["recover", "--json"], env)
+    [found] = json.loads(result.stdout)
+    assert found["outcome"] == "failed" and "another post" in found["note"], found
+    db = Database(archive_dir / "archive.db")
+    [snapshot] = db["captures"].rows_where("method = 'wayback'")
+    assert snapshot["status"] == "failed" and snapshot["data"] is None
+    assert f"the snapshot is of another post ({OTHER}), not {DELETED}" in snapshot["error"]
+    assert next(db["posts"].rows)["uploader_id"] != "impostor"
+    assert run(["verify"], env).exit_code == 0
+
+
+def test_the_capture_says_which_snapshot_the_replay_served(
+    fake_platform, wayback: FakeWayback, archive_dir: Path, tmp_path: Path
+) -> None:
+    """The CDX listed 2020, the replay redirected to the 2025 snapshot: the capture said
+    "taken 2020" of bytes taken in 2025."""
+    page = f"https://twitter.com/someone/status/{DELETED}"
+    wayback.add(page, "20200622143900", LEGACY_PAGE, "text/html", replayable=False)
+    wayback.add(page, "20250402101500", LEGACY_PAGE, "text/html")
+    env = gone_article(tmp_path, fake_platform, wayback, archive_dir)
+    assert run(["recover"], env).exit_code == 0
+    db = Database(archive_dir / "archive.db")
+    details = [
+        json.loads(c["attempts"])[0]["detail"]
+        for c in db["captures"].rows_where("method = 'wayback'", order_by="id")
+    ]
+    assert (
+        "taken 2020-06-22T14:39:00Z; served as the snapshot taken 2025-04-02T10:15:00Z"
+        in details[0]
+    )
+    assert "served as" not in details[1]  # the 2025 one, asked for by its own time
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b'[["timestamp","original","statuscode"],5,null,"x"]',
+        b'[7,["20250101000000","x","200"]]',
+        b'[["timestamp","original","statuscode"],["20259999999999","https://twitter.com/someone/status/1899153799872901283","200"]]',
+        b'[["timestamp","original","statuscode"],["../../cdx","https://twitter.com/someone/status/1899153799872901283","200"]]',
+    ],
+)
+def test_a_cdx_answer_of_another_shape_is_an_outcome_not_a_traceback(
+    fake_platform, wayback: FakeWayback, archive_dir: Path, tmp_path: Path, answer: bytes
+) -> None:
+    env = gone_article(tmp_path, fake_platform, wayback, archive_dir)
+    wayback.cdx_body = answer
+    result = run(["recover", "--json"], env)  # an exception would fail the test here
+    assert result.exit_code in (0, 1), result.output
+    [found] = json.loads(result.stdout)
+    assert found["outcome"] in ("failed", "no-snapshots")
+    assert run(["verify"], env).exit_code == 0

@@ -26,6 +26,7 @@ from .capture.http import Recorder, utcnow
 from .capture.media import download
 from .errors import EmbedArchiveError, FetchError, UnexpectedResponseError
 from .models import Attempt, Capture, MediaFile, PostData, Target
+from .platforms._common import reading
 from .platforms.twitter import (
     STATUS_RE,
     _post_from_fxtwitter,
@@ -36,6 +37,10 @@ from .untrusted import load_json
 
 SNOWFLAKE_EPOCH_MS = 1288834974657
 CDX_FIELDS = "timestamp,original,statuscode,mimetype,digest"
+#: Where a status page says it is: ``<link rel="canonical">`` and ``og:url``.
+_CANONICAL = re.compile(
+    r"<(?:link|meta)\b[^>]*?(?:rel=[\"']?canonical|property=[\"']?og:url)[^>]*>", re.I
+)
 _TITLE_RE = re.compile(r"^(?P<name>.+?) on (?:Twitter|X): [\"“](?P<text>.*)[\"”]", re.DOTALL)
 
 
@@ -51,14 +56,30 @@ class Snapshot:
 
     @property
     def captured_at(self) -> str:
-        moment = datetime.strptime(self.timestamp[:14].ljust(14, "0"), "%Y%m%d%H%M%S")
-        return moment.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
+        return taken_at(self.timestamp) or self.timestamp
 
     def replay_url(self, wayback_url: str, flag: str = "id_") -> str:
         return f"{wayback_url.rstrip('/')}/{self.timestamp}{flag}/{self.original}"
 
     def to_json(self) -> dict[str, str]:
         return {**self.__dict__, "captured_at": self.captured_at}
+
+
+#: A CDX timestamp: 4 to 14 digits (a shorter one stands for the start of that period).
+_TIMESTAMP = re.compile(r"\d{4,14}")
+#: A replay address's timestamp (``/web/20250402101500id_/…``): where a redirect took us.
+_REPLAYED_AT = re.compile(r"/(\d{14})(?:[a-z]{2}_)?/")
+
+
+def taken_at(timestamp: str) -> str | None:
+    """A CDX timestamp as ISO time in UTC, or None when it is no date (``20259999999999``)."""
+    if not _TIMESTAMP.fullmatch(timestamp):
+        return None
+    try:
+        moment = datetime.strptime(timestamp[:14].ljust(14, "0"), "%Y%m%d%H%M%S")
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
 
 
 def snowflake_time(post_id: int) -> datetime:
@@ -104,10 +125,14 @@ def cdx(ctx: FetchContext, recorder: Recorder, url: str, *, prefix: bool = False
     if not isinstance(rows, list) or not rows:
         return []
     header = rows[0]
+    if not isinstance(header, list):
+        raise UnexpectedResponseError("the Wayback CDX API answered rows of an unknown shape")
     snapshots = []
     for row in rows[1:]:
+        if not isinstance(row, list):
+            continue
         item = dict(zip(header, row, strict=False))
-        if item.get("timestamp") and item.get("original"):
+        if _TIMESTAMP.fullmatch(str(item.get("timestamp"))) and item.get("original"):
             snapshots.append(
                 Snapshot(
                     str(item["timestamp"]),
@@ -212,6 +237,33 @@ def _media(
     return tuple(files), tuple(errors)
 
 
+def _served(snapshot: Snapshot, final_url: str, where: str) -> str:
+    """The provenance line, with the time of the snapshot the replay served: the Wayback
+    Machine redirects a replay to the nearest snapshot it has, which the CDX line may not be."""
+    m = _REPLAYED_AT.search(urlsplit(final_url).path)
+    if m is None or m.group(1) == snapshot.timestamp[:14]:
+        return where
+    served = taken_at(m.group(1)) or m.group(1)
+    return f"{where}; served as the snapshot taken {served} ({final_url})"
+
+
+def _same_post(post: PostData | None, target: Target, final_url: str, body: str) -> None:
+    """A snapshot of another post (another id in its JSON, a redirect to another status, a
+    page whose canonical address is another status) is no snapshot of this one."""
+    named: list[str] = []
+    if post is not None and post.id and post.id != target.id:
+        named.append(post.id)
+    replayed = _REPLAYED_AT.split(urlsplit(final_url).path, maxsplit=1)[-1]
+    for text in (replayed, *_CANONICAL.findall(body[:200_000])):
+        m = STATUS_RE.search(text)
+        if m is not None and m["id"] != target.id:
+            named.append(m["id"])
+    if named:
+        raise UnexpectedResponseError(
+            f"the snapshot is of another post ({named[0]}), not {target.id}"
+        )
+
+
 def capture_snapshot(
     snapshot: Snapshot, target: Target, ctx: FetchContext, recorder: Recorder
 ) -> Capture:
@@ -231,15 +283,18 @@ def capture_snapshot(
                 f"the Wayback replay answered HTTP {got.status}",
                 retryable=got.status >= 500 or got.status == 429,
             )
+        where = _served(snapshot, got.final_url, where)
         body = got.body.decode("utf-8", "replace")
-        if "json" in got.content_type.lower() or body.lstrip().startswith(("{", "[")):
-            try:
-                data = load_json(body)
-            except ValueError:
-                raise UnexpectedResponseError("the snapshot is malformed JSON") from None
-            post, gone = _post_from_json(data, body)
-        else:
-            post = post_from_html(body, target)
+        with reading("the Wayback snapshot"):
+            if "json" in got.content_type.lower() or body.lstrip().startswith(("{", "[")):
+                try:
+                    data = load_json(body)
+                except ValueError:
+                    raise UnexpectedResponseError("the snapshot is malformed JSON") from None
+                post, gone = _post_from_json(data, body)
+            else:
+                post = post_from_html(body, target)
+        _same_post(post, target, got.final_url, body)
     except EmbedArchiveError as err:
         return Capture(
             target=target,
