@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,12 @@ def _name(cn: str) -> cx509.Name:
     return cx509.Name([cx509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-def make_authority(cn: str = "Test TSA") -> dict[str, Any]:
+def make_authority(cn: str = "Test TSA", wide: bool = False) -> dict[str, Any]:
+    """A CA and its TSA certificate, valid a year from yesterday (``wide``: 1950 to 9999, so
+    that only the token's own time can be wrong)."""
     now = dt.datetime.now(dt.UTC)
+    start = dt.datetime(1950, 1, 1, tzinfo=dt.UTC) if wide else now - dt.timedelta(days=1)
+    end = dt.datetime(9999, 12, 31, tzinfo=dt.UTC) if wide else now + dt.timedelta(days=365)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (
         cx509.CertificateBuilder()
@@ -34,8 +39,8 @@ def make_authority(cn: str = "Test TSA") -> dict[str, Any]:
         .issuer_name(_name(f"{cn} Root CA"))
         .public_key(ca_key.public_key())
         .serial_number(cx509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=365))
+        .not_valid_before(start)
+        .not_valid_after(end)
         .add_extension(cx509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
             cx509.KeyUsage(False, False, False, False, False, True, True, False, False),
@@ -50,8 +55,8 @@ def make_authority(cn: str = "Test TSA") -> dict[str, Any]:
         .issuer_name(ca.subject)
         .public_key(key.public_key())
         .serial_number(cx509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=365))
+        .not_valid_before(start)
+        .not_valid_after(end)
         .add_extension(cx509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             cx509.KeyUsage(True, False, False, False, False, False, False, False, False),
@@ -63,7 +68,12 @@ def make_authority(cn: str = "Test TSA") -> dict[str, Any]:
     return {"key": key, "leaf": leaf, "ca": ca}
 
 
-def timestamp_response(authority: dict[str, Any], request_der: bytes, serial: int) -> bytes:
+def timestamp_response(
+    authority: dict[str, Any],
+    request_der: bytes,
+    serial: int,
+    clock: dt.datetime | None = None,
+) -> bytes:
     request = tsp.TimeStampReq.load(request_der)
     leaf_der = authority["leaf"].public_bytes(serialization.Encoding.DER)
     ca_der = authority["ca"].public_bytes(serialization.Encoding.DER)
@@ -74,7 +84,7 @@ def timestamp_response(authority: dict[str, Any], request_der: bytes, serial: in
             "policy": "1.3.6.1.4.1.99999.1",
             "message_imprint": request["message_imprint"],
             "serial_number": serial,
-            "gen_time": dt.datetime.now(dt.UTC).replace(microsecond=0),
+            "gen_time": (clock or dt.datetime.now(dt.UTC)).replace(microsecond=0),
             "accuracy": {"seconds": 1},
             "nonce": request["nonce"].native,
         }
@@ -134,21 +144,32 @@ def timestamp_response(authority: dict[str, Any], request_der: bytes, serial: in
 class FakeTSA:
     """``with FakeTSA() as tsa``: ``tsa.url`` answers RFC 3161 requests; ``tsa.ca_pem`` trusts it."""
 
-    def __init__(self, cn: str = "Test TSA") -> None:
-        self.authority = make_authority(cn)
+    def __init__(self, cn: str = "Test TSA", wide: bool = False) -> None:
+        self.authority = make_authority(cn, wide)
         self.requests = 0
+        #: Misbehaviour: the time its tokens say, bytes sent after the token, bytes per second.
+        self.clock: dt.datetime | None = None
+        self.padding = 0
+        self.trickle = False
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 owner.requests += 1
-                answer = timestamp_response(owner.authority, body, owner.requests)
+                answer = timestamp_response(owner.authority, body, owner.requests, owner.clock)
+                answer += bytes(owner.padding)
                 self.send_response(200)
                 self.send_header("Content-Type", "application/timestamp-reply")
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
-                self.wfile.write(answer)
+                if not owner.trickle:
+                    self.wfile.write(answer)
+                    return
+                for i in range(min(len(answer), 60)):  # a byte every 0.25 s, 15 s at most
+                    self.wfile.write(answer[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(0.25)
 
             def log_message(self, format: str, *args: Any) -> None:
                 return None

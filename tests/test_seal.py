@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -226,3 +227,61 @@ def test_the_post_page_names_the_sealed_backfill_of_a_capture_and_a_link_from_be
     assert "listed by the seal after the upgrade" in page
     capture_panel = page[page.index(f"backfill manifest #{seq} · sha256") :]
     assert '<span class="ok">yes</span>: RFC 3161 timestamp' in capture_panel[:3000]
+
+
+@pytest.fixture
+def wide_tsa() -> Iterator[FakeTSA]:
+    """A TSA whose certificate is valid 1950-9999: only its tokens' times can be wrong."""
+    with FakeTSA("Wide TSA", wide=True) as server:
+        yield server
+
+
+@pytest.mark.parametrize("year", [1970, 2999])
+def test_a_token_of_an_impossible_time_is_refused_by_seal_and_flagged_by_verify(
+    env: dict[str, str], archive_dir: Path, wide_tsa: FakeTSA, tmp_path: Path, year: int
+) -> None:
+    """A token of 1970 over a manifest of 2026 (or of 2999) was stored by seal and passed by
+    verify and verify --bundle: it signs validly, and proves nothing."""
+    import datetime as dt
+
+    ca = wide_tsa.write_ca(tmp_path / "wide-ca.pem")
+    sealing = {**env, "EMBEDARCHIVE_TSA_URL": wide_tsa.url, "EMBEDARCHIVE_TSA_CA_FILE": str(ca)}
+    wide_tsa.clock = dt.datetime(year, 1, 1, tzinfo=dt.UTC)
+    refused = run(["seal"], sealing)
+    assert refused.exit_code == 1 and f"its time {year}-01-01T00:00:00Z is" in refused.output
+    assert not list((archive_dir / "timestamps").rglob("*.tsr"))
+    # Stored anyway (a seal by an older release, a row added by hand): verify says so.
+    wide_tsa.clock = None
+    assert run(["seal"], sealing).exit_code == 0
+    db = Database(archive_dir / "archive.db")
+    [row] = db["timestamps"].rows
+    manifest = (archive_dir / db["manifests"].get(row["manifest_id"])["path"]).read_bytes()
+    import httpx
+
+    from embedarchive.seal import request_token
+
+    wide_tsa.clock = dt.datetime(year, 1, 1, tzinfo=dt.UTC)
+    with httpx.Client() as client:
+        forged = request_token(client, wide_tsa.url, manifest)
+    token = archive_dir / row["path"]
+    os.chmod(token, 0o644)
+    token.write_bytes(forged)
+    code, report = verify({**env, "EMBEDARCHIVE_TSA_CA_FILE": str(ca)})
+    assert code == 1
+    assert any(f"its time {year}-01-01T00:00:00Z is" in p["message"] for p in report["problems"])
+
+
+def test_a_tsa_that_answers_too_much_or_too_slowly_is_one_line(
+    env: dict[str, str], tsa: FakeTSA
+) -> None:
+    """A TSA's gigabyte answer was read whole (2 GB for a gzip bomb); one trickling a byte a
+    second held the writer lock past every deadline."""
+    tsa.padding = 2 << 20
+    try:
+        result = run(["seal"], env)
+        assert result.exit_code == 1 and "answered more than 1048576 bytes" in result.output
+        tsa.padding, tsa.trickle = 0, True
+        result = run(["seal"], {**env, "EMBEDARCHIVE_TOTAL_TIMEOUT": "1"})
+        assert result.exit_code == 1 and "took more than 1 s to answer" in result.output
+    finally:
+        tsa.padding, tsa.trickle = 0, False

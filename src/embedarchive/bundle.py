@@ -25,7 +25,15 @@ from .errors import InputError
 from .manifest import check_rows, link_entries, link_hash, walk_chain
 from .seal import TimestampError, check_token, load_ca_file
 from .untrusted import load_json
-from .verify import CHUNK, RecordSeen, Report, hash_stream, scan_warc, token_differs
+from .verify import (
+    CHUNK,
+    RecordSeen,
+    Report,
+    hash_stream,
+    implausible_token,
+    scan_warc,
+    token_differs,
+)
 from .wacz import member_name
 
 T = TypeVar("T")
@@ -539,6 +547,7 @@ def _check_tokens(
             continue
         shown = (token.get("gen_time"), token.get("serial"), token.get("tsa_name"))
         report.check(token_differs(token["path"], info, *shown))
+        report.check(implausible_token(token["path"], info, manifest["bytes"], manifest["seq"]))
         if token.get("manifest_seq") != manifest["seq"]:
             report.check(
                 (

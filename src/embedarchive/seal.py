@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -87,23 +89,69 @@ def _tsa_name(certs: list[Any], response: Any) -> str:
     return ""
 
 
-def request_token(client: httpx.Client, tsa_url: str, message: bytes) -> bytes:
-    """Ask the TSA for a token over ``message`` (its sha256); checked against our nonce."""
+#: How far a TSA's clock may be from this machine's, and a token's time before the time the
+#: manifest it covers says it was written: clocks drift, but not by more than this.
+CLOCK_SKEW = timedelta(days=1)
+#: A timestamp token is a few kilobytes; with its certificate chain, tens.
+MAX_TOKEN_BYTES = 1 << 20
+
+
+def token_time_problem(gen_time: str, written_at: Any, now: datetime) -> str | None:
+    """Why a token's time cannot be right, if it cannot: before the manifest it covers was
+    written (a token of 1970 over a manifest of 2026), or in the future. None if it can."""
+    try:
+        signed = datetime.fromisoformat(gen_time.replace("Z", "+00:00"))
+    except ValueError:
+        return f"its time {gen_time!r} is no time"
+    if signed.tzinfo is None:
+        signed = signed.replace(tzinfo=UTC)
+    if signed > now + CLOCK_SKEW:
+        return f"its time {gen_time} is in the future"
+    try:
+        written = datetime.fromisoformat(str(written_at).replace("Z", "+00:00"))
+    except ValueError:
+        return None  # the manifest's own check says what is wrong with it
+    if written.tzinfo is None:
+        written = written.replace(tzinfo=UTC)
+    if signed < written - CLOCK_SKEW:
+        return f"its time {gen_time} is before the manifest it covers was written ({written_at})"
+    return None
+
+
+def request_token(
+    client: httpx.Client, tsa_url: str, message: bytes, total_timeout: float = 300.0
+) -> bytes:
+    """Ask the TSA for a token over ``message`` (its sha256); checked against our nonce. The
+    answer is read to at most ``MAX_TOKEN_BYTES`` (decoded) within ``total_timeout`` seconds:
+    a TSA that trickles or answers a gigabyte holds the writer lock no longer."""
     from rfc3161_client import HashAlgorithm, TimestampRequestBuilder, decode_timestamp_response
 
     request = TimestampRequestBuilder().data(message).hash_algorithm(HashAlgorithm.SHA256).build()
+    deadline = time.monotonic() + total_timeout
     try:
-        answer = client.post(
+        with client.stream(
+            "POST",
             tsa_url,
             content=request.as_bytes(),
             headers={"Content-Type": "application/timestamp-query"},
-        )
+        ) as answer:
+            if answer.status_code != 200:
+                raise FetchError(f"the TSA {tsa_url} answered HTTP {answer.status_code}")
+            content = b""
+            for chunk in answer.iter_bytes():
+                content += chunk
+                if len(content) > MAX_TOKEN_BYTES:
+                    raise TimestampError(
+                        f"the TSA {tsa_url} answered more than {MAX_TOKEN_BYTES} bytes: no token"
+                    )
+                if time.monotonic() > deadline:
+                    raise FetchError(
+                        f"the TSA {tsa_url} took more than {total_timeout:.0f} s to answer"
+                    )
     except httpx.HTTPError as err:
         raise FetchError(f"cannot reach the TSA {tsa_url}: {type(err).__name__}: {err}") from None
-    if answer.status_code != 200:
-        raise FetchError(f"the TSA {tsa_url} answered HTTP {answer.status_code}")
     try:
-        response = decode_timestamp_response(answer.content)
+        response = decode_timestamp_response(content)
     except Exception as err:
         raise TimestampError(f"the TSA {tsa_url} answered something else: {err}") from None
     if int(response.status) not in (0, 1):
@@ -112,7 +160,7 @@ def request_token(client: httpx.Client, tsa_url: str, message: bytes) -> bytes:
         )
     if response.tst_info.nonce != request.nonce:
         raise TimestampError("the TSA answered with another request's nonce")
-    return answer.content
+    return content
 
 
 @dataclass(frozen=True)
@@ -128,6 +176,7 @@ def seal(settings: Settings) -> Sealed:
     """Timestamp the chain head, first covering rows no manifest covers yet (older archives)."""
     from .capture.http import GuardTransport, PinnedTransport, utcnow
     from .manifest import backfill
+    from .manifest import parse as parse_manifest
     from .store.lock import writer_lock
     from .store.records import Store, require_archive
 
@@ -155,8 +204,12 @@ def seal(settings: Settings) -> Sealed:
                 headers={"User-Agent": settings.user_agent},
                 trust_env=False,
             ) as client:
-                token = request_token(client, settings.tsa_url, message)
+                token = request_token(client, settings.tsa_url, message, settings.total_timeout)
             info = check_token(token, message, load_ca_file(settings.tsa_ca_file))
+            written = parse_manifest(message).get("created_at")
+            wrong = token_time_problem(info.gen_time, written, datetime.now(UTC))
+            if wrong is not None:  # the TSA's clock, or its token, cannot be right
+                raise TimestampError(f"the TSA {settings.tsa_url} answered a token whose {wrong}")
             sha = hashlib.sha256(token).hexdigest()
             rel = f"timestamps/{sha[:2]}/{sha}.tsr"
             dest = settings.archive_dir / rel
@@ -182,4 +235,13 @@ def seal(settings: Settings) -> Sealed:
             store.close()
 
 
-__all__ = ["Sealed", "TimestampError", "TokenInfo", "check_token", "request_token", "seal"]
+__all__ = [
+    "CLOCK_SKEW",
+    "Sealed",
+    "TimestampError",
+    "TokenInfo",
+    "check_token",
+    "request_token",
+    "seal",
+    "token_time_problem",
+]

@@ -22,6 +22,7 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -39,8 +40,9 @@ from .manifest import (
     start_coverage,
     walk_chain,
 )
+from .manifest import parse as parse_manifest
 from .manifest import uncovered as uncovered_rows
-from .seal import TimestampError, TokenInfo, check_token, load_ca_file
+from .seal import TimestampError, TokenInfo, check_token, load_ca_file, token_time_problem
 from .store.lock import active_writer
 from .store.records import read_snapshot
 
@@ -423,6 +425,19 @@ def token_differs(
     return ("altered", f"timestamp {path}: its {', '.join(wrong)} differ from the signed token")
 
 
+def implausible_token(
+    path: str, info: TokenInfo, manifest: bytes, seq: Any
+) -> tuple[str, str] | None:
+    """A token whose signed time cannot be right for the manifest it covers (a TSA's clock of
+    1970 or 2999 signs validly all the same)."""
+    try:
+        written = parse_manifest(manifest).get("created_at")
+    except ValueError:
+        return None  # the chain check reports the manifest
+    wrong = token_time_problem(info.gen_time, written, datetime.now(UTC))
+    return None if wrong is None else ("altered", f"timestamp {path} (manifest {seq}): {wrong}")
+
+
 def _check_timestamps(root: Path, db: Database, report: Report, ca_certs: list[Any]) -> None:
     rows = db.execute(
         """select t.id, t.path, t.manifest_sha256, m.path, m.sha256, m.seq, t.gen_time,
@@ -447,6 +462,7 @@ def _check_timestamps(root: Path, db: Database, report: Report, ca_certs: list[A
             report.check(("altered", f"timestamp {token_path} (manifest {seq}): {err}"))
             continue
         report.check(token_differs(token_path, info, *shown))
+        report.check(implausible_token(token_path, info, message, seq))
         last_sealed = max(last_sealed, int(seq))
     head = db.execute("select max(seq) from manifests").fetchone()[0] or 0
     if head > last_sealed:
