@@ -66,6 +66,8 @@ class FakeWayback:
         self.down = False
         #: A CDX answer to give instead of the snapshots' lines (a broken or hostile server).
         self.cdx_body: bytes | None = None
+        #: Timestamps whose replay answers 503 (busy), for now.
+        self.busy: set[str] = set()
         self._server: ThreadingHTTPServer | None = None
 
     def add(
@@ -88,6 +90,7 @@ class FakeWayback:
         self.requests.clear()
         self.down = False
         self.cdx_body = None
+        self.busy = set()
 
     # -- the two endpoints ------------------------------------------------------------------
     def cdx(self, params: dict[str, str]) -> tuple[int, bytes, str]:
@@ -115,6 +118,8 @@ class FakeWayback:
         m = _REPLAY.fullmatch(path)
         if m is None:
             return 404, b"not in archive", "text/plain", []
+        if m["ts"] in self.busy:
+            return 503, b"busy", "text/plain", []
         original = m["original"] + ("?" + query if query else "")
         same = [
             s for s in self.snapshots if s.replayable and urlkey(s.original) == urlkey(original)

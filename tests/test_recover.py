@@ -449,3 +449,50 @@ def test_a_cdx_answer_of_another_shape_is_an_outcome_not_a_traceback(
     [found] = json.loads(result.stdout)
     assert found["outcome"] in ("failed", "no-snapshots")
     assert run(["verify"], env).exit_code == 0
+
+
+def test_snapshots_that_show_the_post_gone_are_no_recovery(
+    fake_platform, wayback: FakeWayback, archive_dir: Path, tmp_path: Path
+) -> None:
+    """Only tombstones: the look-up was 'recovered' and never made again, when a later one may
+    find the Wayback's copy from before the post went."""
+    api = f"https://cdn.syndication.twimg.com/tweet-result?id={DELETED}&lang=en&token=4lqd8fy1cv9"
+    tombstone = {"__typename": "TweetTombstone", "tombstone": {"text": {"text": "deleted"}}}
+    wayback.add(api, "20250501000000", tombstone)
+    env = gone_article(tmp_path, fake_platform, wayback, archive_dir)
+    [first] = json.loads(run(["recover", "--json"], env).stdout)
+    assert first["outcome"] == "no-post" and first["capture_ids"] == [2]
+    gone_snapshots(wayback)  # the Wayback has the post from before now
+    [second] = json.loads(run(["recover", "--json"], env).stdout)
+    assert second["outcome"] == "recovered"
+    db = Database(archive_dir / "archive.db")
+    statuses = [c["status"] for c in db["captures"].rows_where("method = 'wayback'")]
+    assert statuses == ["unavailable", "archived"]  # the earliest; the latest, the tombstone,
+    # was the first look-up's and is not fetched again
+
+
+def test_a_snapshot_that_failed_for_now_is_taken_up_by_the_next_look_up_alone(
+    fake_platform, wayback: FakeWayback, archive_dir: Path, tmp_path: Path
+) -> None:
+    """One snapshot replayed, the other answered 503: 'recovered', and the 503 never tried
+    again; now 'partial' (exit 1), and the next look-up fetches only the one that failed."""
+    gone_snapshots(wayback)
+    env = gone_article(tmp_path, fake_platform, wayback, archive_dir)
+    wayback.busy = {"20250402101500"}
+    result = run(["recover", "--json"], env)
+    [found] = json.loads(result.stdout)
+    assert result.exit_code == 1
+    assert (found["outcome"], found["retryable"]) == ("partial", True), found
+    assert "503" in found["note"]
+    wayback.busy = set()
+    wayback.requests.clear()
+    [again] = json.loads(run(["recover", "--json"], env).stdout)
+    assert again["outcome"] == "recovered"
+    db = Database(archive_dir / "archive.db")
+    assert [c["status"] for c in db["captures"].rows_where("method = 'wayback'")] == [
+        "archived",
+        "failed",
+        "archived",
+    ]
+    replays = [r for r in wayback.requests if "/web/" in r and "im_/" not in r]
+    assert len(replays) == 1 and "20250402101500id_" in replays[0]

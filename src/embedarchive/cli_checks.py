@@ -129,7 +129,7 @@ def recover(
         output().print(recovery_table(results))
     else:
         output().print("Nothing to recover: no X post or copied X embed is known to be gone.")
-    if any(r.outcome == "failed" for r in results):
+    if any(r.outcome in ("failed", "partial") for r in results):
         sys.exit(1)
 
 

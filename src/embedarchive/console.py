@@ -342,6 +342,8 @@ FINDING_STYLE = {
     "ambiguous": "magenta",
     "no-candidates": "magenta",
     "no-snapshots": "magenta",
+    "no-post": "magenta",
+    "partial": "yellow",
     "failed": "red",
 }
 

@@ -293,23 +293,28 @@ def recover_post(store: Store, ctx: FetchContext, run_id: int, post: dict[str, A
     elif not chosen:
         result.outcome, result.note = "no-snapshots", "the Wayback Machine has no snapshot"
     target = Target("twitter", post["post_id"], post["url"])
-    made: dict[Snapshot, int] = {}
+    made, statuses = _captured_before(store, int(post["id"]))
+    failed: list[tuple[str, bool]] = []
     for i, snap in enumerate(chosen):
+        if (snap.timestamp, snap.original) in made:  # an earlier look-up has it: not again
+            continue
         capture = capture_snapshot(snap, target, ctx, recorder if i == 0 else Recorder())
         status_before = store.db.table("posts").get(post["id"])["status"]
         store.save_capture(capture, run_id)
         with store.atomic():  # a snapshot is history: the live post is still gone
             store.db.table("posts").update(post["id"], {"status": status_before})
-        made[snap] = store.db.execute(
+        capture_id = store.db.execute(
             "select max(id) from captures where post_pk = ?", [post["id"]]
         ).fetchone()[0]
-        result.capture_ids.append(made[snap])
-        if capture.status != "failed":
-            result.outcome = "recovered"
+        result.capture_ids.append(capture_id)
+        if capture.status == "failed":
+            failed.append((capture.error or "", capture.retryable))
         else:
-            result.note, result.retryable = capture.error or "", capture.retryable
-    if result.outcome == "recovered":
-        result.note = ", ".join(s.captured_at for s in chosen)
+            made[(snap.timestamp, snap.original)] = capture_id
+            statuses[capture_id] = capture.status
+    kept = [made[k] for s in chosen if (k := (s.timestamp, s.original)) in made]
+    if chosen and not result.note:
+        _settle(result, chosen, kept, statuses, failed)
     _save_recovery(
         store,
         run_id,
@@ -320,7 +325,8 @@ def recover_post(store: Store, ctx: FetchContext, run_id: int, post: dict[str, A
             "method": "Wayback CDX: earliest and latest snapshot, raw replay (id_)",
             "query": {"cdx": list(_cdx_urls(recorder)), "urls": urls},
             "candidates": [
-                {**s.to_json(), "capture_id": made.get(s)} for s in ordered[:_MAX_LISTED]
+                {**s.to_json(), "capture_id": made.get((s.timestamp, s.original))}
+                for s in ordered[:_MAX_LISTED]
             ],
             "chosen_post_id": post["post_id"] if chosen else None,
             "capture_ids": result.capture_ids,
@@ -330,6 +336,52 @@ def recover_post(store: Store, ctx: FetchContext, run_id: int, post: dict[str, A
     )
     review(store, int(post["id"]), run_id)
     return result
+
+
+def _captured_before(
+    store: Store, post_pk: int
+) -> tuple[dict[tuple[str, str], int], dict[int, str]]:
+    """The snapshots earlier look-ups of the post captured (not failed), (timestamp, original)
+    → capture id, and each capture's status: a later look-up takes only what is missing."""
+    made: dict[tuple[str, str], int] = {}
+    for (listed,) in store.db.execute(
+        "select candidates from recoveries where post_pk = ? and kind = 'wayback'", [post_pk]
+    ):
+        for c in json.loads(listed or "[]"):
+            if isinstance(c, dict) and isinstance(c.get("capture_id"), int):
+                made[(str(c.get("timestamp")), str(c.get("original")))] = c["capture_id"]
+    statuses = {
+        int(i): str(status)
+        for i, status in store.db.execute(
+            f"select id, status from captures where id in ({','.join('?' * len(made))})",
+            list(made.values()),
+        )
+    }
+    return {k: v for k, v in made.items() if statuses.get(v, "failed") != "failed"}, statuses
+
+
+def _settle(
+    result: Recovery,
+    chosen: list[Snapshot],
+    kept: list[int],
+    statuses: dict[int, str],
+    failed: list[tuple[str, bool]],
+) -> None:
+    """The look-up's outcome: ``recovered`` when every chosen snapshot is captured and one
+    shows the post; ``partial`` while one failed in a way that may pass later (the next
+    look-up fetches only that one); ``no-post`` when the snapshots show the post gone (a
+    tombstone: the next look-up may find a snapshot from before); else ``failed``."""
+    shows = any(statuses.get(i) == "archived" for i in kept)
+    retry = [why for why, retryable in failed if retryable]
+    if shows and not retry:
+        result.outcome, result.note = "recovered", ", ".join(s.captured_at for s in chosen)
+    elif shows:
+        result.outcome, result.note, result.retryable = "partial", retry[0], True
+    elif kept and not failed:
+        result.outcome = "no-post"
+        result.note = "every snapshot shows the post gone (a tombstone or an empty answer)"
+    elif failed:
+        result.note, result.retryable = failed[-1][0], bool(retry)
 
 
 # -- the command ------------------------------------------------------------------------
