@@ -231,3 +231,34 @@ def test_the_search_form_gives_back_what_was_typed(shown: tuple[Client, dict[str
     assert f'name="q" value="{typed}"' in page
     assert 'name="handle" value="moc_evil\u200e"' in page
     assert f'value="{FSI}' not in page  # the heading shows it isolated; the form does not
+
+
+def test_a_post_embedded_by_many_articles_pages_its_embeds(tmp_path: Path) -> None:
+    """A viral post (1,501 embeds, 404 captures) made a 9 MB page that took a second; the page
+    shows the first 50 embeds and the latest 50 captures, and all of them when asked."""
+    import sqlite3
+
+    from embedarchive.web.queries import POST_PAGE_ITEMS
+
+    folder = tmp_path / "archive"
+    pks = display_archive(folder)
+    db = sqlite3.connect(folder / "archive.db")
+    for n in range(POST_PAGE_ITEMS + 10):
+        db.execute(
+            "insert into detections (article_id, platform, kind, markup, offset, snippet,"
+            " resolution, post_pk, author) values (1, 'twitter', 'post', 'text', ?, 'x',"
+            " 'resolved', ?, ?)",
+            [1000 + n, pks["spoofed"], f"Copy number {n}"],
+        )
+    db.commit()
+    db.close()
+    client = Client(folder / "archive.db")
+    try:
+        page = client.get(f"/posts/{pks['spoofed']}").text
+        everything = client.get(f"/posts/{pks['spoofed']}?all=1").text
+    finally:
+        client.close()
+    total = POST_PAGE_ITEMS + 11
+    assert f"The first {POST_PAGE_ITEMS} of the {total} embeds of this post" in page
+    assert "Copy number 3" in page and f"Copy number {POST_PAGE_ITEMS + 9}" not in page
+    assert f"Copy number {POST_PAGE_ITEMS + 9}" in everything and "show all" not in everything

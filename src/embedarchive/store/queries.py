@@ -78,12 +78,20 @@ def find_post(store: Store, ident: str) -> dict[str, Any]:
     return rows[0]
 
 
-def post_detail(store: Store, ident: str) -> dict[str, Any]:
+def post_detail(store: Store, ident: str, limit: int | None = None) -> dict[str, Any]:
+    """A post with its captures, embeds and history; ``limit``: at most that many captures
+    (the latest) and embeds (the first), with ``captures_total`` and ``detections_total``
+    saying how many there are (a post embedded by thousands of articles)."""
     post = _decode(find_post(store, ident), "counts")
     pk = post["id"]
+    bound = "" if limit is None else f" limit {int(limit)}"
     captures = [
         _decode(c, "attempts", "data")
-        for c in store.db.query("select * from captures where post_pk = ? order by id", [pk])
+        for c in store.db.query(
+            f"select * from (select * from captures where post_pk = ? order by id desc{bound}) "
+            "order by id",
+            [pk],
+        )
     ]
     for capture in captures:
         capture.pop("raw", None)
@@ -108,8 +116,8 @@ def post_detail(store: Store, ident: str) -> dict[str, Any]:
     detections = [
         _decode(d, "links", "resolution_hops")
         for d in store.db.query(
-            """select d.*, a.source as article_source from detections d
-               join articles a on a.id = d.article_id where d.post_pk = ? order by d.id""",
+            f"""select d.*, a.source as article_source from detections d
+               join articles a on a.id = d.article_id where d.post_pk = ? order by d.id{bound}""",
             [pk],
         )
     ]
@@ -125,6 +133,10 @@ def post_detail(store: Store, ident: str) -> dict[str, Any]:
         detection["findings"] = detection_findings(store, detection["id"])
     post["captures"] = captures
     post["detections"] = detections
+    for table, key in (("captures", "captures_total"), ("detections", "detections_total")):
+        post[key] = store.db.execute(
+            f"select count(*) from {table} where post_pk = ?", [pk]
+        ).fetchone()[0]
     post["history"] = post_history(store, pk)
     return post
 

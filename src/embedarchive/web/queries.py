@@ -136,11 +136,21 @@ def article(conn: sqlite3.Connection, article_id: int) -> dict[str, Any] | None:
     return {"article": found, "run": run, "exchanges": exchanges, "embeds": embeds}
 
 
-def post(conn: sqlite3.Connection, post_pk: int, root: Path) -> dict[str, Any] | None:
+#: Captures and embeds a post page shows unless asked for all (``?all=1``).
+POST_PAGE_ITEMS = 50
+
+
+def post(
+    conn: sqlite3.Connection, post_pk: int, root: Path, everything: bool = False
+) -> dict[str, Any] | None:
     key = one(conn, "select platform, post_id from posts where id = ?", [post_pk])
     if key is None:
         return None
-    detail = post_detail(Store(Database(conn)), f"{key['platform']}:{key['post_id']}")
+    detail = post_detail(
+        Store(Database(conn)),
+        f"{key['platform']}:{key['post_id']}",
+        None if everything else POST_PAGE_ITEMS,
+    )
     titles = {
         r["id"]: r["title"]
         for r in rows(

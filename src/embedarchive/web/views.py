@@ -70,7 +70,10 @@ async def article(datasette: Any, request: Any) -> Response:
 
 async def post(datasette: Any, request: Any) -> Response:
     archive = Archive.of(datasette)
-    found = await archive.read(queries.post, int(request.url_vars["id"]), archive.folder)
+    everything = request.args.get("all") == "1"
+    found = await archive.read(
+        queries.post, int(request.url_vars["id"]), archive.folder, everything
+    )
     if found is None:
         return not_found(archive, "There is no post with this number in the archive.")
     return page("post.html", archive, **found)
