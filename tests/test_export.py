@@ -45,6 +45,13 @@ def export(env: dict[str, str], out: Path, *articles: str) -> dict[str, Any]:
     return json.loads(result.stdout)
 
 
+def exported_report(env: dict[str, str], out: Path, *articles: str) -> str:
+    """The report of a bundle of ``articles`` exported to ``out``."""
+    export(env, out, *articles)
+    with zipfile.ZipFile(out) as bundle:
+        return bundle.read("report/index.html").decode()
+
+
 def verify_bundle(bundle: Path) -> tuple[int, dict[str, Any]]:
     result = run(["verify", "--bundle", str(bundle), "--json"], {})
     return result.exit_code, json.loads(result.stdout)
@@ -91,10 +98,7 @@ def test_report_is_offline_and_escapes_archived_text(
     article.write_text(HOSTILE, encoding="utf-8")
     env = cli_env(fake_platform, archive_dir)
     assert run(["archive", str(article)], env).exit_code == 0
-    out = tmp_path / "hostile.wacz"
-    export(env, out, str(article))
-    with zipfile.ZipFile(out) as z:
-        html = z.read("report/index.html").decode()
+    html = exported_report(env, tmp_path / "hostile.wacz", str(article))
     assert "<script" not in html.lower() and "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
@@ -674,12 +678,9 @@ def test_the_report_isolates_an_archived_name_with_an_open_override(
     fake_platform.tweets[SEED_ID] = json.dumps(tweet, ensure_ascii=False)
     env = cli_env(fake_platform, archive_dir)
     assert run(["archive", str(SEED)], env).exit_code == 0
-    out = tmp_path / "seed.wacz"
-    export(env, out, str(SEED))
-    with zipfile.ZipFile(out) as bundle:
-        page = bundle.read("report/index.html").decode()
+    page = exported_report(env, tmp_path / "seed.wacz", str(SEED))
     assert "\u2068TRHaber \u202e\u2069 @trhaber_com" in page
-    assert verify_bundle(out)[0] == 0
+    assert verify_bundle(tmp_path / "seed.wacz")[0] == 0
 
 
 def _rezip(bundle: Path, out: Path, edit: Any, *, before: bytes = b"", after: bytes = b"") -> Path:
