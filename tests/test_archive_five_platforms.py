@@ -79,3 +79,14 @@ def test_five_platforms_archive_with_media(
         cli, ["archive", str(ARTICLE)], env=env(fake_platform, video_site, archive_dir)
     )
     assert again.exit_code == 0 and counts(archive_dir) == before
+
+
+def test_list_prints_no_lone_at_for_a_post_without_a_handle(
+    fake_platform, video_site: FakeMedia, archive_dir: Path
+) -> None:
+    """yt-dlp's posts (YouTube, TikTok here) have no handle: list printed "@" alone."""
+    settings = env(fake_platform, video_site, archive_dir)
+    assert CliRunner().invoke(cli, ["archive", str(ARTICLE)], env=settings).exit_code == 0
+    listed = CliRunner().invoke(cli, ["list"], env={**settings, "COLUMNS": "250"}).stdout
+    rows = [line for line in listed.splitlines() if "youtube" in line or "tiktok" in line]
+    assert len(rows) == 2 and not [r for r in rows if " @ " in r or "@ │" in r], rows

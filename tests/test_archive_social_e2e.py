@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from embedarchive.cli import cli
 
-from .helpers import ARTICLES, MEDIA, cli_env, counts, sha256_file
+from .helpers import ARTICLES, MEDIA, cli_env, counts, run, sha256_file
 
 ARTICLE = ARTICLES / "social-telegram-bluesky-mastodon.html"
 EXPECTED = {
@@ -97,3 +97,17 @@ def test_rerun_adds_nothing(fake_platform, archive_dir: Path) -> None:
     assert archive(fake_platform, archive_dir).exit_code == 0
     assert counts(archive_dir) == before
     assert fake_platform.requests == []
+
+
+def test_show_takes_every_platform_s_ids_as_list_prints_them(
+    fake_platform, archive_dir: Path
+) -> None:
+    """A Bluesky id as list prints it (``did:plc:…/rkey``, colons in it) was "no post"."""
+    assert archive(fake_platform, archive_dir).exit_code == 0
+    env = cli_env(fake_platform, archive_dir)
+    for ident in (
+        "did:plc:4tan3ugu55i2u3hmtblu7wf5/3mgpk65ei7d2u",
+        "bluesky:did:plc:4tan3ugu55i2u3hmtblu7wf5/3mgpk65ei7d2u",
+    ):
+        shown = run(["show", ident], env)
+        assert shown.exit_code == 0, (ident, shown.output)

@@ -156,6 +156,26 @@ def test_from_file_archives_each_article_once(
     assert _sources(archive_dir) == sorted([str(SEED), str(copy)])
 
 
+def test_a_folder_in_a_list_is_read_as_on_the_command_line(
+    fake_platform, archive_dir: Path, tmp_path: Path
+) -> None:
+    """A folder line was taken as an article: after the rest of the batch ran, exit 2 ("is a
+    folder"). An empty folder is refused before any work, as an argument is."""
+    folder = tmp_path / "desk"
+    folder.mkdir()
+    (folder / "one.txt").write_bytes(SEED.read_bytes())
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"{folder}\n", encoding="utf-8")
+    result = _archive(fake_platform, archive_dir, "--from", str(listing))
+    assert result.exit_code == 0, result.output
+    assert _sources(archive_dir) == [str(folder / "one.txt")]
+    (tmp_path / "empty").mkdir()
+    listing.write_text(f"{tmp_path / 'empty'}\n{SEED}\n", encoding="utf-8")
+    refused = _archive(fake_platform, archive_dir, "--from", str(listing))
+    assert refused.exit_code == 2 and "no .html, .htm or .txt file" in refused.output
+    assert _sources(archive_dir) == [str(folder / "one.txt")]  # nothing of it was done
+
+
 def test_list_on_stdin(fake_platform, archive_dir: Path) -> None:
     result = _archive(fake_platform, archive_dir, "--from", "-", input=f"{SEED}\n")
     assert result.exit_code == 0, result.output

@@ -153,3 +153,16 @@ def test_json_is_written_as_it_is_made_and_reads_back_as_the_data() -> None:
     print_json(Console(file=written), data)
     assert written.getvalue() == json_text(data, indent=2) + "\n"
     assert "\x9b" not in written.getvalue() and json.loads(written.getvalue()) == data
+
+
+def test_bidirectional_overrides_are_shown_not_applied() -> None:
+    """An author name ending in U+202E printed raw: a terminal that lays out right-to-left
+    text turned the handle and the verdict after it around."""
+    from embedarchive.console import printable
+
+    assert (
+        printable("Evil\u202eNAME\u202c Corp")
+        == "Evil\u27e8U+202E\u27e9NAME\u27e8U+202C\u27e9 Corp"
+    )
+    assert printable("a\u2067b\u2069") == "a\u27e8U+2067\u27e9b\u27e8U+2069\u27e9"
+    assert printable("\u200fעברית") == "\u200fעברית"  # a right-to-left mark stays

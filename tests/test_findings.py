@@ -8,6 +8,7 @@ text post with other words → edited; the deleted post → deleted.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -210,3 +211,22 @@ def test_similarity_of_megabytes_reads_a_bounded_start() -> None:
     tracemalloc.stop()
     assert 0 < score < 1
     assert peak < 100 * 1024 * 1024
+
+
+def test_a_post_read_through_oembed_keeps_its_line_breaks(fake_platform, archive_dir: Path) -> None:
+    """With syndication down, oEmbed's <br><br> was dropped ("düştü.▪️Olayın"): the seed was
+    'edited', and when syndication answered again the history had a text edit that never was."""
+    from .helpers import SEED as SEED_ARTICLE
+
+    env = cli_env(fake_platform, archive_dir)
+    fake_platform.fail("/syndication/", 503)
+    run(["archive", str(SEED_ARTICLE)], env)  # exit 1: syndication's 503 is retried later
+    db = Database(archive_dir / "archive.db")
+    [capture] = db["captures"].rows
+    assert capture["method"] == "oembed"
+    assert "düştü.\n\n▪️Olayın" in json.loads(capture["data"])["text"]
+    checked = json.loads(run(["check", "--json"], env).stdout)
+    assert {f["kind"] for f in checked} == {"match"}
+    fake_platform.reset()
+    assert run(["recheck"], env).exit_code == 0
+    assert db["post_changes"].count == 0

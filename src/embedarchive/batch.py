@@ -227,7 +227,11 @@ class Expander:
         for source in spec.sources:
             seen.update(dict.fromkeys(self._source(source, spec.recursive)))
         for _, entries in spec.lists:
-            seen.update(dict.fromkeys(entries))
+            for entry in entries:  # a folder in a list is read as on the command line
+                folder = entry != "-" and not _URL.match(entry) and Path(entry).is_dir()
+                seen.update(
+                    dict.fromkeys(self._source(entry, spec.recursive) if folder else [entry])
+                )
         return [_as_text(source) for source in seen]
 
     def _source(self, source: str, recursive: bool) -> Iterator[str]:

@@ -231,7 +231,9 @@ def list_cmd(
                 p["id"],
                 p["platform"],
                 p["post_id"],
-                f"{p['uploader'] or ''} @{p['uploader_id'] or ''}",
+                f"{p['uploader'] or ''} @{p['uploader_id']}".strip()
+                if p["uploader_id"]
+                else (p["uploader"] or ""),
                 p["created_at"],
                 p["status"],
                 p["last_captured_at"],

@@ -29,7 +29,7 @@ from rich.text import Text
 #: a few (bell, backspace, carriage return) but passes ESC, which starts every escape sequence
 #: (clear the screen, retitle the window, write the clipboard, fake a link). And lone
 #: surrogates (a file name that is not UTF-8), which no terminal encoding can write.
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 _C1 = re.compile(r"[\x7f-\x9f]")
 #: The width of output to a file or a pipe (logs, CI, grep), where rich would take 80 and fold
 #: every long URL and path into a cell of several lines.
@@ -47,7 +47,10 @@ def output(*, highlight: bool = True) -> Console:
 
 def printable(value: object) -> str:
     """Text from an article or a platform as the terminal may show it: each control character
-    as its visible symbol (``␛`` for ESC), so it is seen as evidence and never acted on."""
+    as its visible symbol (``␛`` for ESC), so it is seen as evidence and never acted on; a
+    bidirectional embedding, override or isolate as its code point (``⟨U+202E⟩``), which a
+    terminal that lays out right-to-left text would otherwise apply to the handle and the
+    verdict after it (left-to-right and right-to-left marks, common in such text, stay)."""
     return _CONTROLS.sub(_symbol, str(value))
 
 
@@ -58,6 +61,8 @@ def tail(source: str, width: int) -> str:
 
 def _symbol(m: re.Match[str]) -> str:
     code = ord(m.group())
+    if 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
+        return f"\u27e8U+{code:04X}\u27e9"
     return chr(0x2400 + code) if code < 0x20 else "\u2421" if code == 0x7F else "\ufffd"
 
 

@@ -209,7 +209,9 @@ def seal(settings: Settings) -> Sealed:
             written = parse_manifest(message).get("created_at")
             wrong = token_time_problem(info.gen_time, written, datetime.now(UTC))
             if wrong is not None:  # the TSA's clock, or its token, cannot be right
-                raise TimestampError(f"the TSA {settings.tsa_url} answered a token whose {wrong}")
+                raise TimestampError(
+                    f"the TSA {settings.tsa_url} answered a token that cannot be right: {wrong}"
+                )
             sha = hashlib.sha256(token).hexdigest()
             rel = f"timestamps/{sha[:2]}/{sha}.tsr"
             dest = settings.archive_dir / rel

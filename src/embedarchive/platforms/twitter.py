@@ -19,7 +19,7 @@ from ..errors import FetchError, UnavailableError, UnexpectedResponseError
 from ..models import Capture, MediaRef, PostData, Target
 from ..settings import Settings
 from ..untrusted import dump_json, load_json
-from ._common import reading
+from ._common import html_to_text, reading
 from .base import QUERY_BEFORE, AmpMarker, Platform
 
 _HOSTS = (
@@ -333,7 +333,7 @@ def _post_from_oembed(target: Target, data: Any, got: Fetched) -> PostData:
         raise UnexpectedResponseError(f"oembed answered with another post ({min(shown)})")
     soup = BeautifulSoup(str(data.get("html") or ""), "lxml")
     para = soup.find("p")
-    text = para.get_text() if para else None
+    text = html_to_text(para) if para else None  # its <br> are the post's line breaks
     links = soup.find_all("a")
     handle_match = re.search(
         r"(?:twitter|x)\.com/([A-Za-z0-9_]{1,15})", str(data.get("author_url") or "")

@@ -67,10 +67,10 @@ def find_post(store: Store, ident: str) -> dict[str, Any]:
         rows = list(
             store.db.table("posts").rows_where("platform = ? and post_id = ?", [platform, post_id])
         )
-    else:
+    if not rows:  # an id alone, a colon in it too (a Bluesky id is ``did:plc:…/rkey``)
         rows = list(store.db.table("posts").rows_where("post_id = ?", [ident]))
-        if not rows and (pk := sql.row_id(ident)) is not None:
-            rows = list(store.db.table("posts").rows_where("id = ?", [pk]))
+    if not rows and (pk := sql.row_id(ident)) is not None:
+        rows = list(store.db.table("posts").rows_where("id = ?", [pk]))
     if not rows:
         raise InputError(f"no post {ident!r} in the archive (see 'embedarchive list')")
     if len(rows) > 1:
