@@ -27,6 +27,7 @@ from typing import Any
 
 from .capture.http import utcnow
 from .store import sql
+from .store.queries import without_superseded_snapshots
 from .store.records import Store
 
 #: Version of the comparison rules; findings are recomputed when it changes.
@@ -310,10 +311,7 @@ def current_findings(store: Store, article_id: int | None = None) -> list[dict[s
             order by d.article_id, d.id, f.source, f.id""",
         [RULE, *params],
     )
-    found = [{**r, "details": json.loads(r["details"])} for r in rows]
-    # A snapshot judged while the post was gone is history once a live capture has it back.
-    live = {r["detection_id"] for r in found if r["source"] == "live" and r["kind"] != "deleted"}
-    return [r for r in found if r["source"] != "wayback" or r["detection_id"] not in live]
+    return without_superseded_snapshots([{**r, "details": json.loads(r["details"])} for r in rows])
 
 
 __all__ = [

@@ -196,12 +196,15 @@ def detection_findings(store: Store, detection_id: int) -> list[dict[str, Any]]:
            order by f.source, f.id""",
         [detection_id],
     )
-    found = [_decode(r, "details") for r in rows]
-    # A snapshot judged while the post was gone is history once a live capture has it back
-    # (as ``findings.current_findings`` and ``check`` have it).
-    if any(f["source"] == "live" and f["kind"] != "deleted" for f in found):
-        found = [f for f in found if f["source"] != "wayback"]
-    return found
+    return without_superseded_snapshots([_decode(r, "details") for r in rows])
+
+
+def without_superseded_snapshots(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Findings less those against a Wayback snapshot of an embed whose post a live capture
+    has back: judged while the post was gone, they are history now (``check``, ``show`` and
+    the post page alike)."""
+    live = {f["detection_id"] for f in found if f["source"] == "live" and f["kind"] != "deleted"}
+    return [f for f in found if f["source"] != "wayback" or f["detection_id"] not in live]
 
 
 def find_article(store: Store, ident: str) -> dict[str, Any]:
